@@ -1,0 +1,106 @@
+//! Sign-in, sign-out and "who am I".
+
+use crate::error::AppError;
+use crate::model::Me;
+use leptos::prelude::*;
+
+/// Signs in with e-mail and password, sets the session cookie and redirects to `next`.
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use crate::api::ctx;
+    use crate::entity::user;
+    use crate::error::AuthFailure;
+    use crate::model::Email;
+    use crate::throttle::Verdict;
+    use crate::{password, routes, session};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    if email.trim().is_empty() {
+        return Err(AppError::invalid("email", "Enter your e-mail address."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    if password.len() > password::MAX_PASSWORD_LEN {
+        return Err(AppError::invalid("password", "That password is too long."));
+    }
+    let st = ctx::state()?;
+    let addr = ctx::client_addr();
+    // Throttle on the normalised address even when it is malformed: every guess counts.
+    let account_key = email.trim().to_lowercase();
+    match st
+        .throttle
+        .admit(&account_key, &addr, std::time::Instant::now())
+    {
+        Verdict::Refuse { retry_after } => {
+            tracing::warn!(%addr, "sign-in refused: throttled");
+            return Err(AppError::Throttled {
+                retry_after_secs: retry_after.as_secs().max(1),
+            });
+        }
+        Verdict::Slow(delay) => tokio::time::sleep(delay).await,
+        Verdict::Allow => {}
+    }
+
+    let found = match Email::parse(&email) {
+        Ok(e) => {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(e.as_str()))
+                .one(&st.db)
+                .await?
+        }
+        Err(_) => None,
+    };
+    // Always run one argon2 verification, against a dummy hash when there is no such user.
+    let matches = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = match found {
+        Some(u) if matches && u.active => u,
+        _ => {
+            tracing::info!(%addr, "sign-in failed");
+            return Err(AppError::Unauthenticated {
+                reason: AuthFailure::BadCredentials,
+            });
+        }
+    };
+    st.throttle.succeeded(&account_key, &addr);
+
+    let row = session::start(&st.db, user.id, st.session_ttl, Some(addr)).await?;
+    let token = st
+        .tokens
+        .sign(&session::Claims::for_session(&row))
+        .map_err(|_| AppError::Internal)?;
+    ctx::set_cookie(&st.cookie.set(&token, st.session_ttl))?;
+    tracing::info!(user_id = user.id, "signed in");
+    leptos_axum::redirect(&routes::safe_return_path(next.as_deref()));
+    Ok(())
+}
+
+/// Signs out: revokes the session row (so the cookie is dead everywhere) and clears the cookie.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::api::ctx;
+    use crate::{routes, session};
+
+    let st = ctx::state()?;
+    // Signing out with an already-dead session still clears the cookie.
+    if let Ok(p) = ctx::principal() {
+        session::revoke(&st.db, &p.session_id).await?;
+        tracing::info!(user_id = p.user_id, "signed out");
+    }
+    ctx::set_cookie(&st.cookie.clear())?;
+    leptos_axum::redirect(routes::LOGIN);
+    Ok(())
+}
+
+/// The signed-in user, for the header.
+#[server(endpoint = "me")]
+pub async fn current_user() -> Result<Me, AppError> {
+    let p = crate::api::ctx::principal()?;
+    Ok(Me {
+        user_id: p.user_id,
+        full_name: p.full_name,
+        email: p.email,
+        role: p.role,
+        organisation: p.organisation,
+    })
+}

@@ -1,0 +1,12 @@
+//! sea-orm entities, one per table of `migrations/` (server only). Relations are queried
+//! explicitly where a request needs them, so each query stays visible and indexed.
+pub mod audit_event;
+pub mod inspection;
+pub mod membership;
+pub mod organisation;
+pub mod session;
+pub mod team;
+pub mod team_permission;
+pub mod user;
+pub mod vehicle;
+pub mod work_order;

@@ -1,0 +1,205 @@
+//! The one application error, shared by every server function and understood by the UI.
+//!
+//! It travels as JSON in the body of a failed server-function call; the server maps it to an
+//! HTTP status in one place (`AppError::status`). Messages are written for the person in front of
+//! the screen: never a database message, a stack trace or an internal identifier.
+
+use serde::{Deserialize, Serialize};
+
+/// A field-level validation message (`field` is the form field's name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a request carries no usable session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthFailure {
+    /// No session cookie at all.
+    Missing,
+    /// A cookie that is not a valid token (bad signature, garbage, wrong issuer …).
+    Invalid,
+    /// The token or its session has expired.
+    Expired,
+    /// The session was signed out or revoked.
+    Revoked,
+    /// E-mail and password did not match an active account.
+    BadCredentials,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("{}", unauthenticated_message(*.reason))]
+    Unauthenticated { reason: AuthFailure },
+    #[error("{message}")]
+    Forbidden { message: String },
+    #[error("{what} was not found.")]
+    NotFound { what: String },
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("Please correct the highlighted fields.")]
+    Invalid { fields: Vec<FieldError> },
+    #[error("Too many attempts. Try again in {} seconds.", .retry_after_secs)]
+    Throttled { retry_after_secs: u64 },
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
+    #[error("The request could not be understood: {message}")]
+    BadRequest { message: String },
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+fn unauthenticated_message(reason: AuthFailure) -> &'static str {
+    match reason {
+        AuthFailure::Missing => "Please sign in.",
+        AuthFailure::Invalid => "Your session is not valid. Please sign in again.",
+        AuthFailure::Expired => "Your session has expired. Please sign in again.",
+        AuthFailure::Revoked => "You have been signed out. Please sign in again.",
+        AuthFailure::BadCredentials => "The e-mail or password is incorrect.",
+    }
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated { .. } => 401,
+            AppError::Forbidden { .. } => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::Throttled { .. } => 429,
+            AppError::Unavailable => 503,
+            AppError::BadRequest { .. } => 400,
+            AppError::Internal => 500,
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Invalid {
+            fields: vec![FieldError {
+                field: field.to_owned(),
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// The message for one form field, if this is a validation error naming it.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Invalid { fields } => fields
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl server_fn_error::FromServerFnError for AppError {
+    type Encoder = server_fn_error::JsonEncoding;
+
+    /// Errors raised by the server-function machinery itself (a malformed body, a failed fetch).
+    fn from_server_fn_error(value: server_fn_error::ServerFnErrorErr) -> Self {
+        use server_fn_error::ServerFnErrorErr as E;
+        match value {
+            E::Args(m) | E::Deserialization(m) | E::MissingArg(m) => {
+                AppError::BadRequest { message: m }
+            }
+            E::Request(_) | E::Response(_) => AppError::Unavailable,
+            _ => AppError::Internal,
+        }
+    }
+}
+
+/// The server_fn items this module builds on, re-exported by Leptos.
+mod server_fn_error {
+    pub use leptos::server_fn::codec::JsonEncoding;
+    pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_status() {
+        let cases = [
+            (
+                AppError::Unauthenticated {
+                    reason: AuthFailure::Revoked,
+                },
+                401,
+            ),
+            (
+                AppError::Forbidden {
+                    message: "no".into(),
+                },
+                403,
+            ),
+            (
+                AppError::NotFound {
+                    what: "Vehicle".into(),
+                },
+                404,
+            ),
+            (
+                AppError::Conflict {
+                    message: "changed".into(),
+                },
+                409,
+            ),
+            (AppError::invalid("vin", "bad"), 422),
+            (
+                AppError::Throttled {
+                    retry_after_secs: 30,
+                },
+                429,
+            ),
+            (AppError::Unavailable, 503),
+            (AppError::Internal, 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.status(), status, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn json_form_is_tagged_by_code() {
+        let e = AppError::Throttled {
+            retry_after_secs: 30,
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"code":"throttled","retry_after_secs":30}"#);
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), e);
+        assert_eq!(e.to_string(), "Too many attempts. Try again in 30 seconds.");
+    }
+
+    #[test]
+    fn field_messages_are_found_by_field() {
+        let e = AppError::invalid("email", "Enter an e-mail address.");
+        assert_eq!(e.field_message("email"), Some("Enter an e-mail address."));
+        assert_eq!(e.field_message("password"), None);
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    /// A lost database is "unavailable" (503); anything else is logged here and shown as a
+    /// generic failure, never with the database's own message.
+    fn from(e: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match e {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
+                tracing::warn!(error = %e, "database unreachable");
+                AppError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Fleetgate's application crate, built for the server (`ssr`) and the browser (`hydrate`).
+//!
+//! Dependency direction: `authz` (pure) ← `model` (shared DTOs) ← `api` (server functions) ←
+//! `pages` (UI). Modules that touch the database, tokens or password hashes exist only with `ssr`.
+
+pub mod api;
+pub mod authz;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod routes;
+
+#[cfg(feature = "ssr")]
+pub mod directory;
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+use pages::{layout::SignedIn, login::LoginPage, vehicles::VehiclesPage};
+
+/// The HTML document around the app (server-side rendering).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/fleetgate.css" />
+        <Title text="Fleetgate" />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=SignedIn>
+                    <Route path=path!("/vehicles") view=VehiclesPage />
+                    <Route path=path!("") view=|| view! { <Redirect path=routes::HOME /> } />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="content">
+            <h1>"Not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <a href=routes::HOME>"Back to Vehicles"</a>
+        </main>
+    }
+}

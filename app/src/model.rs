@@ -1,0 +1,239 @@
+//! Domain types and the data transfer objects shared by the server and the frontend.
+//! Parsing constructors make invalid values unrepresentable past the boundary.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A user's single role. It decides impersonation eligibility and the default permission template
+/// of new teams; it is never consulted for a fleet action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Support,
+    FleetManager,
+    Technician,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Support,
+        Role::FleetManager,
+        Role::Technician,
+    ];
+
+    /// The value stored in the `users.role` column.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::FleetManager => "fleet_manager",
+            Role::Technician => "technician",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Support => "Support",
+            Role::FleetManager => "Fleet Manager",
+            Role::Technician => "Technician",
+        }
+    }
+
+    /// Operator roles belong to the vendor's organisation only.
+    pub const fn is_operator(self) -> bool {
+        matches!(self, Role::Admin | Role::Support)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The kind of an organisation: the one vendor (operator) or a customer tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrgKind {
+    Operator,
+    Customer,
+}
+
+impl OrgKind {
+    pub const fn key(self) -> &'static str {
+        match self {
+            OrgKind::Operator => "operator",
+            OrgKind::Customer => "customer",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<OrgKind> {
+        [OrgKind::Operator, OrgKind::Customer]
+            .into_iter()
+            .find(|k| k.key() == key)
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased, so that lookups and the unique index are
+/// case-insensitive on every database.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("Enter an e-mail address.")]
+    Empty,
+    #[error("An e-mail address has at most 254 characters.")]
+    TooLong,
+    #[error("Enter an e-mail address like name@example.com.")]
+    Malformed,
+}
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Email, EmailError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        let (local, domain) = s.split_once('@').ok_or(EmailError::Malformed)?;
+        let well_formed = !local.is_empty()
+            && !domain.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !well_formed {
+            return Err(EmailError::Malformed);
+        }
+        Ok(Email(s.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who is signed in, as the header shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: i32,
+    pub full_name: String,
+    pub email: String,
+    pub role: Role,
+    pub organisation: String,
+}
+
+/// A vehicle's lifecycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VehicleStatus {
+    Active,
+    InShop,
+    Retired,
+}
+
+impl VehicleStatus {
+    pub const fn key(self) -> &'static str {
+        match self {
+            VehicleStatus::Active => "active",
+            VehicleStatus::InShop => "in_shop",
+            VehicleStatus::Retired => "retired",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<VehicleStatus> {
+        [
+            VehicleStatus::Active,
+            VehicleStatus::InShop,
+            VehicleStatus::Retired,
+        ]
+        .into_iter()
+        .find(|s| s.key() == key)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            VehicleStatus::Active => "Active",
+            VehicleStatus::InShop => "In shop",
+            VehicleStatus::Retired => "Retired",
+        }
+    }
+}
+
+/// One row of the Vehicles list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehicleRow {
+    pub id: i32,
+    pub name: String,
+    pub vin: String,
+    pub make: String,
+    pub model: String,
+    pub year: i32,
+    pub plate: String,
+    pub status: VehicleStatus,
+    pub team: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised() {
+        let e = Email::parse("  Maria@ACME.test ").unwrap();
+        assert_eq!(e.as_str(), "maria@acme.test");
+    }
+
+    #[test]
+    fn bad_emails_are_refused_with_a_reason() {
+        assert_eq!(Email::parse("   "), Err(EmailError::Empty));
+        for bad in [
+            "maria",
+            "maria@",
+            "@acme.test",
+            "a@b@c.test",
+            "a b@c.test",
+            "a@test",
+            "a@.test",
+            "a@test.",
+        ] {
+            assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
+        }
+        let long = format!("{}@acme.test", "a".repeat(250));
+        assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+
+    #[test]
+    fn role_and_status_keys_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_key(r.key()), Some(r));
+        }
+        assert_eq!(Role::from_key("superuser"), None);
+        assert!(Role::Admin.is_operator() && Role::Support.is_operator());
+        assert!(!Role::FleetManager.is_operator() && !Role::Technician.is_operator());
+        for s in [
+            VehicleStatus::Active,
+            VehicleStatus::InShop,
+            VehicleStatus::Retired,
+        ] {
+            assert_eq!(VehicleStatus::from_key(s.key()), Some(s));
+        }
+        assert_eq!(OrgKind::from_key("operator"), Some(OrgKind::Operator));
+    }
+}

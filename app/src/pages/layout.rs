@@ -1,0 +1,77 @@
+//! The signed-in frame: header with the user, navigation and **Sign out**.
+
+use crate::api::auth::{Logout, current_user};
+use crate::error::AppError;
+use crate::model::Me;
+use crate::routes;
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn SignedIn() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| view! { <header class="app-header" /> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(me) => view! { <Header me /> }.into_any(),
+                    Err(e) => view! { <SignInAgain error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <main class="content">
+            <Outlet />
+        </main>
+    }
+}
+
+#[component]
+fn Header(me: Me) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="app-header">
+            <a class="brand" href=routes::HOME>"Fleetgate"</a>
+            <nav aria-label="Main">
+                <A href="/vehicles">"Vehicles"</A>
+            </nav>
+            <div class="who">
+                <span class="who-name">{me.full_name}</span>
+                <span class="who-meta">{format!("{} · {}", me.role.label(), me.organisation)}</span>
+            </div>
+            <ActionForm action=logout>
+                <button type="submit" class="secondary">"Sign out"</button>
+            </ActionForm>
+        </header>
+    }
+}
+
+/// Shown when the session is gone while the app is open: say why, and go to the sign-in page.
+#[component]
+fn SignInAgain(error: AppError) -> impl IntoView {
+    let location = use_location();
+    let target = routes::login_with_next(&format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    ));
+    if matches!(error, AppError::Unauthenticated { .. }) {
+        let target = target.clone();
+        Effect::new(move |_| {
+            if let Some(w) = web_window() {
+                let _ = w.location().set_href(&target);
+            }
+        });
+    }
+    view! {
+        <header class="app-header">
+            <p role="alert" class="alert">
+                {error.to_string()} " " <a href=target>"Sign in"</a>
+            </p>
+        </header>
+    }
+}
+
+fn web_window() -> Option<leptos::web_sys::Window> {
+    leptos::web_sys::window()
+}

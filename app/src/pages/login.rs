@@ -1,0 +1,59 @@
+//! `/login`: e-mail and password (UI contract: **Email**, **Password**, **Sign in**, errors in
+//! `role="alert"`).
+
+use crate::api::auth::Login;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = move || login.value().get().and_then(Result::err);
+    let field = move |name: &'static str| {
+        move || error().and_then(|e| e.field_message(name).map(str::to_owned))
+    };
+
+    view! {
+        <main class="login-page">
+            <section class="login-card" aria-labelledby="login-title">
+                <h1 id="login-title">"Fleetgate"</h1>
+                <p class="muted">"Sign in to your fleet."</p>
+                <ActionForm action=login>
+                    <label for="email">"Email"</label>
+                    <input id="email" type="email" name="email" autocomplete="username" required />
+                    <FieldMessage message=Signal::derive(field("email")) />
+                    <label for="password">"Password"</label>
+                    <input
+                        id="password"
+                        type="password"
+                        name="password"
+                        autocomplete="current-password"
+                        required
+                    />
+                    <FieldMessage message=Signal::derive(field("password")) />
+                    <input type="hidden" name="next" prop:value=next />
+                    <button type="submit" class="primary" disabled=move || login.pending().get()>
+                        "Sign in"
+                    </button>
+                </ActionForm>
+                {move || {
+                    error()
+                        .filter(|e| !matches!(e, crate::error::AppError::Invalid { .. }))
+                        .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
+                }}
+            </section>
+        </main>
+    }
+}
+
+/// A validation message under a form field.
+#[component]
+pub fn FieldMessage(message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p role="alert" class="field-error">{m}</p> })
+    }
+}

@@ -1,0 +1,74 @@
+//! Paths of the app and the one rule for where a sign-in may return to.
+
+pub const LOGIN: &str = "/login";
+/// Where a signed-in user lands by default.
+pub const HOME: &str = "/vehicles";
+
+/// A path on this site to return to after sign-in; anything else (another origin, a
+/// protocol-relative `//host`, odd characters) falls back to [`HOME`], so the login page
+/// cannot be turned into an open redirect.
+pub fn safe_return_path(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && p.len() <= 512
+                && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+                && !p.starts_with(LOGIN) =>
+        {
+            p.to_owned()
+        }
+        _ => HOME.to_owned(),
+    }
+}
+
+/// `/login?next=<path>`, the path percent-encoded.
+pub fn login_with_next(path_and_query: &str) -> String {
+    let mut out = String::from(LOGIN);
+    if safe_return_path(Some(path_and_query)) != HOME || path_and_query == HOME {
+        out.push_str("?next=");
+        for b in path_and_query.bytes() {
+            if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(
+            safe_return_path(Some("/vehicles?page=2")),
+            "/vehicles?page=2"
+        );
+        for bad in [
+            None,
+            Some(""),
+            Some("https://evil.test/"),
+            Some("//evil.test"),
+            Some("/\\evil.test"),
+            Some("vehicles"),
+            Some("/a b"),
+            Some("/login"),
+        ] {
+            assert_eq!(safe_return_path(bad), HOME, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn login_link_encodes_the_return_path() {
+        assert_eq!(login_with_next("/vehicles"), "/login?next=/vehicles");
+        assert_eq!(
+            login_with_next("/work-orders?status=open&x=1"),
+            "/login?next=/work-orders%3Fstatus%3Dopen%26x%3D1"
+        );
+        assert_eq!(login_with_next("//evil.test"), "/login");
+    }
+}

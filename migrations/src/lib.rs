@@ -1,0 +1,89 @@
+//! Schema of Fleetgate, one migration per concern. Every migration runs unchanged on SQLite and
+//! PostgreSQL; the tests apply them to both.
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_organisations;
+mod m0002_teams;
+mod m0003_users;
+mod m0004_memberships;
+mod m0005_team_permissions;
+mod m0006_sessions;
+mod m0007_audit_events;
+mod m0008_vehicles;
+mod m0009_work_orders;
+mod m0010_inspections;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_organisations::Migration),
+            Box::new(m0002_teams::Migration),
+            Box::new(m0003_users::Migration),
+            Box::new(m0004_memberships::Migration),
+            Box::new(m0005_team_permissions::Migration),
+            Box::new(m0006_sessions::Migration),
+            Box::new(m0007_audit_events::Migration),
+            Box::new(m0008_vehicles::Migration),
+            Box::new(m0009_work_orders::Migration),
+            Box::new(m0010_inspections::Migration),
+        ]
+    }
+}
+
+/// Identifiers shared by several migrations (a table is named once, where it is created, and
+/// referred to through these).
+#[derive(DeriveIden)]
+pub(crate) enum Organisations {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Teams {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Users {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Vehicles {
+    Table,
+    Id,
+}
+
+/// A foreign key from `table.column` to `to.to_id`, named after its two ends.
+pub(crate) fn fk(
+    table: impl IntoIden,
+    column: impl IntoIden,
+    to: impl IntoIden,
+    to_id: impl IntoIden,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    let (table, column) = (table.into_iden(), column.into_iden());
+    ForeignKey::create()
+        .name(format!("fk_{}_{}", table.to_string(), column.to_string()))
+        .from(table, column)
+        .to(to, to_id)
+        .on_delete(on_delete)
+        .to_owned()
+}
+
+/// A plain (non-unique) index `idx_<table>_<col…>` for a lookup a request makes.
+pub(crate) fn index(table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
+    let table = table.into_iden();
+    let mut idx = Index::create();
+    idx.name(format!("idx_{}_{}", table.to_string(), columns.join("_")))
+        .table(table);
+    for c in columns {
+        idx.col(Alias::new(*c));
+    }
+    idx.to_owned()
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every tool the project needs, skipping each one that is already present at the right
+# version, so a second run costs seconds. Safe to run on a fresh machine of the project's kind.
+# Usage: scripts/setup.sh [run|test]   ("test" also needs chromium, npm packages and PostgreSQL)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+purpose="${1:-test}"
+CARGO_LEPTOS_VERSION=0.3.10
+# Must equal the wasm-bindgen crate version in Cargo.lock: cargo-leptos runs this binary from PATH.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  say "apt-get install ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+apt_install binaryen
+
+if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 23 minutes on 2 cores)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
+  say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (about 6 minutes)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$purpose" = test ]; then
+  apt_install chromium postgresql-15
+  if [ ! -d end2end/node_modules/@playwright/test ]; then
+    say "installing end2end npm packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+  scripts/postgres.sh
+fi
+say "tools ready"

@@ -1,0 +1,10 @@
+//! Fleetgate's server: configuration, CLI, router, middleware, start-up and shutdown. The
+//! application itself (pages, server functions, rules) lives in the `app` crate.
+pub mod admin;
+pub mod config;
+pub mod demo;
+pub mod health;
+pub mod keys;
+pub mod middleware;
+pub mod startup;
+pub mod telemetry;

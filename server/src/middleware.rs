@@ -1,0 +1,193 @@
+//! Request middleware: authentication, the page guard, the same-origin check, and the one
+//! mapping from `AppError` to an HTTP status.
+
+use app::error::{AppError, AuthFailure};
+use app::routes;
+use app::session::{self, Authentication};
+use app::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+
+/// The largest error body re-read to map its status; real ones are a few hundred bytes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// server_fn marks failed calls with this header.
+const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
+
+/// A JSON response for an error raised outside a server function.
+pub fn error_response(err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json_body(&err);
+    let mut res = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    add_retry_after(&mut res, &err);
+    res
+}
+
+fn serde_json_body(err: &AppError) -> String {
+    // AppError always serialises; the fallback only keeps this total.
+    serde_json::to_string(err).unwrap_or_else(|_| r#"{"code":"internal"}"#.to_owned())
+}
+
+fn add_retry_after(res: &mut Response, err: &AppError) {
+    if let AppError::Throttled { retry_after_secs } = err
+        && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+}
+
+/// Paths that never need a session lookup: the built assets and the probes.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
+}
+
+/// Looks up the session of every request and records the result in its extensions.
+pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    if is_static(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match session::authenticate(&st.db, &st.tokens, st.cookie, req.headers()).await {
+        Ok(auth) => {
+            if let Err(reason @ (AuthFailure::Invalid | AuthFailure::Expired)) = &auth.0 {
+                tracing::info!(?reason, "unusable session cookie");
+            }
+            req.extensions_mut().insert(auth);
+            next.run(req).await
+        }
+        Err(e) => error_response(AppError::from(e)),
+    }
+}
+
+/// A page (as opposed to an API call or an asset) that a browser navigates to.
+fn is_page(method: &Method, path: &str) -> bool {
+    method == Method::GET && !path.starts_with("/api/") && !is_static(path)
+}
+
+/// Pages need a session: send visitors to `/login`, remembering where they were going; send
+/// signed-in people away from `/login`.
+pub async fn page_guard(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !is_page(req.method(), path) {
+        return next.run(req).await;
+    }
+    let signed_in = matches!(
+        req.extensions().get::<Authentication>(),
+        Some(Authentication(Ok(_)))
+    );
+    if path == routes::LOGIN {
+        if signed_in {
+            return Redirect::to(routes::HOME).into_response();
+        }
+    } else if !signed_in {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or(path);
+        return Redirect::to(&routes::login_with_next(target)).into_response();
+    }
+    next.run(req).await
+}
+
+/// Which origins may send state-changing requests.
+#[derive(Clone, Debug)]
+pub struct OriginPolicy {
+    /// The configured public origin; without one, the request's own `Host` decides.
+    pub public_origin: Option<String>,
+}
+
+impl OriginPolicy {
+    /// Whether a request with this `Origin` and `Host` comes from the app itself.
+    pub fn allows(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return false;
+        };
+        match (&self.public_origin, host) {
+            (Some(expected), _) => origin == expected,
+            (None, Some(host)) => {
+                origin == format!("http://{host}") || origin == format!("https://{host}")
+            }
+            (None, None) => false,
+        }
+    }
+}
+
+/// Refuses every state-changing request whose `Origin` is not this app (CSRF defence in depth
+/// beside `SameSite=Strict`).
+pub async fn same_origin(State(policy): State<OriginPolicy>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    // Read the headers in a block of their own: a borrow of the request must not live across
+    // the `.await` below (the body is not `Sync`).
+    let (allowed, origin) = {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let origin = header(header::ORIGIN);
+        (
+            policy.allows(origin, header(header::HOST)),
+            origin.map(str::to_owned),
+        )
+    };
+    if allowed {
+        return next.run(req).await;
+    }
+    tracing::warn!(?origin, "cross-origin request refused");
+    error_response(AppError::Forbidden {
+        message: "This request did not come from the Fleetgate app and was refused.".into(),
+    })
+}
+
+/// Gives a failed server-function call the status its `AppError` names (server_fn answers
+/// every error with 500), plus `Retry-After` when throttled.
+pub async fn error_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return error_response(AppError::Internal);
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(parts.status);
+        let mut res = Response::from_parts(parts, Body::from(bytes));
+        add_retry_after(&mut res, &err);
+        return res;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_must_match_host_or_public_origin() {
+        let by_host = OriginPolicy {
+            public_origin: None,
+        };
+        assert!(by_host.allows(Some("http://127.0.0.1:3000"), Some("127.0.0.1:3000")));
+        assert!(!by_host.allows(Some("http://evil.test"), Some("127.0.0.1:3000")));
+        assert!(!by_host.allows(None, Some("127.0.0.1:3000")));
+        assert!(!by_host.allows(Some("null"), Some("127.0.0.1:3000")));
+        assert!(!by_host.allows(Some("http://127.0.0.1:3000"), None));
+
+        let public = OriginPolicy {
+            public_origin: Some("https://fleet.example.com".into()),
+        };
+        assert!(public.allows(Some("https://fleet.example.com"), Some("10.0.0.5:3000")));
+        assert!(!public.allows(Some("http://10.0.0.5:3000"), Some("10.0.0.5:3000")));
+    }
+
+    #[test]
+    fn pages_are_told_apart_from_api_and_assets() {
+        assert!(is_page(&Method::GET, "/vehicles"));
+        assert!(is_page(&Method::GET, "/"));
+        assert!(!is_page(&Method::POST, "/vehicles"));
+        assert!(!is_page(&Method::GET, "/api/me"));
+        assert!(!is_page(&Method::GET, "/pkg/fleetgate.wasm"));
+        assert!(!is_page(&Method::GET, "/readyz"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Building and running the application: database, migrations, router, listener, shutdown.
+
+use crate::config::{Config, Tuning};
+use crate::{demo, health, keys, middleware};
+use app::session::{CookieConfig, TokenKeys};
+use app::state::AppState;
+use app::throttle::Throttle;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Connects to the configured database (creating the SQLite data directory if needed).
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(if config.database_url().starts_with("sqlite:") {
+        8
+    } else {
+        16
+    })
+    .min_connections(1)
+    .connect_timeout(Duration::from_secs(5))
+    .acquire_timeout(Duration::from_secs(5))
+    .sqlx_logging(false);
+    Ok(Database::connect(opts).await?)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Where cargo-leptos put the site, and what the page shell links to.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "fleetgate"))
+        .site_root(config.site_root.clone())
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(config.addr)
+        .build()
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, loads the demo data when asked, and binds the listener (port 0 picks
+    /// a free port, as the tests do).
+    pub async fn build(config: &Config, tuning: Tuning) -> anyhow::Result<Application> {
+        let db = connect(config).await?;
+        migrate(&db).await?;
+        if config.demo && demo::seed_if_empty(&db).await? {
+            tracing::info!("loaded the demo data set");
+        }
+        let secret = keys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
+        app::password::warm_up();
+        let state = AppState {
+            db,
+            tokens: Arc::new(TokenKeys::from_secret(&secret)?),
+            throttle: Arc::new(Throttle::new(
+                tuning.throttle_account,
+                tuning.throttle_address,
+            )),
+            cookie: CookieConfig {
+                secure: config.secure_cookies(),
+            },
+            session_ttl: config.session_ttl(),
+            leptos_options: leptos_options(config),
+        };
+        let router = router(
+            state.clone(),
+            middleware::OriginPolicy {
+                public_origin: config.public_origin(),
+            },
+        );
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// The whole HTTP surface: probes, pages and server functions, behind the middleware.
+pub fn router(state: AppState, origin: middleware::OriginPolicy) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Layers run outside-in from the last one added.
+        .layer(axum::middleware::from_fn(middleware::error_status))
+        .layer(axum::middleware::from_fn(middleware::page_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
+        .layer(axum::middleware::from_fn_with_state(origin, middleware::same_origin))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,10 @@
+//! Logging: `RUST_LOG` filters; one span per request carries its id.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=info"));
+    // A second init (tests start several servers in one process) is harmless.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
