@@ -35,7 +35,7 @@ pub async fn create_admin(
     email: &str,
     full_name: &str,
     password: String,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<user::Model> {
     let email = Email::parse(email).context("invalid e-mail")?;
     if full_name.trim().is_empty() {
         bail!("a full name is required");
@@ -84,5 +84,5 @@ pub async fn create_admin(
     .await?;
     directory::add_member(&txn, u.id, root.id).await?;
     txn.commit().await?;
-    Ok(u.id)
+    Ok(u)
 }

@@ -59,8 +59,8 @@ async fn main() -> anyhow::Result<()> {
             let password = admin::read_password()?;
             let db = startup::connect(&cli.config).await?;
             startup::migrate(&db).await?;
-            let id = admin::create_admin(&db, &email, &name, password).await?;
-            println!("created admin {email} (id {id})");
+            let user = admin::create_admin(&db, &email, &name, password).await?;
+            println!("created admin {} (id {})", user.email, user.id);
             Ok(())
         }
     }

@@ -8,3 +8,12 @@ pub fn init() {
     // A second init (tests start several servers in one process) is harmless.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
+
+/// For tests: output goes through the test harness's capture, and only warnings by default.
+pub fn init_for_tests() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
