@@ -37,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -51,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    mark_hydrated();
     view! {
         <Stylesheet id="leptos" href="/pkg/fleetgate.css" />
         <Title text="Fleetgate" />
@@ -79,4 +81,18 @@ fn NotFound() -> impl IntoView {
             <a href=routes::HOME>"Back to Vehicles"</a>
         </main>
     }
+}
+
+/// Marks `<body data-hydrated="true">` once the wasm app runs, so browser tests (and people
+/// debugging) can tell a hydrated page from the server-rendered HTML. Effects never run on the
+/// server.
+fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(body) = leptos::web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }

@@ -1,0 +1,16 @@
+# The two commands of the Quick start. Each installs what is missing first (scripts/setup.sh).
+.PHONY: run test release
+
+## Serve http://127.0.0.1:3000 with SQLite in ./data and the demo data set.
+run:
+	scripts/setup.sh run
+	FLEETGATE_DEMO=$${FLEETGATE_DEMO:-true} cargo leptos serve
+
+## Format, lint (both feature sets), unit and integration tests (SQLite and PostgreSQL), browser tests.
+test:
+	scripts/test.sh
+
+## An optimised build: target/release/server and target/site.
+release:
+	scripts/setup.sh run
+	cargo leptos build --release
