@@ -120,6 +120,25 @@ mod server_fn_error {
     pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 }
 
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    /// A lost database is "unavailable" (503); anything else is logged here and shown as a
+    /// generic failure, never with the database's own message.
+    fn from(e: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match e {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
+                tracing::warn!(error = %e, "database unreachable");
+                AppError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "database error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,24 +201,5 @@ mod tests {
         let e = AppError::invalid("email", "Enter an e-mail address.");
         assert_eq!(e.field_message("email"), Some("Enter an e-mail address."));
         assert_eq!(e.field_message("password"), None);
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sea_orm::DbErr> for AppError {
-    /// A lost database is "unavailable" (503); anything else is logged here and shown as a
-    /// generic failure, never with the database's own message.
-    fn from(e: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match e {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
-                tracing::warn!(error = %e, "database unreachable");
-                AppError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "database error");
-                AppError::Internal
-            }
-        }
     }
 }

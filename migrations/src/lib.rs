@@ -69,7 +69,7 @@ pub(crate) fn fk(
 ) -> ForeignKeyCreateStatement {
     let (table, column) = (table.into_iden(), column.into_iden());
     ForeignKey::create()
-        .name(format!("fk_{}_{}", table.to_string(), column.to_string()))
+        .name(format!("fk_{table}_{column}"))
         .from(table, column)
         .to(to, to_id)
         .on_delete(on_delete)
@@ -80,7 +80,7 @@ pub(crate) fn fk(
 pub(crate) fn index(table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
     let table = table.into_iden();
     let mut idx = Index::create();
-    idx.name(format!("idx_{}_{}", table.to_string(), columns.join("_")))
+    idx.name(format!("idx_{table}_{}", columns.join("_")))
         .table(table);
     for c in columns {
         idx.col(Alias::new(*c));

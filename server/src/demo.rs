@@ -70,8 +70,11 @@ pub const ACCOUNTS: &[(&str, &str, Role, &str, &[&str])] = &[
     ),
 ];
 
+/// A team and its parent.
+type TeamSeed = (&'static str, Option<&'static str>);
+
 /// Organisations and their team trees: (organisation, kind, [(team, parent)]), parents first.
-const TREES: &[(&str, OrgKind, &[(&str, Option<&str>)])] = &[
+const TREES: &[(&str, OrgKind, &[TeamSeed])] = &[
     (
         "Fleetgate",
         OrgKind::Operator,
