@@ -1,11 +1,33 @@
 //! Writing the directory: organisations, teams, users, memberships and grants (server only).
 //! Callers pass a transaction, so a multi-row change is all or nothing.
 
+use crate::authz::Permission;
 use crate::authz::PermissionSet;
 use crate::entity::{membership, organisation, team, team_permission, user};
 use crate::model::{Email, OrgKind, Role};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter,
+};
+
+/// Invalidates every cached effective-permission set of the organisation. Called by each change
+/// below that can alter what someone may do, inside the same transaction.
+pub async fn bump_authz_version(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+) -> Result<(), DbErr> {
+    organisation::Entity::update_many()
+        .col_expr(
+            organisation::Column::AuthzVersion,
+            Expr::col(organisation::Column::AuthzVersion).add(1),
+        )
+        .filter(organisation::Column::Id.eq(organisation_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
 
 pub async fn create_organisation(
     db: &impl ConnectionTrait,
@@ -16,6 +38,7 @@ pub async fn create_organisation(
         name: Set(name.to_owned()),
         kind: Set(kind.key().to_owned()),
         created_at: Set(Utc::now()),
+        authz_version: Set(0),
         ..Default::default()
     }
     .insert(db)
@@ -28,6 +51,7 @@ pub async fn create_team(
     parent_id: Option<i32>,
     name: &str,
 ) -> Result<team::Model, DbErr> {
+    bump_authz_version(db, organisation_id).await?;
     team::ActiveModel {
         organisation_id: Set(organisation_id),
         parent_id: Set(parent_id),
@@ -68,9 +92,11 @@ pub async fn create_user(
 
 pub async fn add_member(
     db: &impl ConnectionTrait,
+    organisation_id: i32,
     user_id: i32,
     team_id: i32,
 ) -> Result<(), DbErr> {
+    bump_authz_version(db, organisation_id).await?;
     membership::ActiveModel {
         user_id: Set(user_id),
         team_id: Set(team_id),
@@ -83,10 +109,12 @@ pub async fn add_member(
 
 pub async fn grant(
     db: &impl ConnectionTrait,
+    organisation_id: i32,
     team_id: i32,
     permissions: PermissionSet,
     granted_by: Option<i32>,
 ) -> Result<(), DbErr> {
+    bump_authz_version(db, organisation_id).await?;
     for p in permissions.iter() {
         team_permission::ActiveModel {
             team_id: Set(team_id),
@@ -98,4 +126,36 @@ pub async fn grant(
         .await?;
     }
     Ok(())
+}
+
+/// Withdraws one permission from a team; true when it was granted.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    team_id: i32,
+    permission: Permission,
+) -> Result<bool, DbErr> {
+    bump_authz_version(db, organisation_id).await?;
+    let res = team_permission::Entity::delete_many()
+        .filter(team_permission::Column::TeamId.eq(team_id))
+        .filter(team_permission::Column::Permission.eq(permission.key()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Removes a user from a team; true when they were a member.
+pub async fn remove_member(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    user_id: i32,
+    team_id: i32,
+) -> Result<bool, DbErr> {
+    bump_authz_version(db, organisation_id).await?;
+    let res = membership::Entity::delete_many()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::TeamId.eq(team_id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
 }

@@ -33,8 +33,12 @@ pub enum AuthFailure {
 pub enum AppError {
     #[error("{}", unauthenticated_message(*.reason))]
     Unauthenticated { reason: AuthFailure },
+    /// Refused; `denial` explains a missing permission (the UI shows the same text).
     #[error("{message}")]
-    Forbidden { message: String },
+    Forbidden {
+        message: String,
+        denial: Option<crate::authz::Denial>,
+    },
     #[error("{what} was not found.")]
     NotFound { what: String },
     #[error("{message}")]
@@ -155,6 +159,7 @@ mod tests {
             (
                 AppError::Forbidden {
                     message: "no".into(),
+                    denial: None,
                 },
                 403,
             ),

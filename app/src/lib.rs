@@ -5,11 +5,16 @@
 
 pub mod api;
 pub mod authz;
+pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
 pub mod routes;
 
+#[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
+pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod directory;
 #[cfg(feature = "ssr")]
@@ -27,7 +32,12 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
-use pages::{layout::SignedIn, login::LoginPage, vehicles::VehiclesPage};
+use pages::layout::SignedIn;
+use pages::login::LoginPage;
+use pages::my_access::MyAccessPage;
+use pages::teams::TeamsPage;
+use pages::vehicles::{VehiclePage, VehiclesPage};
+use pages::work_orders::{WorkOrderPage, WorkOrdersPage};
 
 /// The HTML document around the app (server-side rendering).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,6 +71,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("/vehicles") view=VehiclesPage />
+                    <Route path=path!("/vehicles/:id") view=VehiclePage />
+                    <Route path=path!("/work-orders") view=WorkOrdersPage />
+                    <Route path=path!("/work-orders/:id") view=WorkOrderPage />
+                    <Route path=path!("/teams") view=TeamsPage />
+                    <Route path=path!("/my-access") view=MyAccessPage />
                     <Route path=path!("") view=|| view! { <Redirect path=routes::HOME /> } />
                 </ParentRoute>
             </Routes>

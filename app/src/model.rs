@@ -237,3 +237,163 @@ mod tests {
         assert_eq!(OrgKind::from_key("operator"), Some(OrgKind::Operator));
     }
 }
+
+/// Decisions for the actions a page offers on one resource, computed by the server from the
+/// effective user's permissions; the UI renders every control from these, never from its own
+/// rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actions(pub Vec<(crate::authz::Permission, crate::authz::Decision)>);
+
+impl Actions {
+    /// The decision for `p`; an action the server did not decide is not offered as allowed.
+    pub fn get(&self, p: crate::authz::Permission) -> Option<&crate::authz::Decision> {
+        self.0.iter().find(|(q, _)| *q == p).map(|(_, d)| d)
+    }
+}
+
+/// A work order's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkOrderStatus {
+    Open,
+    InProgress,
+    OnHold,
+    Completed,
+    Cancelled,
+}
+
+impl WorkOrderStatus {
+    pub const ALL: [WorkOrderStatus; 5] = [
+        WorkOrderStatus::Open,
+        WorkOrderStatus::InProgress,
+        WorkOrderStatus::OnHold,
+        WorkOrderStatus::Completed,
+        WorkOrderStatus::Cancelled,
+    ];
+
+    pub const fn key(self) -> &'static str {
+        match self {
+            WorkOrderStatus::Open => "open",
+            WorkOrderStatus::InProgress => "in_progress",
+            WorkOrderStatus::OnHold => "on_hold",
+            WorkOrderStatus::Completed => "completed",
+            WorkOrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<WorkOrderStatus> {
+        WorkOrderStatus::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            WorkOrderStatus::Open => "Open",
+            WorkOrderStatus::InProgress => "In progress",
+            WorkOrderStatus::OnHold => "On hold",
+            WorkOrderStatus::Completed => "Completed",
+            WorkOrderStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Finished work orders accept no further change.
+    pub const fn is_closed(self) -> bool {
+        matches!(
+            self,
+            WorkOrderStatus::Completed | WorkOrderStatus::Cancelled
+        )
+    }
+
+    /// Statuses `work_orders.update` may set; completing has a permission of its own.
+    pub const fn settable(self) -> bool {
+        matches!(
+            self,
+            WorkOrderStatus::Open
+                | WorkOrderStatus::InProgress
+                | WorkOrderStatus::OnHold
+                | WorkOrderStatus::Cancelled
+        )
+    }
+}
+
+/// One row of the Work orders list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderRow {
+    pub id: i32,
+    pub title: String,
+    pub vehicle: String,
+    pub team: String,
+    pub status: WorkOrderStatus,
+    pub priority: String,
+    pub assignee: Option<String>,
+    pub due_on: Option<String>,
+}
+
+/// A person, as a list or a form shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub id: i32,
+    pub name: String,
+}
+
+/// The work order page: the data and the decisions for its actions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderDetail {
+    pub id: i32,
+    pub title: String,
+    pub description: String,
+    pub vehicle: String,
+    pub vehicle_id: i32,
+    pub team: crate::authz::TeamRef,
+    pub status: WorkOrderStatus,
+    pub priority: String,
+    pub assignee: Option<UserRef>,
+    pub due_on: Option<String>,
+    /// Optimistic concurrency: every change names the version it was made against.
+    pub version: i32,
+    pub actions: Actions,
+    /// People the work order can be assigned to (members of teams at or above its team).
+    pub assignable: Vec<UserRef>,
+}
+
+/// The vehicle page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehicleDetail {
+    pub vehicle: VehicleRow,
+    pub odometer: i32,
+    pub work_orders: Vec<WorkOrderRow>,
+}
+
+/// "My access": per team, each permission held and the teams it comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAccess {
+    pub memberships: Vec<crate::authz::TeamRef>,
+    pub teams: Vec<TeamAccess>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamAccess {
+    pub team: crate::authz::TeamRef,
+    pub depth: usize,
+    pub permissions: Vec<(crate::authz::Permission, Vec<crate::authz::TeamRef>)>,
+}
+
+/// The permission matrix: teams × permissions, with what the viewer may change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matrix {
+    pub permissions: Vec<crate::authz::Permission>,
+    pub rows: Vec<MatrixRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub team: crate::authz::TeamRef,
+    pub depth: usize,
+    pub cells: Vec<MatrixCell>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixCell {
+    pub permission: crate::authz::Permission,
+    pub granted: bool,
+    /// Why the viewer may not toggle this cell, if they may not.
+    pub locked: Option<crate::authz::GrantRefusal>,
+}

@@ -5,7 +5,7 @@
 
 use crate::entity::{organisation, session, user};
 use crate::error::AuthFailure;
-use crate::model::Role;
+use crate::model::{OrgKind, Role};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
@@ -123,6 +123,10 @@ pub struct Principal {
     pub user_id: i32,
     pub organisation_id: i32,
     pub organisation: String,
+    /// The vendor's own organisation (operator staff).
+    pub operator: bool,
+    /// The organisation's authz version when this request was authenticated.
+    pub authz_version: i32,
     pub role: Role,
     pub full_name: String,
     pub email: String,
@@ -198,16 +202,19 @@ pub async fn resolve(
     let Some(role) = Role::from_key(&u.role) else {
         return Ok(Err(AuthFailure::Invalid));
     };
-    let org = organisation::Entity::find_by_id(u.organisation_id)
+    let Some(org) = organisation::Entity::find_by_id(u.organisation_id)
         .one(db)
         .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
+    else {
+        return Ok(Err(AuthFailure::Invalid));
+    };
     Ok(Ok(Principal {
         session_id: row.id,
         user_id: u.id,
         organisation_id: u.organisation_id,
-        organisation: org,
+        operator: org.kind == OrgKind::Operator.key(),
+        authz_version: org.authz_version,
+        organisation: org.name,
         role,
         full_name: u.full_name,
         email: u.email,

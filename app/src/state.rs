@@ -1,5 +1,6 @@
 //! Everything a request handler needs from the running server (server only).
 
+use crate::access::AccessCache;
 use crate::session::{CookieConfig, TokenKeys};
 use crate::throttle::Throttle;
 use axum::extract::FromRef;
@@ -13,6 +14,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<Throttle>,
+    /// Effective permissions per session, invalidated by the organisation's authz version.
+    pub access: Arc<AccessCache>,
     pub cookie: CookieConfig,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,

@@ -12,6 +12,7 @@ mod m0007_audit_events;
 mod m0008_vehicles;
 mod m0009_work_orders;
 mod m0010_inspections;
+mod m0011_authz_version;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_vehicles::Migration),
             Box::new(m0009_work_orders::Migration),
             Box::new(m0010_inspections::Migration),
+            Box::new(m0011_authz_version::Migration),
         ]
     }
 }

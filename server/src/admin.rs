@@ -67,7 +67,7 @@ pub async fn create_admin(
         Some(t) => t,
         None => {
             let t = directory::create_team(&txn, org.id, None, &org.name).await?;
-            directory::grant(&txn, t.id, templates::operator_admin(), None).await?;
+            directory::grant(&txn, org.id, t.id, templates::operator_admin(), None).await?;
             t
         }
     };
@@ -82,7 +82,7 @@ pub async fn create_admin(
         },
     )
     .await?;
-    directory::add_member(&txn, u.id, root.id).await?;
+    directory::add_member(&txn, org.id, u.id, root.id).await?;
     txn.commit().await?;
     Ok(u)
 }

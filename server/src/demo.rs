@@ -306,7 +306,7 @@ async fn seed(db: &impl ConnectionTrait, password_hash: &str) -> anyhow::Result<
         orgs.insert(*org_name, org.id);
     }
     for (team, set) in grants() {
-        directory::grant(db, teams[team], set, None).await?;
+        directory::grant(db, orgs[org_of_team(team)], teams[team], set, None).await?;
     }
     let mut users = HashMap::new();
     for (email, name, role, org, member_of) in ACCOUNTS {
@@ -325,7 +325,7 @@ async fn seed(db: &impl ConnectionTrait, password_hash: &str) -> anyhow::Result<
         )
         .await?;
         for team in *member_of {
-            directory::add_member(db, u.id, teams[team]).await?;
+            directory::add_member(db, orgs[org], u.id, teams[team]).await?;
         }
         users.insert(*email, u.id);
     }

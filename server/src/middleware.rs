@@ -136,6 +136,7 @@ pub async fn same_origin(State(policy): State<OriginPolicy>, req: Request, next:
     tracing::warn!(?origin, "cross-origin request refused");
     error_response(AppError::Forbidden {
         message: "This request did not come from the Fleetgate app and was refused.".into(),
+        denial: None,
     })
 }
 

@@ -2,6 +2,7 @@
 
 use crate::config::{Config, Tuning};
 use crate::{demo, health, keys, middleware};
+use app::access::AccessCache;
 use app::session::{CookieConfig, TokenKeys};
 use app::state::AppState;
 use app::throttle::Throttle;
@@ -79,6 +80,7 @@ impl Application {
                 tuning.throttle_account,
                 tuning.throttle_address,
             )),
+            access: Arc::new(AccessCache::default()),
             cookie: CookieConfig {
                 secure: config.secure_cookies(),
             },

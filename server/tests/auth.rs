@@ -73,15 +73,20 @@ async fn signed_in_user_sees_only_their_organisations_vehicles(backend: Backend)
     assert_eq!(res.status(), StatusCode::OK);
     let rows: Vec<VehicleRow> = res.json().await.unwrap();
     let names: Vec<_> = rows.iter().map(|v| v.name.as_str()).collect();
+    // Maria runs Northeast Region: Boston's vehicles, not Denver's, never Globex's.
+    assert_eq!(names, ["Box truck B-101", "Van B-102", "Van B-103"]);
+    let olga = app.sign_in("olga@acme.test").await;
+    let rows: Vec<VehicleRow> = app
+        .call("vehicles/list", Some(&olga), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 6, "Olga sees all of Acme");
     assert!(
-        names.contains(&"Box truck B-101") && names.contains(&"Box truck D-201"),
-        "{names:?}"
+        !rows.iter().any(|v| v.name.contains("C-30")),
+        "Globex vehicles leaked: {rows:?}"
     );
-    assert!(
-        !names.iter().any(|n| n.contains("C-30")),
-        "Globex vehicles leaked: {names:?}"
-    );
-    assert_eq!(rows.len(), 6);
 
     let gary = app.sign_in("gary@globex.test").await;
     let rows: Vec<VehicleRow> = app

@@ -1,7 +1,12 @@
 //! Server functions, grouped by concept. Each one authenticates through `ctx` and scopes every
 //! query to the caller's organisation.
 pub mod auth;
+pub mod policy;
+pub mod teams;
 pub mod vehicles;
+pub mod work_orders;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx;
+#[cfg(feature = "ssr")]
+pub mod guard;

@@ -34,6 +34,9 @@ fn Header(me: Me) -> impl IntoView {
             <a class="brand" href=routes::HOME>"Fleetgate"</a>
             <nav aria-label="Main">
                 <A href="/vehicles">"Vehicles"</A>
+                <A href="/work-orders">"Work orders"</A>
+                <A href="/teams">"Teams"</A>
+                <A href="/my-access">"My access"</A>
             </nav>
             <div class="who">
                 <span class="who-name">{me.full_name}</span>

@@ -1,4 +1,7 @@
 //! Pages and the signed-in layout.
 pub mod layout;
 pub mod login;
+pub mod my_access;
+pub mod teams;
 pub mod vehicles;
+pub mod work_orders;

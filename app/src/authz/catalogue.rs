@@ -1,8 +1,6 @@
-//! The permission model, pure and shared by the server and the wasm frontend.
-//!
-//! Every action is one [`Permission`], declared once below with its stable key, label, group and
-//! whether it is operator-only. The database stores keys; at run time a set of permissions is a
-//! bitset ([`PermissionSet`]), so a check is a bit test.
+//! The permission catalogue: every action is one [`Permission`], declared once below with its
+//! stable key, label, group and whether it is operator-only. The database stores keys; at run
+//! time a set of permissions is a bitset ([`PermissionSet`]), so a check is a bit test.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,0 +1,101 @@
+//! The one guard every server function goes through (server only): the declared policy, the
+//! principal from the session, the cached effective permissions, the check, and the audit of a
+//! denial.
+
+use super::policy::{self, Policy, Requirement};
+use crate::audit::{self, Outcome};
+use crate::authz::{Decision, Permission, TeamId, UserAccess};
+use crate::error::AppError;
+use crate::session::Principal;
+use crate::state::AppState;
+use std::sync::Arc;
+
+pub struct Guard {
+    pub principal: Principal,
+    pub state: AppState,
+    pub access: Arc<UserAccess>,
+    policy: &'static Policy,
+}
+
+impl Guard {
+    /// Enters the server function at `path`: refuses it when it has no declared policy (deny by
+    /// default) and when there is no live session.
+    pub async fn enter(path: &str) -> Result<Guard, AppError> {
+        let Some(policy) = policy::lookup(path) else {
+            tracing::error!(path, "server function without a declared policy refused");
+            return Err(AppError::Forbidden {
+                message: "This action is not available.".into(),
+                denial: None,
+            });
+        };
+        let state = super::ctx::state()?;
+        let principal = super::ctx::principal()?;
+        let access = state.access.for_principal(&state.db, &principal).await?;
+        Ok(Guard {
+            principal,
+            state,
+            access,
+            policy,
+        })
+    }
+
+    /// Checks the declared permission on `scope`, the owning team of the resource at hand.
+    /// A denial is audited and answered 403 with its explanation.
+    pub async fn authorize(&self, scope: TeamId, resource: &str) -> Result<(), AppError> {
+        let Requirement::Permission(permission) = self.policy.requirement else {
+            return Ok(());
+        };
+        self.require(permission, scope, resource).await
+    }
+
+    /// Checks a permission beyond the declared one (e.g. granting P also needs P itself).
+    pub async fn require(
+        &self,
+        permission: Permission,
+        scope: TeamId,
+        resource: &str,
+    ) -> Result<(), AppError> {
+        match self.access.check(permission, scope) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(denial) => {
+                self.audit(resource, Outcome::Denied, Some(permission.key().to_owned()))
+                    .await;
+                Err(AppError::Forbidden {
+                    message: denial.describe(),
+                    denial: Some(denial),
+                })
+            }
+        }
+    }
+
+    /// For list endpoints: the teams where the caller holds the declared permission. Holding it
+    /// nowhere is a 403 that names the organisation's root team as the scope.
+    pub async fn visible_teams(&self) -> Result<Vec<TeamId>, AppError> {
+        let Requirement::Permission(p) = self.policy.requirement else {
+            return Ok(Vec::new());
+        };
+        let teams: Vec<TeamId> = self.access.effective.teams_with(p).collect();
+        if teams.is_empty() {
+            let root = self.access.policy.tree.root();
+            self.require(p, root, "list").await?;
+        }
+        Ok(teams)
+    }
+
+    /// Records an event about this request; a failure to audit is logged, never hidden.
+    pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
+        let entry = audit::Entry {
+            organisation_id: Some(self.principal.organisation_id),
+            actor_user_id: Some(self.principal.user_id),
+            subject_user_id: Some(self.principal.user_id),
+            impersonation_id: None,
+            action: self.policy.path.trim_start_matches("/api/").to_owned(),
+            resource: Some(resource.to_owned()),
+            outcome,
+            detail,
+        };
+        if let Err(e) = audit::record(&self.state.db, entry).await {
+            tracing::error!(error = %e, "could not write the audit log");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Deny by default: the declared policy of every server function, in one table.
+//!
+//! The guard refuses a server function that is not listed here, and a test enumerates every
+//! registered server function and fails on one without an entry (or an entry without one).
+
+use crate::authz::Permission;
+
+/// What a server function needs before it looks at any data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// No session needed (signing in).
+    Public,
+    /// Any signed-in user; the function reads only the caller's own data.
+    SignedIn,
+    /// This permission on the scope of the resource the function touches (checked by the guard
+    /// once the resource's owning team is known).
+    Permission(Permission),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// The server function's path (`/api/<endpoint>`).
+    pub path: &'static str,
+    pub requirement: Requirement,
+    /// Whether the function changes state (refused in read-only impersonation).
+    pub writes: bool,
+}
+
+const fn read(path: &'static str, requirement: Requirement) -> Policy {
+    Policy {
+        path,
+        requirement,
+        writes: false,
+    }
+}
+
+const fn write(path: &'static str, requirement: Requirement) -> Policy {
+    Policy {
+        path,
+        requirement,
+        writes: true,
+    }
+}
+
+use Permission as P;
+use Requirement::{Permission as Needs, Public, SignedIn};
+
+pub const POLICIES: &[Policy] = &[
+    write("/api/login", Public),
+    write("/api/logout", SignedIn),
+    read("/api/me", SignedIn),
+    read("/api/access/mine", SignedIn),
+    read("/api/vehicles/list", Needs(P::VehiclesView)),
+    read("/api/vehicles/get", Needs(P::VehiclesView)),
+    read("/api/work_orders/list", Needs(P::WorkOrdersView)),
+    read("/api/work_orders/get", Needs(P::WorkOrdersView)),
+    write("/api/work_orders/status", Needs(P::WorkOrdersUpdate)),
+    write("/api/work_orders/complete", Needs(P::WorkOrdersComplete)),
+    write("/api/work_orders/assign", Needs(P::WorkOrdersAssign)),
+    read("/api/teams/matrix", Needs(P::TeamsView)),
+    write("/api/permissions/grant", Needs(P::PermissionsGrant)),
+    write("/api/permissions/revoke", Needs(P::PermissionsGrant)),
+];
+
+/// The declared policy of a server function, by path.
+pub fn lookup(path: &str) -> Option<&'static Policy> {
+    POLICIES.iter().find(|p| p.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_unique_and_under_api() {
+        let mut paths: Vec<_> = POLICIES.iter().map(|p| p.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), POLICIES.len());
+        assert!(POLICIES.iter().all(|p| p.path.starts_with("/api/")));
+    }
+
+    #[test]
+    fn unknown_paths_have_no_policy() {
+        assert!(lookup("/api/drop_everything").is_none());
+        assert_eq!(
+            lookup("/api/login").map(|p| p.requirement),
+            Some(Requirement::Public)
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Teams: the permission matrix, granting and revoking (no escalation), and "My access".
+
+#[cfg(feature = "ssr")]
+use crate::authz::Permission;
+use crate::authz::TeamId;
+use crate::error::AppError;
+use crate::model::{Matrix, MyAccess};
+use leptos::prelude::*;
+
+/// The organisation's teams × permissions, each cell with whether the viewer may toggle it.
+#[server(endpoint = "teams/matrix")]
+pub async fn permission_matrix() -> Result<Matrix, AppError> {
+    use crate::api::guard::Guard;
+    use crate::authz::can_grant;
+    use crate::model::{MatrixCell, MatrixRow};
+
+    let g = Guard::enter("/api/teams/matrix").await?;
+    let visible = g.visible_teams().await?;
+    let tree = &g.access.policy.tree;
+    let permissions: Vec<Permission> = Permission::ALL
+        .iter()
+        .copied()
+        .filter(|p| g.principal.operator || !p.operator_only())
+        .collect();
+    let rows = tree
+        .teams()
+        .filter(|t| visible.contains(t))
+        .filter_map(|t| {
+            let team = tree.team_ref(t)?;
+            let granted = g.access.policy.grants.on(t);
+            let cells = permissions
+                .iter()
+                .map(|p| MatrixCell {
+                    permission: *p,
+                    granted: granted.contains(*p),
+                    locked: can_grant(&g.access, g.principal.operator, *p, t).err(),
+                })
+                .collect();
+            Some(MatrixRow {
+                depth: tree.depth(t),
+                team,
+                cells,
+            })
+        })
+        .collect();
+    Ok(Matrix { permissions, rows })
+}
+
+#[cfg(feature = "ssr")]
+async fn change_grant(
+    path: &str,
+    team: TeamId,
+    permission: String,
+    on: bool,
+) -> Result<(), AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::authz::{GrantRefusal, can_grant};
+    use sea_orm::TransactionTrait;
+
+    let permission = Permission::from_key(&permission)
+        .map_err(|_| AppError::invalid("permission", "Unknown permission."))?;
+    let g = Guard::enter(path).await?;
+    let resource = format!("team:{team}");
+    if !g.access.policy.tree.contains(team) {
+        return Err(AppError::NotFound {
+            what: "Team".into(),
+        });
+    }
+    g.authorize(team, &resource).await?;
+    if let Err(refusal) = can_grant(&g.access, g.principal.operator, permission, team) {
+        g.audit(
+            &resource,
+            Outcome::Denied,
+            Some(permission.key().to_owned()),
+        )
+        .await;
+        let denial = match &refusal {
+            GrantRefusal::Missing(d) => Some(d.clone()),
+            GrantRefusal::OperatorOnly(_) => None,
+        };
+        return Err(AppError::Forbidden {
+            message: refusal.to_string(),
+            denial,
+        });
+    }
+    let org = g.principal.organisation_id;
+    let txn = g.state.db.begin().await?;
+    if on {
+        if !g.access.policy.grants.on(team).contains(permission) {
+            crate::directory::grant(
+                &txn,
+                org,
+                team,
+                [permission].into_iter().collect(),
+                Some(g.principal.user_id),
+            )
+            .await?;
+        }
+    } else {
+        crate::directory::revoke(&txn, org, team, permission).await?;
+    }
+    txn.commit().await?;
+    let verb = if on { "granted" } else { "revoked" };
+    g.audit(
+        &resource,
+        Outcome::Success,
+        Some(format!("{verb} {}", permission.key())),
+    )
+    .await;
+    Ok(())
+}
+
+/// Grants `permission` on `team` (needs `permissions.grant` and the permission itself there).
+#[server(endpoint = "permissions/grant")]
+pub async fn grant_permission(team: TeamId, permission: String) -> Result<(), AppError> {
+    change_grant("/api/permissions/grant", team, permission, true).await
+}
+
+/// Revokes `permission` on `team`, under the same rule as granting.
+#[server(endpoint = "permissions/revoke")]
+pub async fn revoke_permission(team: TeamId, permission: String) -> Result<(), AppError> {
+    change_grant("/api/permissions/revoke", team, permission, false).await
+}
+
+/// The caller's effective permissions per team, each with the team it comes from.
+#[server(endpoint = "access/mine")]
+pub async fn get_my_access() -> Result<MyAccess, AppError> {
+    use crate::api::guard::Guard;
+    use crate::model::TeamAccess;
+
+    let g = Guard::enter("/api/access/mine").await?;
+    let tree = &g.access.policy.tree;
+    let teams = tree
+        .teams()
+        .filter_map(|t| {
+            let held = g.access.effective.on(t);
+            if held.is_empty() {
+                return None;
+            }
+            Some(TeamAccess {
+                team: tree.team_ref(t)?,
+                depth: tree.depth(t),
+                permissions: held.iter().map(|p| (p, g.access.sources(p, t))).collect(),
+            })
+        })
+        .collect();
+    let memberships = g
+        .access
+        .memberships
+        .iter()
+        .filter_map(|t| tree.team_ref(*t))
+        .collect();
+    Ok(MyAccess { memberships, teams })
+}

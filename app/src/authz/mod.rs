@@ -1,0 +1,22 @@
+//! The permission model: pure, no I/O, compiled for the server and for the wasm frontend, so the
+//! UI greys out exactly what the server refuses, with the same explanation.
+//!
+//! - [`Permission`] / [`PermissionSet`]: the catalogue and its bitset form.
+//! - [`TeamTree`]: an organisation's teams; a grant on a team flows down to its subtree.
+//! - [`EffectivePermissions`]: what one user may do on each team, precomputed per session.
+//! - [`UserAccess::check`]: `(principal, permission, scope) → Decision`; a denial explains itself.
+//! - [`can_grant`]: the no-escalation rule for granting and revoking.
+
+mod catalogue;
+mod decision;
+mod effective;
+mod grant;
+mod ids;
+mod tree;
+
+pub use catalogue::{Permission, PermissionGroup, PermissionSet, UnknownPermission, templates};
+pub use decision::{Decision, Denial};
+pub use effective::{EffectivePermissions, Grants, OrgPolicy, UserAccess};
+pub use grant::{GrantRefusal, can_grant};
+pub use ids::IdMap;
+pub use tree::{TeamId, TeamRef, TeamTree, TreeError};

@@ -1,0 +1,116 @@
+//! `/teams`: the permission matrix (teams × permissions). A cell the viewer may not change is a
+//! disabled checkbox whose description says why.
+
+use crate::api::teams::{GrantPermission, RevokePermission, permission_matrix};
+use crate::components::{ActionError, or_alert};
+use crate::model::{Matrix, MatrixCell};
+use leptos::prelude::*;
+
+#[component]
+pub fn TeamsPage() -> impl IntoView {
+    let grant = ServerAction::<GrantPermission>::new();
+    let revoke = ServerAction::<RevokePermission>::new();
+    let matrix = Resource::new(
+        move || (grant.version().get(), revoke.version().get()),
+        |_| permission_matrix(),
+    );
+    let error = Signal::derive(move || {
+        grant
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| revoke.value().get().and_then(Result::err))
+    });
+    view! {
+        <h1>"Teams"</h1>
+        <p class="muted">
+            "A permission granted to a team applies to its members on that team and every team below it."
+        </p>
+        <ActionError error />
+        <Suspense fallback=|| view! { <p class="muted">"Loading teams…"</p> }>
+            {move || Suspend::new(async move {
+                or_alert(matrix.await, |m| view! { <MatrixTable m grant revoke /> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MatrixTable(
+    m: Matrix,
+    grant: ServerAction<GrantPermission>,
+    revoke: ServerAction<RevokePermission>,
+) -> impl IntoView {
+    let header = m
+        .permissions
+        .iter()
+        .map(|p| view! { <th scope="col" class="perm" title=p.label()><span>{p.key()}</span></th> })
+        .collect_view();
+    let rows = m
+        .rows
+        .into_iter()
+        .map(|row| {
+            let team = row.team.clone();
+            let cells = row
+                .cells
+                .into_iter()
+                .map(|cell| view! { <td class="cell"><Cell cell team=team.clone() grant revoke /></td> })
+                .collect_view();
+            view! {
+                <tr>
+                    <th scope="row" style=format!("padding-left: {}rem", 0.8 + row.depth as f32 * 1.2)>
+                        {row.team.name}
+                    </th>
+                    {cells}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap matrix">
+            <table>
+                <caption class="sr-only">"Permissions granted to each team"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Team"</th>
+                        {header}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Cell(
+    cell: MatrixCell,
+    team: crate::authz::TeamRef,
+    grant: ServerAction<GrantPermission>,
+    revoke: ServerAction<RevokePermission>,
+) -> impl IntoView {
+    let key = cell.permission.key();
+    let name = format!("{key} on {}", team.name);
+    let why = cell.locked.as_ref().map(|r| r.to_string());
+    let why_id = format!("why-{}-{}", team.id, key.replace('.', "-"));
+    let team_id = team.id;
+    view! {
+        <input
+            type="checkbox"
+            aria-label=name
+            checked=cell.granted
+            disabled=cell.locked.is_some()
+            title=why.clone()
+            aria-describedby=why.as_ref().map(|_| why_id.clone())
+            on:change=move |ev| {
+                let permission = key.to_owned();
+                if event_target_checked(&ev) {
+                    grant.dispatch(GrantPermission { team: team_id, permission });
+                } else {
+                    revoke.dispatch(RevokePermission { team: team_id, permission });
+                }
+            }
+        />
+        {why.map(|w| view! { <span id=why_id class="sr-only">{w}</span> })}
+    }
+}

@@ -1,0 +1,541 @@
+//! Authorisation through the real HTTP API, on SQLite and PostgreSQL: deny by default, the
+//! authorisation matrix (every server function × every demo principal), and the fleet flows.
+
+mod common;
+
+use app::entity::{audit_event, team, work_order};
+use app::error::AppError;
+use app::model::{WorkOrderDetail, WorkOrderStatus};
+use common::{Backend, TestApp, app_error};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+on_both_databases!(
+    authorization_matrix,
+    dan_completes_in_denver_and_a_stale_version_conflicts,
+    tina_is_refused_with_the_explanation_and_the_denial_is_audited,
+    a_grant_takes_effect_at_once_and_cannot_escalate,
+    invalid_input_writes_nothing,
+);
+
+/// Deny by default: every registered server function has a declared policy, and every policy
+/// names a registered server function.
+#[test]
+fn every_server_function_declares_a_policy() {
+    let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    assert!(registered.len() >= 10, "{registered:?}");
+    for path in &registered {
+        assert!(
+            app::api::policy::lookup(path).is_some(),
+            "{path} has no declared policy"
+        );
+    }
+    for policy in app::api::policy::POLICIES {
+        assert!(
+            registered.iter().any(|r| r == policy.path),
+            "{} is not a server function",
+            policy.path
+        );
+    }
+}
+
+async fn team_id(app: &TestApp, name: &str) -> i32 {
+    team::Entity::find()
+        .filter(team::Column::Name.eq(name))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn work_order_id(app: &TestApp, title: &str) -> i32 {
+    work_order::Entity::find()
+        .filter(work_order::Column::Title.eq(title))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn vehicle_id(app: &TestApp, name: &str) -> i32 {
+    use app::entity::vehicle;
+    vehicle::Entity::find()
+        .filter(vehicle::Column::Name.eq(name))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+const PRINCIPALS: [&str; 8] = [
+    "admin@fleetgate.test",
+    "support@fleetgate.test",
+    "maria@acme.test",
+    "tina@acme.test",
+    "dan@acme.test",
+    "olga@acme.test",
+    "gary@globex.test",
+    "(no session)",
+];
+
+/// Every server function × every principal → the status the demo grants imply. Writes are sent
+/// against a stale version (999), so "allowed" shows as 409 and nothing changes; grants and
+/// revocations are chosen to be no-ops. 404 is another organisation's resource.
+async fn authorization_matrix(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let boston_wo = work_order_id(&app, "Replace front brake pads")
+        .await
+        .to_string();
+    let denver_wo = work_order_id(&app, "Check engine light").await.to_string();
+    let b101 = vehicle_id(&app, "Box truck B-101").await.to_string();
+    let boston = team_id(&app, "Boston Depot").await.to_string();
+    let denver = team_id(&app, "Denver Depot").await.to_string();
+
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, [u16; 8]);
+    //                                                     admin sup maria tina dan olga gary none
+    let cases: Vec<Case> = vec![
+        ("me", vec![], [200, 200, 200, 200, 200, 200, 200, 401]),
+        (
+            "access/mine",
+            vec![],
+            [200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "vehicles/list",
+            vec![],
+            [403, 403, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "vehicles/get",
+            vec![("id", &b101)],
+            [404, 404, 200, 200, 403, 200, 404, 401],
+        ),
+        (
+            "work_orders/list",
+            vec![],
+            [403, 403, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "work_orders/get",
+            vec![("id", &boston_wo)],
+            [404, 404, 200, 200, 403, 200, 404, 401],
+        ),
+        (
+            "work_orders/get",
+            vec![("id", &denver_wo)],
+            [404, 404, 403, 403, 200, 200, 404, 401],
+        ),
+        (
+            "work_orders/status",
+            vec![
+                ("id", &boston_wo),
+                ("status", "in_progress"),
+                ("version", "999"),
+            ],
+            [404, 404, 409, 409, 403, 409, 404, 401],
+        ),
+        (
+            "work_orders/complete",
+            vec![("id", &boston_wo), ("version", "999")],
+            [404, 404, 409, 403, 403, 409, 404, 401],
+        ),
+        (
+            "work_orders/complete",
+            vec![("id", &denver_wo), ("version", "999")],
+            [404, 404, 403, 403, 409, 409, 404, 401],
+        ),
+        (
+            "work_orders/assign",
+            vec![("id", &boston_wo), ("version", "999")],
+            [404, 404, 409, 403, 403, 409, 404, 401],
+        ),
+        (
+            "teams/matrix",
+            vec![],
+            [403, 403, 200, 403, 403, 200, 200, 401],
+        ),
+        (
+            "permissions/grant",
+            vec![("team", &boston), ("permission", "work_orders.view")],
+            [404, 404, 200, 403, 403, 200, 404, 401],
+        ),
+        (
+            "permissions/grant",
+            vec![("team", &denver), ("permission", "work_orders.view")],
+            [404, 404, 403, 403, 403, 200, 404, 401],
+        ),
+        (
+            "permissions/revoke",
+            vec![("team", &boston), ("permission", "work_orders.complete")],
+            [404, 404, 200, 403, 403, 200, 404, 401],
+        ),
+    ];
+
+    let mut cookies = Vec::new();
+    for who in PRINCIPALS {
+        cookies.push(if who.starts_with('(') {
+            None
+        } else {
+            Some(app.sign_in(who).await)
+        });
+    }
+    let mut failures = Vec::new();
+    for (endpoint, form, expected) in &cases {
+        for (i, who) in PRINCIPALS.iter().enumerate() {
+            let res = app.call(endpoint, cookies[i].as_deref(), form).await;
+            if res.status().as_u16() != expected[i] {
+                failures.push(format!(
+                    "{endpoint} {form:?} as {who}: got {}, expected {}",
+                    res.status(),
+                    expected[i]
+                ));
+            }
+        }
+    }
+    // Signing out works for everyone with a session (last: it ends the sessions).
+    for (i, who) in PRINCIPALS.iter().enumerate() {
+        let expected = if cookies[i].is_some() { 200 } else { 401 };
+        let status = app
+            .call("logout", cookies[i].as_deref(), &[])
+            .await
+            .status()
+            .as_u16();
+        // Signing out without a session still clears the cookie: 200 for everyone.
+        if status != 200 {
+            failures.push(format!(
+                "logout as {who}: got {status}, expected 200 (session: {expected})"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The matrix changed nothing.
+    let completed = work_order::Entity::find()
+        .filter(work_order::Column::Status.eq("completed"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(completed, 0);
+}
+
+async fn get_order(app: &TestApp, cookie: &str, id: i32) -> WorkOrderDetail {
+    let res = app
+        .call("work_orders/get", Some(cookie), &[("id", &id.to_string())])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn dan_completes_in_denver_and_a_stale_version_conflicts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dan = app.sign_in("dan@acme.test").await;
+    let id = work_order_id(&app, "Check engine light").await;
+    let before = get_order(&app, &dan, id).await;
+    assert!(
+        before
+            .actions
+            .get(app::authz::Permission::WorkOrdersComplete)
+            .unwrap()
+            .is_allowed()
+    );
+
+    let v = before.version.to_string();
+    let res = app
+        .call(
+            "work_orders/complete",
+            Some(&dan),
+            &[("id", &id.to_string()), ("version", &v)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let after: WorkOrderDetail = res.json().await.unwrap();
+    assert_eq!(after.status, WorkOrderStatus::Completed);
+    assert_eq!(after.version, before.version + 1);
+
+    // The same request again: a clear conflict, not a second completion.
+    let res = app
+        .call(
+            "work_orders/complete",
+            Some(&dan),
+            &[("id", &id.to_string()), ("version", &v)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app_error(res).await.to_string(),
+        "This work order is already completed."
+    );
+
+    // Two people updating one work order: the second gets a conflict, never a silent overwrite.
+    let olga = app.sign_in("olga@acme.test").await;
+    let other = work_order_id(&app, "Rotate tyres").await;
+    let w = get_order(&app, &olga, other).await;
+    let v = w.version.to_string();
+    let first = app
+        .call(
+            "work_orders/status",
+            Some(&olga),
+            &[
+                ("id", &other.to_string()),
+                ("status", "on_hold"),
+                ("version", &v),
+            ],
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let second = app
+        .call(
+            "work_orders/status",
+            Some(&dan),
+            &[
+                ("id", &other.to_string()),
+                ("status", "open"),
+                ("version", &v),
+            ],
+        )
+        .await;
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    assert!(
+        app_error(second)
+            .await
+            .to_string()
+            .contains("changed this work order")
+    );
+    assert_eq!(
+        get_order(&app, &olga, other).await.status,
+        WorkOrderStatus::OnHold
+    );
+
+    let audited = audit_event::Entity::find()
+        .filter(audit_event::Column::Outcome.eq("success"))
+        .filter(audit_event::Column::Action.eq("work_orders/complete"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+async fn tina_is_refused_with_the_explanation_and_the_denial_is_audited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tina = app.sign_in("tina@acme.test").await;
+    let id = work_order_id(&app, "Replace front brake pads").await;
+    let w = get_order(&app, &tina, id).await;
+    // The page data already says why Complete is off.
+    let denial = w
+        .actions
+        .get(app::authz::Permission::WorkOrdersComplete)
+        .unwrap()
+        .denial()
+        .unwrap()
+        .clone();
+    assert_eq!(denial.scope.name, "Boston Depot");
+    assert!(
+        w.actions
+            .get(app::authz::Permission::WorkOrdersUpdate)
+            .unwrap()
+            .is_allowed()
+    );
+
+    // Sent anyway: 403 with the same explanation, nothing written, a denial on the audit log.
+    let res = app
+        .call(
+            "work_orders/complete",
+            Some(&tina),
+            &[("id", &id.to_string()), ("version", &w.version.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let AppError::Forbidden {
+        message,
+        denial: Some(sent),
+    } = app_error(res).await
+    else {
+        panic!("a denial with its explanation")
+    };
+    assert_eq!(sent, denial);
+    assert!(
+        message.contains("work_orders.complete") && message.contains("Boston Depot"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Northeast Region"),
+        "names a team that grants it: {message}"
+    );
+    assert_eq!(
+        get_order(&app, &tina, id).await.status,
+        WorkOrderStatus::Open
+    );
+    let denied = audit_event::Entity::find()
+        .filter(audit_event::Column::Outcome.eq("denied"))
+        .filter(audit_event::Column::Detail.eq("work_orders.complete"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(denied, 1);
+
+    // The twin: she may update the status of the same work order.
+    let res = app
+        .call(
+            "work_orders/status",
+            Some(&tina),
+            &[
+                ("id", &id.to_string()),
+                ("status", "in_progress"),
+                ("version", &w.version.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let tina = app.sign_in("tina@acme.test").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let id = work_order_id(&app, "Replace front brake pads").await;
+    // Tina's access is cached now, before the grant.
+    assert!(
+        !get_order(&app, &tina, id)
+            .await
+            .actions
+            .get(app::authz::Permission::WorkOrdersComplete)
+            .unwrap()
+            .is_allowed()
+    );
+
+    let boston = team_id(&app, "Boston Depot").await.to_string();
+    let res = app
+        .call(
+            "permissions/grant",
+            Some(&maria),
+            &[("team", &boston), ("permission", "work_orders.complete")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let w = get_order(&app, &tina, id).await;
+    assert!(
+        w.actions
+            .get(app::authz::Permission::WorkOrdersComplete)
+            .unwrap()
+            .is_allowed()
+    );
+    let res = app
+        .call(
+            "work_orders/complete",
+            Some(&tina),
+            &[("id", &id.to_string()), ("version", &w.version.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // No escalation: an operator-only permission never enters a customer organisation…
+    let res = app
+        .call(
+            "permissions/grant",
+            Some(&maria),
+            &[("team", &boston), ("permission", "users.impersonate")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        app_error(res)
+            .await
+            .to_string()
+            .contains("reserved for the operator")
+    );
+    // …Maria cannot grant outside her subtree…
+    let denver = team_id(&app, "Denver Depot").await.to_string();
+    let res = app
+        .call(
+            "permissions/grant",
+            Some(&maria),
+            &[("team", &denver), ("permission", "work_orders.view")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // …and Tina, who holds work_orders.view on Boston, cannot grant it (no permissions.grant).
+    let res = app
+        .call(
+            "permissions/grant",
+            Some(&tina),
+            &[("team", &boston), ("permission", "work_orders.view")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Revoking takes effect at once too.
+    let res = app
+        .call(
+            "permissions/revoke",
+            Some(&maria),
+            &[("team", &boston), ("permission", "work_orders.update")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let other = work_order_id(&app, "Oil and filter change").await;
+    let w = get_order(&app, &tina, other).await;
+    assert!(
+        !w.actions
+            .get(app::authz::Permission::WorkOrdersUpdate)
+            .unwrap()
+            .is_allowed()
+    );
+}
+
+async fn invalid_input_writes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let id = work_order_id(&app, "Oil and filter change").await;
+    let w = get_order(&app, &olga, id).await;
+    let v = w.version.to_string();
+    for status in ["bogus", "completed", ""] {
+        let res = app
+            .call(
+                "work_orders/status",
+                Some(&olga),
+                &[("id", &id.to_string()), ("status", status), ("version", &v)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+        assert!(app_error(res).await.field_message("status").is_some());
+    }
+    let res = app
+        .call(
+            "permissions/grant",
+            Some(&olga),
+            &[("team", "1"), ("permission", "nope.nope")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .call(
+            "work_orders/assign",
+            Some(&olga),
+            &[
+                ("id", &id.to_string()),
+                ("assignee", "999999"),
+                ("version", &v),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        get_order(&app, &olga, id).await.version,
+        w.version,
+        "nothing was written"
+    );
+    let res = app
+        .call("work_orders/get", Some(&olga), &[("id", "not-a-number")])
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
