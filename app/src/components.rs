@@ -71,3 +71,96 @@ pub fn or_alert<T, V: IntoView + 'static>(
         }
     }
 }
+
+/// A validation message under a form field.
+#[component]
+pub fn FieldMessage(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p role="alert" class="field-error">{m}</p> })
+    }
+}
+
+/// A form bound to a server function: its fields are read like `ActionForm` does, checked in
+/// the browser with the same validator the server runs, and sent only when they pass. Without
+/// the wasm bundle it still posts to the server function, which validates again.
+#[component]
+pub fn ValidatedForm<S>(
+    action: ServerAction<S>,
+    /// The shared validator (also run by the server).
+    check: fn(&S) -> Result<(), AppError>,
+    /// Where a browser-side validation error goes (the page merges it with the server's).
+    invalid: RwSignal<Option<AppError>>,
+    children: Children,
+) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError>
+        + leptos::form::FromFormData
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match S::from_event(&ev) {
+            Ok(input) => match check(&input) {
+                Ok(()) => {
+                    invalid.set(None);
+                    action.dispatch(input);
+                }
+                Err(e) => invalid.set(Some(e)),
+            },
+            Err(e) => invalid.set(Some(AppError::BadRequest {
+                message: e.to_string(),
+            })),
+        }
+    };
+    view! {
+        <form action=S::PATH method="post" novalidate on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
+
+/// The error to show for a form: the browser's validation first, else the server's answer.
+pub fn form_error<S>(
+    action: ServerAction<S>,
+    invalid: RwSignal<Option<AppError>>,
+) -> Signal<Option<AppError>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        invalid
+            .get()
+            .or_else(|| action.value().get().and_then(Result::err))
+    })
+}
+
+/// A labelled input with its field message.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional, into)] value: String,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    let message = Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.field_message(name).map(str::to_owned))
+    });
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind name=name value=value aria-invalid=move || message.get().is_some().to_string() />
+            <FieldMessage message />
+        </div>
+    }
+}

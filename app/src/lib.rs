@@ -10,6 +10,7 @@ pub mod error;
 pub mod model;
 pub mod pages;
 pub mod routes;
+pub mod validate;
 
 #[cfg(feature = "ssr")]
 pub mod access;
@@ -30,8 +31,9 @@ pub mod throttle;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+use pages::dashboard::DashboardPage;
 use pages::layout::SignedIn;
 use pages::login::LoginPage;
 use pages::my_access::MyAccessPage;
@@ -76,7 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/work-orders/:id") view=WorkOrderPage />
                     <Route path=path!("/teams") view=TeamsPage />
                     <Route path=path!("/my-access") view=MyAccessPage />
-                    <Route path=path!("") view=|| view! { <Redirect path=routes::HOME /> } />
+                    <Route path=path!("") view=DashboardPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -358,8 +358,65 @@ pub struct WorkOrderDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VehicleDetail {
     pub vehicle: VehicleRow,
+    pub team_id: i32,
     pub odometer: i32,
+    pub version: i32,
     pub work_orders: Vec<WorkOrderRow>,
+    pub inspections: Vec<InspectionRow>,
+    /// Edit, retire, create a work order, submit an inspection.
+    pub actions: Actions,
+}
+
+/// The Vehicles page: the rows, and where the caller may add a vehicle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VehicleList {
+    pub rows: Vec<VehicleRow>,
+    /// Teams where the caller holds `vehicles.create`.
+    pub create_teams: Vec<crate::authz::TeamRef>,
+    /// Why "Add vehicle" is off when `create_teams` is empty.
+    pub create: crate::authz::Decision,
+}
+
+/// The validated fields of the vehicle form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VehicleFields {
+    pub name: String,
+    pub vin: String,
+    pub make: String,
+    pub model: String,
+    pub year: i32,
+    pub plate: String,
+    pub odometer: i32,
+}
+
+/// One submitted inspection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectionRow {
+    pub id: i32,
+    pub submitted_at: String,
+    pub inspector: Option<String>,
+    pub passed: bool,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// One line of the inspection checklist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub item: String,
+    pub ok: bool,
+    pub note: String,
+}
+
+/// The checklist every inspection covers.
+pub const CHECKLIST: [&str; 6] = ["Brakes", "Tyres", "Lights", "Fluids", "Wipers", "Horn"];
+
+/// The dashboard's counts, over the teams the caller may view.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub vehicles_by_status: Vec<(VehicleStatus, u64)>,
+    pub open_work_orders: u64,
+    pub overdue_work_orders: u64,
+    pub work_orders_by_status: Vec<(WorkOrderStatus, u64)>,
 }
 
 /// "My access": per team, each permission held and the teams it comes from.

@@ -3,7 +3,7 @@
 mod common;
 
 use app::error::{AppError, AuthFailure};
-use app::model::{Me, VehicleRow};
+use app::model::{Me, VehicleList};
 use app::session::{Actor, Claims};
 use common::{Backend, TestApp, app_error, session_cookie, set_cookie};
 use reqwest::{StatusCode, header};
@@ -71,17 +71,18 @@ async fn signed_in_user_sees_only_their_organisations_vehicles(backend: Backend)
     let maria = app.sign_in("maria@acme.test").await;
     let res = app.call("vehicles/list", Some(&maria), &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let rows: Vec<VehicleRow> = res.json().await.unwrap();
+    let rows = res.json::<VehicleList>().await.unwrap().rows;
     let names: Vec<_> = rows.iter().map(|v| v.name.as_str()).collect();
     // Maria runs Northeast Region: Boston's vehicles, not Denver's, never Globex's.
     assert_eq!(names, ["Box truck B-101", "Van B-102", "Van B-103"]);
     let olga = app.sign_in("olga@acme.test").await;
-    let rows: Vec<VehicleRow> = app
+    let rows = app
         .call("vehicles/list", Some(&olga), &[])
         .await
-        .json()
+        .json::<VehicleList>()
         .await
-        .unwrap();
+        .unwrap()
+        .rows;
     assert_eq!(rows.len(), 6, "Olga sees all of Acme");
     assert!(
         !rows.iter().any(|v| v.name.contains("C-30")),
@@ -89,12 +90,13 @@ async fn signed_in_user_sees_only_their_organisations_vehicles(backend: Backend)
     );
 
     let gary = app.sign_in("gary@globex.test").await;
-    let rows: Vec<VehicleRow> = app
+    let rows = app
         .call("vehicles/list", Some(&gary), &[])
         .await
-        .json()
+        .json::<VehicleList>()
         .await
-        .unwrap();
+        .unwrap()
+        .rows;
     assert!(rows.iter().all(|v| v.name.contains("C-30")), "{rows:?}");
     assert_eq!(rows.len(), 2);
 

@@ -16,6 +16,8 @@ on_both_databases!(
     tina_is_refused_with_the_explanation_and_the_denial_is_audited,
     a_grant_takes_effect_at_once_and_cannot_escalate,
     invalid_input_writes_nothing,
+    vehicles_are_added_edited_and_retired_with_validation,
+    a_failed_inspection_opens_a_work_order_in_one_transaction,
 );
 
 /// Deny by default: every registered server function has a declared policy, and every policy
@@ -176,6 +178,69 @@ async fn authorization_matrix(backend: Backend) {
         ),
     ];
 
+    let vin = "1FDWE3FL6HDC10101"; // B-101's own VIN: an allowed create fails as a duplicate (422)
+    let vehicle_form = |extra: Vec<(&'static str, String)>| {
+        let mut f: Vec<(&str, String)> = vec![
+            ("name", "Matrix van".into()),
+            ("vin", vin.into()),
+            ("make", "Ford".into()),
+            ("model", "Transit".into()),
+            ("year", "2022".into()),
+            ("plate", "MA 1".into()),
+            ("odometer", "10".into()),
+        ];
+        f.extend(extra);
+        f
+    };
+    let create_form = vehicle_form(vec![("team", boston.clone())]);
+    let edit_form = vehicle_form(vec![("id", b101.clone()), ("version", "999".into())]);
+    let as_refs = |f: &Vec<(&'static str, String)>| {
+        f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+    };
+    let create_form = as_refs(&create_form);
+    let edit_form = as_refs(&edit_form);
+    let owned: Vec<Case> = vec![
+        //                                                          admin sup maria tina dan olga gary none
+        (
+            "vehicles/create",
+            create_form.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            [422, 422, 422, 403, 403, 422, 422, 401],
+        ),
+        (
+            "vehicles/edit",
+            edit_form.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            [404, 404, 409, 403, 403, 409, 404, 401],
+        ),
+        (
+            "vehicles/retire",
+            vec![("id", &b101), ("version", "999")],
+            [404, 404, 409, 403, 403, 409, 404, 401],
+        ),
+        (
+            "work_orders/create",
+            vec![
+                ("vehicle", &b101),
+                ("title", "Matrix"),
+                ("description", ""),
+                ("priority", "low"),
+                ("due_on", ""),
+            ],
+            [404, 404, 200, 403, 403, 200, 404, 401],
+        ),
+        (
+            "dashboard",
+            vec![],
+            [200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+    ];
+    let cases: Vec<Case> = cases.into_iter().chain(owned).collect();
+    let checklist: Vec<serde_json::Value> = app::model::CHECKLIST
+        .iter()
+        .map(|i| serde_json::json!({"item": i, "ok": true, "note": ""}))
+        .collect();
+    let inspection = serde_json::json!({"vehicle": b101.parse::<i32>().unwrap(), "items": checklist, "open_work_order": false});
+    let inspection_expected: [u16; 8] = [404, 404, 200, 200, 403, 200, 404, 401];
+
     let mut cookies = Vec::new();
     for who in PRINCIPALS {
         cookies.push(if who.starts_with('(') {
@@ -195,6 +260,18 @@ async fn authorization_matrix(backend: Backend) {
                     expected[i]
                 ));
             }
+        }
+    }
+    for (i, who) in PRINCIPALS.iter().enumerate() {
+        let res = app
+            .call_json("inspections/submit", cookies[i].as_deref(), &inspection)
+            .await;
+        if res.status().as_u16() != inspection_expected[i] {
+            failures.push(format!(
+                "inspections/submit as {who}: got {}, expected {}",
+                res.status(),
+                inspection_expected[i]
+            ));
         }
     }
     // Signing out works for everyone with a session (last: it ends the sessions).
@@ -538,4 +615,160 @@ async fn invalid_input_writes_nothing(backend: Backend) {
         .call("work_orders/get", Some(&olga), &[("id", "not-a-number")])
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn vehicles_are_added_edited_and_retired_with_validation(backend: Backend) {
+    use app::entity::vehicle;
+    use app::model::{VehicleDetail, VehicleStatus};
+    let app = TestApp::spawn(backend).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let boston = team_id(&app, "Boston Depot").await.to_string();
+    let count = || async { vehicle::Entity::find().count(&app.state.db).await.unwrap() };
+    let before = count().await;
+
+    // Bad input: every problem named at once, nothing written.
+    let res = app
+        .call(
+            "vehicles/create",
+            Some(&maria),
+            &[
+                ("team", &boston),
+                ("name", ""),
+                ("vin", "SHORT"),
+                ("make", "Ford"),
+                ("model", "T"),
+                ("year", "1900"),
+                ("plate", "X"),
+                ("odometer", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = app_error(res).await;
+    for field in ["name", "vin", "year"] {
+        assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+    }
+    assert_eq!(count().await, before);
+
+    let form = |vin: &'static str| {
+        vec![
+            ("team", boston.clone()),
+            ("name", "Van B-104".to_owned()),
+            ("vin", vin.to_owned()),
+            ("make", "Ford".into()),
+            ("model", "Transit".into()),
+            ("year", "2023".into()),
+            ("plate", "MA 9ZZ104".into()),
+            ("odometer", "12".into()),
+        ]
+    };
+    let f = form("1ftbw2cm8lka10104");
+    let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = app.call("vehicles/create", Some(&maria), &f).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let id: i32 = res.json().await.unwrap();
+    // The same VIN again is refused.
+    assert_eq!(
+        app.call("vehicles/create", Some(&maria), &f).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let detail: VehicleDetail = app
+        .call("vehicles/get", Some(&maria), &[("id", &id.to_string())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.vehicle.vin, "1FTBW2CM8LKA10104",
+        "VINs are stored upper-case"
+    );
+    let v = detail.version.to_string();
+    let res = app
+        .call(
+            "vehicles/retire",
+            Some(&maria),
+            &[("id", &id.to_string()), ("version", &v)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let detail: VehicleDetail = app
+        .call("vehicles/get", Some(&maria), &[("id", &id.to_string())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.vehicle.status, VehicleStatus::Retired);
+    // The twin: Tina may view it but not retire it.
+    let tina = app.sign_in("tina@acme.test").await;
+    let res = app
+        .call(
+            "vehicles/retire",
+            Some(&tina),
+            &[
+                ("id", &id.to_string()),
+                ("version", &detail.version.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+async fn a_failed_inspection_opens_a_work_order_in_one_transaction(backend: Backend) {
+    use app::entity::inspection;
+    let app = TestApp::spawn(backend).await;
+    let b101 = vehicle_id(&app, "Box truck B-101").await;
+    let items = |brakes_ok: bool, note: &str| -> serde_json::Value {
+        app::model::CHECKLIST
+            .iter()
+            .map(|i| serde_json::json!({"item": i, "ok": *i != "Brakes" || brakes_ok, "note": if *i == "Brakes" { note } else { "" }}))
+            .collect()
+    };
+    let inspections = || async {
+        inspection::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap()
+    };
+    let orders = || async {
+        work_order::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap()
+    };
+    let (i0, w0) = (inspections().await, orders().await);
+
+    // Tina may inspect but not open work orders: asking for one refuses the whole submission.
+    let tina = app.sign_in("tina@acme.test").await;
+    let body = serde_json::json!({"vehicle": b101, "items": items(false, "Pads worn"), "open_work_order": true});
+    let res = app
+        .call_json("inspections/submit", Some(&tina), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        (inspections().await, orders().await),
+        (i0, w0),
+        "no partial write"
+    );
+
+    // A failed item needs a note.
+    let body =
+        serde_json::json!({"vehicle": b101, "items": items(false, " "), "open_work_order": false});
+    let res = app
+        .call_json("inspections/submit", Some(&tina), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Maria's failed inspection opens a work order with the failure, in the same transaction.
+    let maria = app.sign_in("maria@acme.test").await;
+    let body = serde_json::json!({"vehicle": b101, "items": items(false, "Pads worn"), "open_work_order": true});
+    let res = app
+        .call_json("inspections/submit", Some(&maria), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let opened: Option<i32> = res.json().await.unwrap();
+    let w = get_order(&app, &maria, opened.expect("a work order")).await;
+    assert_eq!(w.title, "Inspection failed: Brakes");
+    assert!(w.description.contains("Pads worn"));
+    assert_eq!((inspections().await, orders().await), (i0 + 1, w0 + 1));
 }

@@ -1,6 +1,8 @@
 //! Server functions, grouped by concept. Each one authenticates through `ctx` and scopes every
 //! query to the caller's organisation.
 pub mod auth;
+pub mod dashboard;
+pub mod inspections;
 pub mod policy;
 pub mod teams;
 pub mod vehicles;
@@ -10,3 +12,5 @@ pub mod work_orders;
 pub(crate) mod ctx;
 #[cfg(feature = "ssr")]
 pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod versioned;

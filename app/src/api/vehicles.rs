@@ -1,7 +1,7 @@
 //! Vehicles: the list and one vehicle, within what the caller may view.
 
 use crate::error::AppError;
-use crate::model::{VehicleDetail, VehicleRow};
+use crate::model::{VehicleDetail, VehicleList};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -50,6 +50,34 @@ pub(crate) mod server {
             })
     }
 
+    /// A VIN is unique within an organisation.
+    pub async fn refuse_duplicate_vin(
+        g: &Guard,
+        vin: &str,
+        except: Option<i32>,
+    ) -> Result<(), AppError> {
+        let existing = vehicle::Entity::find()
+            .filter(vehicle::Column::OrganisationId.eq(g.principal.organisation_id))
+            .filter(vehicle::Column::Vin.eq(vin))
+            .one(&g.state.db)
+            .await?;
+        match existing {
+            Some(v) if Some(v.id) != except => Err(AppError::invalid(
+                "vin",
+                "A vehicle with this VIN is already registered.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub const VERSIONED: crate::api::versioned::Versioned<vehicle::Entity> =
+        crate::api::versioned::Versioned {
+            id: vehicle::Column::Id,
+            version: vehicle::Column::Version,
+            updated_at: vehicle::Column::UpdatedAt,
+            what: "vehicle",
+        };
+
     pub async fn visible(g: &Guard, teams: Vec<i32>) -> Result<Vec<vehicle::Model>, AppError> {
         Ok(vehicle::Entity::find()
             .filter(vehicle::Column::OrganisationId.eq(g.principal.organisation_id))
@@ -60,39 +88,257 @@ pub(crate) mod server {
     }
 }
 
-/// The vehicles of every team where the caller holds `vehicles.view`, by name.
+/// The vehicles of every team where the caller holds `vehicles.view`, by name, and where they
+/// may add one.
 #[server(endpoint = "vehicles/list")]
-pub async fn list_vehicles() -> Result<Vec<VehicleRow>, AppError> {
+pub async fn list_vehicles() -> Result<VehicleList, AppError> {
     use crate::api::guard::Guard;
+    use crate::authz::{Decision, Permission};
     let g = Guard::enter("/api/vehicles/list").await?;
     let teams = g.visible_teams().await?;
     let names = server::team_names(&g).await?;
     let rows = server::visible(&g, teams).await?;
-    Ok(rows.into_iter().map(|v| server::row(v, &names)).collect())
+    let tree = &g.access.policy.tree;
+    let create_teams: Vec<_> = tree
+        .teams()
+        .filter(|t| g.access.effective.allows(Permission::VehiclesCreate, *t))
+        .filter_map(|t| tree.team_ref(t))
+        .collect();
+    let create = match create_teams.first() {
+        Some(t) => g.access.check(Permission::VehiclesCreate, t.id),
+        None => g.access.check(Permission::VehiclesCreate, tree.root()),
+    };
+    debug_assert!(create_teams.is_empty() != matches!(create, Decision::Allow));
+    Ok(VehicleList {
+        rows: rows.into_iter().map(|v| server::row(v, &names)).collect(),
+        create_teams,
+        create,
+    })
 }
 
-/// One vehicle and its work orders.
+/// One vehicle, its work orders and inspections, and the decisions for its actions.
 #[server(endpoint = "vehicles/get")]
 pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
     use crate::api::guard::Guard;
     use crate::authz::Permission;
+    use crate::model::Actions;
     let g = Guard::enter("/api/vehicles/get").await?;
     let v = server::load(&g, id).await?;
     g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
     let names = server::team_names(&g).await?;
-    let work_orders = if g
-        .access
-        .effective
-        .allows(Permission::WorkOrdersView, v.team_id)
-    {
+    let allows = |p| g.access.effective.allows(p, v.team_id);
+    let work_orders = if allows(Permission::WorkOrdersView) {
         crate::api::work_orders::server::rows_for_vehicle(&g, v.id, &names).await?
     } else {
         Vec::new()
     };
-    let odometer = v.odometer;
+    let inspections = if allows(Permission::InspectionsView) {
+        crate::api::inspections::server::rows_for_vehicle(&g, v.id).await?
+    } else {
+        Vec::new()
+    };
+    let actions = Actions(
+        [
+            Permission::VehiclesEdit,
+            Permission::VehiclesRetire,
+            Permission::WorkOrdersCreate,
+            Permission::InspectionsSubmit,
+        ]
+        .into_iter()
+        .map(|p| (p, g.access.check(p, v.team_id)))
+        .collect(),
+    );
     Ok(VehicleDetail {
+        team_id: v.team_id,
+        odometer: v.odometer,
+        version: v.version,
         vehicle: server::row(v, &names),
-        odometer,
         work_orders,
+        inspections,
+        actions,
     })
+}
+
+/// The fields of the vehicle form, parsed; every problem is reported at once.
+#[allow(clippy::too_many_arguments)]
+pub fn parse_vehicle(
+    name: &str,
+    vin: &str,
+    make: &str,
+    model: &str,
+    year: &str,
+    plate: &str,
+    odometer: &str,
+) -> Result<crate::model::VehicleFields, AppError> {
+    use crate::validate::{self as v, Problems};
+    let mut p = Problems::default();
+    let fields = (
+        p.check("name", v::required(name, "a name", 100)),
+        p.check("vin", v::vin(vin)),
+        p.check("make", v::required(make, "the make", 60)),
+        p.check("model", v::required(model, "the model", 60)),
+        p.check("year", v::year(year)),
+        p.check("plate", v::required(plate, "the plate", 20)),
+        p.check(
+            "odometer",
+            v::odometer(if odometer.trim().is_empty() {
+                "0"
+            } else {
+                odometer
+            }),
+        ),
+    );
+    p.finish()?;
+    match fields {
+        (
+            Some(name),
+            Some(vin),
+            Some(make),
+            Some(model),
+            Some(year),
+            Some(plate),
+            Some(odometer),
+        ) => Ok(crate::model::VehicleFields {
+            name,
+            vin,
+            make,
+            model,
+            year,
+            plate,
+            odometer,
+        }),
+        _ => Err(AppError::Internal),
+    }
+}
+
+/// Adds a vehicle to a team (needs `vehicles.create` there).
+#[server(endpoint = "vehicles/create")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_vehicle(
+    team: i32,
+    name: String,
+    vin: String,
+    make: String,
+    model: String,
+    year: String,
+    plate: String,
+    odometer: String,
+) -> Result<i32, AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::entity::vehicle;
+    use crate::model::VehicleStatus;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
+    let g = Guard::enter("/api/vehicles/create").await?;
+    if !g.access.policy.tree.contains(team) {
+        return Err(AppError::invalid("team", "Choose one of your teams."));
+    }
+    g.authorize(team, &format!("team:{team}")).await?;
+    server::refuse_duplicate_vin(&g, &f.vin, None).await?;
+    let now = chrono::Utc::now();
+    let v = vehicle::ActiveModel {
+        organisation_id: Set(g.principal.organisation_id),
+        team_id: Set(team),
+        vin: Set(f.vin),
+        name: Set(f.name),
+        make: Set(f.make),
+        model: Set(f.model),
+        year: Set(f.year),
+        plate: Set(f.plate),
+        status: Set(VehicleStatus::Active.key().to_owned()),
+        odometer: Set(f.odometer),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&g.state.db)
+    .await?;
+    g.audit(&format!("vehicle:{}", v.id), Outcome::Success, None)
+        .await;
+    Ok(v.id)
+}
+
+/// Edits a vehicle (needs `vehicles.edit`), if nobody changed it since `version`.
+#[server(endpoint = "vehicles/edit")]
+#[allow(clippy::too_many_arguments)]
+pub async fn edit_vehicle(
+    id: i32,
+    version: i32,
+    name: String,
+    vin: String,
+    make: String,
+    model: String,
+    year: String,
+    plate: String,
+    odometer: String,
+) -> Result<(), AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::entity::vehicle;
+    use sea_orm::sea_query::Expr;
+
+    let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
+    let g = Guard::enter("/api/vehicles/edit").await?;
+    let v = server::load(&g, id).await?;
+    g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
+    server::refuse_duplicate_vin(&g, &f.vin, Some(id)).await?;
+    server::VERSIONED
+        .update(
+            &g.state.db,
+            id,
+            version,
+            vec![
+                (vehicle::Column::Name, Expr::value(f.name)),
+                (vehicle::Column::Vin, Expr::value(f.vin)),
+                (vehicle::Column::Make, Expr::value(f.make)),
+                (vehicle::Column::Model, Expr::value(f.model)),
+                (vehicle::Column::Year, Expr::value(f.year)),
+                (vehicle::Column::Plate, Expr::value(f.plate)),
+                (vehicle::Column::Odometer, Expr::value(f.odometer)),
+            ],
+        )
+        .await?;
+    g.audit(&format!("vehicle:{id}"), Outcome::Success, None)
+        .await;
+    Ok(())
+}
+
+/// Retires a vehicle (needs `vehicles.retire`).
+#[server(endpoint = "vehicles/retire")]
+pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::entity::vehicle;
+    use crate::model::VehicleStatus;
+    use sea_orm::sea_query::Expr;
+
+    let g = Guard::enter("/api/vehicles/retire").await?;
+    let v = server::load(&g, id).await?;
+    g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
+    if v.status == VehicleStatus::Retired.key() {
+        return Err(AppError::Conflict {
+            message: "This vehicle is already retired.".into(),
+        });
+    }
+    server::VERSIONED
+        .update(
+            &g.state.db,
+            id,
+            version,
+            vec![(
+                vehicle::Column::Status,
+                Expr::value(VehicleStatus::Retired.key()),
+            )],
+        )
+        .await?;
+    g.audit(
+        &format!("vehicle:{id}"),
+        Outcome::Success,
+        Some("retired".into()),
+    )
+    .await;
+    Ok(())
 }

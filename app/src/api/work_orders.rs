@@ -14,7 +14,6 @@ pub(crate) mod server {
     use crate::error::AppError;
     use crate::model::{Actions, UserRef, WorkOrderDetail, WorkOrderRow, WorkOrderStatus};
     use chrono::Utc;
-    use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
     use std::collections::HashMap;
 
@@ -159,33 +158,54 @@ pub(crate) mod server {
         })
     }
 
-    /// Applies a change only if the row is still at `version`, bumping it; anything else is a
-    /// conflict, never a silent overwrite.
-    pub async fn update_versioned(
+    pub const VERSIONED: crate::api::versioned::Versioned<work_order::Entity> =
+        crate::api::versioned::Versioned {
+            id: work_order::Column::Id,
+            version: work_order::Column::Version,
+            updated_at: work_order::Column::UpdatedAt,
+            what: "work order",
+        };
+
+    /// A validated new work order.
+    pub struct NewWorkOrder {
+        pub title: String,
+        pub description: String,
+        pub priority: String,
+        pub due_on: Option<(i32, u32, u32)>,
+    }
+
+    /// Inserts a work order for `veh` (inside the caller's transaction when given one).
+    pub async fn insert(
+        db: &impl sea_orm::ConnectionTrait,
         g: &Guard,
-        w: &work_order::Model,
-        version: i32,
-        changes: Vec<(work_order::Column, Expr)>,
-    ) -> Result<(), AppError> {
-        let mut update = work_order::Entity::update_many()
-            .col_expr(work_order::Column::Version, Expr::value(version + 1))
-            .col_expr(work_order::Column::UpdatedAt, Expr::value(Utc::now()));
-        for (col, expr) in changes {
-            update = update.col_expr(col, expr);
+        veh: &vehicle::Model,
+        new: NewWorkOrder,
+    ) -> Result<i32, AppError> {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let now = Utc::now();
+        let due_on = new
+            .due_on
+            .and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d));
+        let w = work_order::ActiveModel {
+            organisation_id: Set(veh.organisation_id),
+            team_id: Set(veh.team_id),
+            vehicle_id: Set(veh.id),
+            title: Set(new.title),
+            description: Set(new.description),
+            status: Set(WorkOrderStatus::Open.key().to_owned()),
+            priority: Set(new.priority),
+            assignee_id: Set(None),
+            due_on: Set(due_on),
+            created_by: Set(Some(g.principal.user_id)),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            completed_at: Set(None),
+            ..Default::default()
         }
-        let res = update
-            .filter(work_order::Column::Id.eq(w.id))
-            .filter(work_order::Column::Version.eq(version))
-            .exec(&g.state.db)
-            .await?;
-        if res.rows_affected == 0 {
-            return Err(AppError::Conflict {
-                message: "Someone else changed this work order since you opened it. Reload it to \
-                          see the latest version, then try again."
-                    .into(),
-            });
-        }
-        Ok(())
+        .insert(db)
+        .await?;
+        Ok(w.id)
     }
 
     pub fn refuse_closed(w: &work_order::Model) -> Result<(), AppError> {
@@ -270,13 +290,14 @@ pub async fn set_work_order_status(
     let w = server::load(&g, id).await?;
     g.authorize(w.team_id, &format!("work_order:{id}")).await?;
     server::refuse_closed(&w)?;
-    server::update_versioned(
-        &g,
-        &w,
-        version,
-        vec![(work_order::Column::Status, Expr::value(new.key()))],
-    )
-    .await?;
+    server::VERSIONED
+        .update(
+            &g.state.db,
+            w.id,
+            version,
+            vec![(work_order::Column::Status, Expr::value(new.key()))],
+        )
+        .await?;
     server::done(&g, id, format!("status={}", new.key())).await
 }
 
@@ -292,22 +313,23 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
     let w = server::load(&g, id).await?;
     g.authorize(w.team_id, &format!("work_order:{id}")).await?;
     server::refuse_closed(&w)?;
-    server::update_versioned(
-        &g,
-        &w,
-        version,
-        vec![
-            (
-                work_order::Column::Status,
-                Expr::value(WorkOrderStatus::Completed.key()),
-            ),
-            (
-                work_order::Column::CompletedAt,
-                Expr::value(chrono::Utc::now()),
-            ),
-        ],
-    )
-    .await?;
+    server::VERSIONED
+        .update(
+            &g.state.db,
+            w.id,
+            version,
+            vec![
+                (
+                    work_order::Column::Status,
+                    Expr::value(WorkOrderStatus::Completed.key()),
+                ),
+                (
+                    work_order::Column::CompletedAt,
+                    Expr::value(chrono::Utc::now()),
+                ),
+            ],
+        )
+        .await?;
     server::done(&g, id, "status=completed".into()).await
 }
 
@@ -337,13 +359,14 @@ pub async fn assign_work_order(
             "Choose someone from this work order's teams.",
         ));
     }
-    server::update_versioned(
-        &g,
-        &w,
-        version,
-        vec![(work_order::Column::AssigneeId, Expr::value(assignee))],
-    )
-    .await?;
+    server::VERSIONED
+        .update(
+            &g.state.db,
+            w.id,
+            version,
+            vec![(work_order::Column::AssigneeId, Expr::value(assignee))],
+        )
+        .await?;
     server::done(
         &g,
         id,
@@ -353,4 +376,62 @@ pub async fn assign_work_order(
         ),
     )
     .await
+}
+
+/// Opens a work order on a vehicle (needs `work_orders.create` on the vehicle's team).
+#[server(endpoint = "work_orders/create")]
+pub async fn create_work_order(
+    vehicle: i32,
+    title: String,
+    description: String,
+    priority: String,
+    due_on: String,
+) -> Result<i32, AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+
+    let (title, description, priority, due_on) =
+        parse_new(&title, &description, &priority, &due_on)?;
+    let g = Guard::enter("/api/work_orders/create").await?;
+    let veh = crate::api::vehicles::server::load(&g, vehicle).await?;
+    g.authorize(veh.team_id, &format!("vehicle:{vehicle}"))
+        .await?;
+    let new = server::NewWorkOrder {
+        title,
+        description,
+        priority,
+        due_on,
+    };
+    let id = server::insert(&g.state.db, &g, &veh, new).await?;
+    g.audit(
+        &format!("work_order:{id}"),
+        Outcome::Success,
+        Some(format!("vehicle:{vehicle}")),
+    )
+    .await;
+    Ok(id)
+}
+
+/// The new-work-order form's fields, checked the same way in the browser and on the server.
+pub type NewFields = (String, String, String, Option<(i32, u32, u32)>);
+
+pub fn parse_new(
+    title: &str,
+    description: &str,
+    priority: &str,
+    due_on: &str,
+) -> Result<NewFields, AppError> {
+    use crate::validate::{self as v, Problems};
+    let mut p = Problems::default();
+    let fields = (
+        p.check("title", v::required(title, "a title", 200)),
+        p.check("description", v::optional(description, 4000)),
+        p.check("priority", v::priority(priority)),
+        p.check("due_on", v::date(due_on)),
+    );
+    p.finish()?;
+    match fields {
+        (Some(t), Some(d), Some(p), Some(due)) => Ok((t, d, p, due)),
+        _ => Err(AppError::Internal),
+    }
 }

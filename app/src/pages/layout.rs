@@ -31,8 +31,9 @@ fn Header(me: Me) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="app-header">
-            <a class="brand" href=routes::HOME>"Fleetgate"</a>
+            <a class="brand" href="/">"Fleetgate"</a>
             <nav aria-label="Main">
+                <A href="/" exact=true>"Dashboard"</A>
                 <A href="/vehicles">"Vehicles"</A>
                 <A href="/work-orders">"Work orders"</A>
                 <A href="/teams">"Teams"</A>

@@ -2,6 +2,7 @@
 //! `role="alert"`).
 
 use crate::api::auth::Login;
+use crate::components::FieldMessage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -45,15 +46,5 @@ pub fn LoginPage() -> impl IntoView {
                 }}
             </section>
         </main>
-    }
-}
-
-/// A validation message under a form field.
-#[component]
-pub fn FieldMessage(message: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        message
-            .get()
-            .map(|m| view! { <p role="alert" class="field-error">{m}</p> })
     }
 }

@@ -1,4 +1,5 @@
 //! Pages and the signed-in layout.
+pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod my_access;

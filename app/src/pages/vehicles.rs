@@ -1,22 +1,107 @@
-//! `/vehicles`: the organisation's vehicles.
+//! `/vehicles` (list, add) and `/vehicles/:id` (details, edit, retire, new work order,
+//! inspections).
 
-use crate::api::vehicles::{get_vehicle, list_vehicles};
-use crate::components::or_alert;
-use crate::model::{VehicleDetail, VehicleRow};
+use crate::api::inspections::SubmitInspection;
+use crate::api::vehicles::{
+    CreateVehicle, EditVehicle, RetireVehicle, get_vehicle, list_vehicles, parse_vehicle,
+};
+use crate::api::work_orders::{CreateWorkOrder, parse_new};
+use crate::authz::Permission;
+use crate::components::{
+    ActionButton, ActionError, Field, FieldMessage, ValidatedForm, form_error, or_alert,
+};
+use crate::error::AppError;
+use crate::model::{
+    CHECKLIST, ChecklistItem, InspectionRow, VehicleDetail, VehicleList, VehicleRow,
+};
 use crate::pages::work_orders::WorkOrderTable;
+use crate::validate::PRIORITIES;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn VehiclesPage() -> impl IntoView {
-    let vehicles = Resource::new(|| (), |_| list_vehicles());
+    let create = ServerAction::<CreateVehicle>::new();
+    let vehicles = Resource::new(move || create.version().get(), |_| list_vehicles());
     view! {
         <h1>"Vehicles"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading vehicles…"</p> }>
             {move || Suspend::new(async move {
-                or_alert(vehicles.await, |rows| view! { <VehicleTable rows /> })
+                or_alert(vehicles.await, |list| view! { <VehicleListView list create /> })
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn VehicleListView(list: VehicleList, create: ServerAction<CreateVehicle>) -> impl IntoView {
+    view! {
+        <VehicleTable rows=list.rows />
+        <AddVehicle teams=list.create_teams decision=list.create create />
+    }
+}
+
+fn check_vehicle(i: &CreateVehicle) -> Result<(), AppError> {
+    parse_vehicle(
+        &i.name,
+        &i.vin,
+        &i.make,
+        &i.model,
+        &i.year,
+        &i.plate,
+        &i.odometer,
+    )
+    .map(drop)
+}
+
+#[component]
+fn AddVehicle(
+    teams: Vec<crate::authz::TeamRef>,
+    decision: crate::authz::Decision,
+    create: ServerAction<CreateVehicle>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let teams = StoredValue::new(teams);
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = form_error(create, invalid);
+    let added = move || create.value().get().and_then(Result::ok);
+    view! {
+        <section class="panel" aria-label="Add a vehicle">
+            <ActionButton label="Add vehicle" decision=Some(decision) on_click=move |_| open.update(|o| *o = !*o) />
+            {move || added().map(|id| view! {
+                <p role="status" class="ok">"Vehicle added. " <a href=format!("/vehicles/{id}")>"Open it"</a></p>
+            })}
+            <Show when=move || open.get()>
+                <ValidatedForm action=create check=check_vehicle invalid>
+                    <div class="field">
+                        <label for="f-team">"Team"</label>
+                        <select id="f-team" name="team">
+                            {teams.with_value(|ts| ts.iter().map(|t| view! { <option value=t.id.to_string()>{t.name.clone()}</option> }).collect_view())}
+                        </select>
+                    </div>
+                    <VehicleFields error values=None />
+                    <input type="hidden" name="odometer" value="0" />
+                    <button type="submit" class="primary">"Save vehicle"</button>
+                </ValidatedForm>
+            </Show>
+            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+        </section>
+    }
+}
+
+/// The vehicle form's fields (shared by add and edit).
+#[component]
+fn VehicleFields(error: Signal<Option<AppError>>, values: Option<VehicleRow>) -> impl IntoView {
+    let v = |f: fn(&VehicleRow) -> String| values.as_ref().map(f).unwrap_or_default();
+    view! {
+        <div class="form-grid">
+            <Field label="Name" name="name" value=v(|r| r.name.clone()) error />
+            <Field label="VIN" name="vin" value=v(|r| r.vin.clone()) error />
+            <Field label="Make" name="make" value=v(|r| r.make.clone()) error />
+            <Field label="Model" name="model" value=v(|r| r.model.clone()) error />
+            <Field label="Year" name="year" kind="number" value=v(|r| r.year.to_string()) error />
+            <Field label="Plate" name="plate" value=v(|r| r.plate.clone()) error />
+        </div>
     }
 }
 
@@ -70,7 +155,7 @@ fn VehicleTable(rows: Vec<VehicleRow>) -> impl IntoView {
     .into_any()
 }
 
-/// `/vehicles/:id`: one vehicle and its work orders.
+/// `/vehicles/:id`: one vehicle and what can be done with it.
 #[component]
 pub fn VehiclePage() -> impl IntoView {
     let params = use_params_map();
@@ -81,35 +166,263 @@ pub fn VehiclePage() -> impl IntoView {
             .and_then(|s| s.parse::<i32>().ok())
             .unwrap_or(0)
     };
-    let vehicle = Resource::new(id, get_vehicle);
+    let edit = ServerAction::<EditVehicle>::new();
+    let retire = ServerAction::<RetireVehicle>::new();
+    let new_order = ServerAction::<CreateWorkOrder>::new();
+    let inspect = ServerAction::<SubmitInspection>::new();
+    let vehicle = Resource::new(
+        move || {
+            (
+                id(),
+                edit.version().get(),
+                retire.version().get(),
+                new_order.version().get(),
+                inspect.version().get(),
+            )
+        },
+        |(id, ..)| get_vehicle(id),
+    );
+    let retire_error = Signal::derive(move || retire.value().get().and_then(Result::err));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the vehicle…"</p> }>
-            {move || Suspend::new(async move { or_alert(vehicle.await, |d| view! { <VehicleView d /> }) })}
+            {move || Suspend::new(async move {
+                or_alert(vehicle.await, |d| view! { <VehicleView d edit retire new_order inspect /> })
+            })}
         </Suspense>
+        <ActionError error=retire_error />
     }
 }
 
 #[component]
-fn VehicleView(d: VehicleDetail) -> impl IntoView {
-    let v = d.vehicle;
+fn VehicleView(
+    d: VehicleDetail,
+    edit: ServerAction<EditVehicle>,
+    retire: ServerAction<RetireVehicle>,
+    new_order: ServerAction<CreateWorkOrder>,
+    inspect: ServerAction<SubmitInspection>,
+) -> impl IntoView {
+    let (id, version) = (d.vehicle.id, d.version);
+    let decide = |p| d.actions.get(p).cloned();
+    let retired = d.vehicle.status == crate::model::VehicleStatus::Retired;
+    let editing = RwSignal::new(false);
+    let v = d.vehicle.clone();
     view! {
         <p class="breadcrumb"><a href="/vehicles">"Vehicles"</a></p>
-        <h1>{v.name}</h1>
+        <h1>{v.name.clone()}</h1>
         <dl class="facts">
             <dt>"Make and model"</dt>
             <dd>{format!("{} {} ({})", v.make, v.model, v.year)}</dd>
             <dt>"Plate"</dt>
-            <dd>{v.plate}</dd>
+            <dd>{v.plate.clone()}</dd>
             <dt>"VIN"</dt>
-            <dd class="mono">{v.vin}</dd>
+            <dd class="mono">{v.vin.clone()}</dd>
             <dt>"Team"</dt>
-            <dd>{v.team}</dd>
+            <dd>{v.team.clone()}</dd>
             <dt>"Status"</dt>
             <dd><span class=format!("status status-{}", v.status.key())>{v.status.label()}</span></dd>
             <dt>"Odometer"</dt>
             <dd>{format!("{} mi", d.odometer)}</dd>
         </dl>
+        {(!retired).then(|| view! {
+            <section class="actions" aria-label="Actions">
+                <ActionButton label="Edit vehicle" decision=decide(Permission::VehiclesEdit) on_click=move |_| editing.update(|e| *e = !*e) />
+                <ActionButton label="Retire vehicle" decision=decide(Permission::VehiclesRetire) busy=retire.pending() on_click=move |_| { retire.dispatch(RetireVehicle { id, version }); } />
+            </section>
+        })}
+        <Show when=move || editing.get()>
+            <EditForm edit id version odometer=d.odometer values=v.clone() />
+        </Show>
         <h2>"Work orders"</h2>
-        <WorkOrderTable rows=d.work_orders />
+        <WorkOrderTable rows=d.work_orders.clone() />
+        <NewWorkOrder vehicle=id decision=decide(Permission::WorkOrdersCreate) new_order />
+        <h2>"Inspections"</h2>
+        <InspectionList rows=d.inspections.clone() />
+        <InspectionForm vehicle=id decision=decide(Permission::InspectionsSubmit) inspect />
+    }
+}
+
+fn check_edit(i: &EditVehicle) -> Result<(), AppError> {
+    parse_vehicle(
+        &i.name,
+        &i.vin,
+        &i.make,
+        &i.model,
+        &i.year,
+        &i.plate,
+        &i.odometer,
+    )
+    .map(drop)
+}
+
+#[component]
+fn EditForm(
+    edit: ServerAction<EditVehicle>,
+    id: i32,
+    version: i32,
+    odometer: i32,
+    values: VehicleRow,
+) -> impl IntoView {
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = form_error(edit, invalid);
+    view! {
+        <section class="panel" aria-label="Edit the vehicle">
+            <ValidatedForm action=edit check=check_edit invalid>
+                <input type="hidden" name="id" value=id.to_string() />
+                <input type="hidden" name="version" value=version.to_string() />
+                <VehicleFields error values=Some(values) />
+                <Field label="Odometer" name="odometer" kind="number" value=odometer.to_string() error />
+                <button type="submit" class="primary">"Save changes"</button>
+            </ValidatedForm>
+            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+        </section>
+    }
+}
+
+fn check_order(i: &CreateWorkOrder) -> Result<(), AppError> {
+    parse_new(&i.title, &i.description, &i.priority, &i.due_on).map(drop)
+}
+
+#[component]
+fn NewWorkOrder(
+    vehicle: i32,
+    decision: Option<crate::authz::Decision>,
+    new_order: ServerAction<CreateWorkOrder>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = form_error(new_order, invalid);
+    let created = move || new_order.value().get().and_then(Result::ok);
+    view! {
+        <section class="panel" aria-label="New work order">
+            <ActionButton label="New work order" decision on_click=move |_| open.update(|o| *o = !*o) />
+            {move || created().map(|id| view! {
+                <p role="status" class="ok">"Work order opened. " <a href=format!("/work-orders/{id}")>"Open it"</a></p>
+            })}
+            <Show when=move || open.get()>
+                <ValidatedForm action=new_order check=check_order invalid>
+                    <input type="hidden" name="vehicle" value=vehicle.to_string() />
+                    <div class="form-grid">
+                        <Field label="Title" name="title" error />
+                        <div class="field">
+                            <label for="f-priority">"Priority"</label>
+                            <select id="f-priority" name="priority">
+                                {PRIORITIES.iter().map(|p| view! { <option value=*p selected=*p == "normal">{*p}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <Field label="Due" name="due_on" kind="date" error />
+                    </div>
+                    <div class="field">
+                        <label for="f-description">"Description"</label>
+                        <textarea id="f-description" name="description" rows="3"></textarea>
+                        <FieldMessage message=Signal::derive(move || error.get().and_then(|e| e.field_message("description").map(str::to_owned))) />
+                    </div>
+                    <button type="submit" class="primary">"Open work order"</button>
+                </ValidatedForm>
+            </Show>
+            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+        </section>
+    }
+}
+
+#[component]
+fn InspectionList(rows: Vec<InspectionRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"No inspections yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="inspections">
+            {rows.into_iter().map(|r| {
+                let failed: Vec<String> = r.items.iter().filter(|i| !i.ok).map(|i| format!("{}: {}", i.item, i.note)).collect();
+                let (passed_class, passed_label) = if r.passed { ("status status-completed", "Passed") } else { ("status status-cancelled", "Failed") };
+                view! {
+                    <li>
+                        <span class=passed_class>{passed_label}</span>
+                        {format!(" {} by {}", r.submitted_at, r.inspector.unwrap_or_else(|| "someone".into()))}
+                        {(!failed.is_empty()).then(|| view! { <span class="muted">{format!(" — {}", failed.join("; "))}</span> })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn InspectionForm(
+    vehicle: i32,
+    decision: Option<crate::authz::Decision>,
+    inspect: ServerAction<SubmitInspection>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let items: Vec<(RwSignal<bool>, RwSignal<String>)> = CHECKLIST
+        .iter()
+        .map(|_| (RwSignal::new(true), RwSignal::new(String::new())))
+        .collect();
+    let open_work_order = RwSignal::new(true);
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = Signal::derive(move || {
+        invalid
+            .get()
+            .or_else(|| inspect.value().get().and_then(Result::err))
+    });
+    let submitted = move || inspect.value().get().and_then(Result::ok);
+    let collect = {
+        let items = items.clone();
+        move || -> Vec<ChecklistItem> {
+            CHECKLIST
+                .iter()
+                .zip(&items)
+                .map(|(name, (ok, note))| ChecklistItem {
+                    item: (*name).into(),
+                    ok: ok.get_untracked(),
+                    note: note.get_untracked(),
+                })
+                .collect()
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let items = collect();
+        match crate::api::inspections::validate_checklist(&items) {
+            Ok(items) => {
+                invalid.set(None);
+                inspect.dispatch(SubmitInspection {
+                    vehicle,
+                    items,
+                    open_work_order: open_work_order.get_untracked(),
+                });
+            }
+            Err(e) => invalid.set(Some(e)),
+        }
+    };
+    view! {
+        <section class="panel" aria-label="Inspection">
+            <ActionButton label="Inspect vehicle" decision on_click=move |_| open.update(|o| *o = !*o) />
+            {move || submitted().map(|wo| view! {
+                <p role="status" class="ok">
+                    "Inspection recorded."
+                    {wo.map(|id| view! { " " <a href=format!("/work-orders/{id}")>"Work order opened for the failures"</a> })}
+                </p>
+            })}
+            <Show when=move || open.get()>
+                <form on:submit=on_submit.clone() class="checklist">
+                    {CHECKLIST.iter().zip(items.clone()).map(|(name, (ok, note))| {
+                        let field = format!("note-{name}");
+                        let message = Signal::derive({ let field = field.clone(); move || error.get().and_then(|e| e.field_message(&field).map(str::to_owned)) });
+                        view! {
+                            <fieldset class="check-item">
+                                <legend>{*name}</legend>
+                                <label><input type="checkbox" prop:checked=move || ok.get() on:change=move |ev| ok.set(event_target_checked(&ev)) />" OK"</label>
+                                <input type="text" aria-label=format!("{name} note") placeholder="Note (required when not OK)" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                                <FieldMessage message />
+                            </fieldset>
+                        }
+                    }).collect_view()}
+                    <label class="inline"><input type="checkbox" prop:checked=move || open_work_order.get() on:change=move |ev| open_work_order.set(event_target_checked(&ev)) />" Open a work order for failed items"</label>
+                    <button type="submit" class="primary">"Submit inspection"</button>
+                </form>
+            </Show>
+            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. }) || e.field_message("items").is_some()).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+        </section>
     }
 }

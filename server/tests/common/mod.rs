@@ -170,6 +170,24 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// Calls a server function that takes JSON (`input = Json`).
+    pub async fn call_json(
+        &self,
+        endpoint: &str,
+        cookie: Option<&str>,
+        body: &serde_json::Value,
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(header::ORIGIN, &self.base)
+            .json(body);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.send().await.expect("request")
+    }
+
     /// Signs in and returns the `name=value` of the session cookie.
     pub async fn sign_in(&self, email: &str) -> String {
         let res = self.login(email, DEMO_PASSWORD).await;

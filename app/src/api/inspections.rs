@@ -1,0 +1,210 @@
+//! Inspections: submit a checklist for a vehicle; a failed item can open a work order in the same
+//! transaction.
+
+use crate::error::AppError;
+use crate::model::ChecklistItem;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use crate::api::guard::Guard;
+    use crate::entity::{inspection, user};
+    use crate::error::AppError;
+    use crate::model::{ChecklistItem, InspectionRow};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use std::collections::HashMap;
+
+    pub async fn rows_for_vehicle(
+        g: &Guard,
+        vehicle_id: i32,
+    ) -> Result<Vec<InspectionRow>, AppError> {
+        let rows = inspection::Entity::find()
+            .filter(inspection::Column::VehicleId.eq(vehicle_id))
+            .filter(inspection::Column::OrganisationId.eq(g.principal.organisation_id))
+            .order_by_desc(inspection::Column::SubmittedAt)
+            .all(&g.state.db)
+            .await?;
+        let ids: Vec<i32> = rows.iter().filter_map(|r| r.inspector_id).collect();
+        let names: HashMap<i32, String> = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(&g.state.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.full_name))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .map(|r| InspectionRow {
+                id: r.id,
+                submitted_at: r.submitted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                inspector: r.inspector_id.and_then(|i| names.get(&i).cloned()),
+                passed: r.result == "pass",
+                items: serde_json::from_str::<Vec<ChecklistItem>>(&r.items).unwrap_or_default(),
+            })
+            .collect())
+    }
+}
+
+/// The checklist, validated: exactly the standard items, notes within bounds, a note on every
+/// failed item.
+pub fn validate_checklist(items: &[ChecklistItem]) -> Result<Vec<ChecklistItem>, AppError> {
+    use crate::error::FieldError;
+    use crate::model::CHECKLIST;
+    let names: Vec<&str> = items.iter().map(|i| i.item.as_str()).collect();
+    if names != CHECKLIST {
+        return Err(AppError::invalid(
+            "items",
+            "Answer every item of the checklist once.",
+        ));
+    }
+    let mut fields = Vec::new();
+    let cleaned = items
+        .iter()
+        .map(|i| {
+            let note = i.note.trim().to_owned();
+            if note.chars().count() > 500 {
+                fields.push(FieldError {
+                    field: format!("note-{}", i.item),
+                    message: "Use at most 500 characters.".into(),
+                });
+            } else if !i.ok && note.is_empty() {
+                fields.push(FieldError {
+                    field: format!("note-{}", i.item),
+                    message: "Say what is wrong.".into(),
+                });
+            }
+            ChecklistItem {
+                item: i.item.clone(),
+                ok: i.ok,
+                note,
+            }
+        })
+        .collect();
+    if fields.is_empty() {
+        Ok(cleaned)
+    } else {
+        Err(AppError::Invalid { fields })
+    }
+}
+
+/// Submits an inspection (needs `inspections.submit` on the vehicle's team). With
+/// `open_work_order`, a failure also opens a work order (needs `work_orders.create` too); both
+/// rows are written in one transaction or not at all.
+#[server(endpoint = "inspections/submit", input = Json)]
+pub async fn submit_inspection(
+    vehicle: i32,
+    items: Vec<ChecklistItem>,
+    open_work_order: bool,
+) -> Result<Option<i32>, AppError> {
+    use crate::api::guard::Guard;
+    use crate::api::work_orders::server::{NewWorkOrder, insert};
+    use crate::audit::Outcome;
+    use crate::authz::Permission;
+    use crate::entity::inspection;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+
+    let items = validate_checklist(&items)?;
+    let g = Guard::enter("/api/inspections/submit").await?;
+    let veh = crate::api::vehicles::server::load(&g, vehicle).await?;
+    let resource = format!("vehicle:{vehicle}");
+    g.authorize(veh.team_id, &resource).await?;
+    let failed: Vec<&ChecklistItem> = items.iter().filter(|i| !i.ok).collect();
+    let open = open_work_order && !failed.is_empty();
+    if open {
+        g.require(Permission::WorkOrdersCreate, veh.team_id, &resource)
+            .await?;
+    }
+    let txn = g.state.db.begin().await?;
+    inspection::ActiveModel {
+        organisation_id: Set(veh.organisation_id),
+        team_id: Set(veh.team_id),
+        vehicle_id: Set(veh.id),
+        inspector_id: Set(Some(g.principal.user_id)),
+        result: Set(if failed.is_empty() { "pass" } else { "fail" }.to_owned()),
+        items: Set(serde_json::to_string(&items).map_err(|_| AppError::Internal)?),
+        submitted_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let work_order = if open {
+        let title = format!(
+            "Inspection failed: {}",
+            failed
+                .iter()
+                .map(|i| i.item.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let description = failed
+            .iter()
+            .map(|i| format!("{}: {}", i.item, i.note))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let new = NewWorkOrder {
+            title,
+            description,
+            priority: "high".into(),
+            due_on: None,
+        };
+        Some(insert(&txn, &g, &veh, new).await?)
+    } else {
+        None
+    };
+    txn.commit().await?;
+    g.audit(
+        &resource,
+        Outcome::Success,
+        Some(format!(
+            "inspection {}",
+            if failed.is_empty() {
+                "passed"
+            } else {
+                "failed"
+            }
+        )),
+    )
+    .await;
+    Ok(work_order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CHECKLIST;
+
+    fn all_ok() -> Vec<ChecklistItem> {
+        CHECKLIST
+            .iter()
+            .map(|i| ChecklistItem {
+                item: (*i).into(),
+                ok: true,
+                note: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_passing_checklist_is_valid() {
+        assert_eq!(
+            validate_checklist(&all_ok()).unwrap().len(),
+            CHECKLIST.len()
+        );
+    }
+
+    #[test]
+    fn missing_items_and_silent_failures_are_refused() {
+        assert!(validate_checklist(&all_ok()[1..]).is_err());
+        let mut items = all_ok();
+        items[0].ok = false;
+        assert_eq!(
+            validate_checklist(&items)
+                .unwrap_err()
+                .field_message("note-Brakes"),
+            Some("Say what is wrong.")
+        );
+        items[0].note = "  worn  ".into();
+        assert_eq!(validate_checklist(&items).unwrap()[0].note, "worn");
+    }
+}
