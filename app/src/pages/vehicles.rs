@@ -237,7 +237,12 @@ fn VehicleView(
         <NewWorkOrder vehicle=id decision=decide(Permission::WorkOrdersCreate) new_order />
         <h2>"Inspections"</h2>
         <InspectionList rows=d.inspections.clone() />
-        <InspectionForm vehicle=id decision=decide(Permission::InspectionsSubmit) inspect />
+        <InspectionForm
+            vehicle=id
+            decision=decide(Permission::InspectionsSubmit)
+            can_open=decide(Permission::WorkOrdersCreate).is_some_and(|d| d.is_allowed())
+            inspect
+        />
     }
 }
 
@@ -351,6 +356,8 @@ fn InspectionList(rows: Vec<InspectionRow>) -> impl IntoView {
 fn InspectionForm(
     vehicle: i32,
     decision: Option<crate::authz::Decision>,
+    /// Whether failures may open a work order (`work_orders.create`); offered only then.
+    can_open: bool,
     inspect: ServerAction<SubmitInspection>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
@@ -358,7 +365,7 @@ fn InspectionForm(
         .iter()
         .map(|_| (RwSignal::new(true), RwSignal::new(String::new())))
         .collect();
-    let open_work_order = RwSignal::new(true);
+    let open_work_order = RwSignal::new(can_open);
     let invalid = RwSignal::new(None::<AppError>);
     let error = Signal::derive(move || {
         invalid
@@ -418,7 +425,9 @@ fn InspectionForm(
                             </fieldset>
                         }
                     }).collect_view()}
-                    <label class="inline"><input type="checkbox" prop:checked=move || open_work_order.get() on:change=move |ev| open_work_order.set(event_target_checked(&ev)) />" Open a work order for failed items"</label>
+                    {can_open.then(|| view! {
+                        <label class="inline"><input type="checkbox" prop:checked=move || open_work_order.get() on:change=move |ev| open_work_order.set(event_target_checked(&ev)) />" Open a work order for failed items"</label>
+                    })}
                     <button type="submit" class="primary">"Submit inspection"</button>
                 </form>
             </Show>
