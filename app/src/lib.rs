@@ -37,6 +37,7 @@ use pages::dashboard::DashboardPage;
 use pages::layout::SignedIn;
 use pages::login::LoginPage;
 use pages::my_access::MyAccessPage;
+use pages::team::TeamPage;
 use pages::teams::TeamsPage;
 use pages::vehicles::{VehiclePage, VehiclesPage};
 use pages::work_orders::{WorkOrderPage, WorkOrdersPage};
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/work-orders") view=WorkOrdersPage />
                     <Route path=path!("/work-orders/:id") view=WorkOrderPage />
                     <Route path=path!("/teams") view=TeamsPage />
+                    <Route path=path!("/teams/:id") view=TeamPage />
                     <Route path=path!("/my-access") view=MyAccessPage />
                     <Route path=path!("") view=DashboardPage />
                 </ParentRoute>

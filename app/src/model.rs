@@ -454,3 +454,23 @@ pub struct MatrixCell {
     /// Why the viewer may not toggle this cell, if they may not.
     pub locked: Option<crate::authz::GrantRefusal>,
 }
+
+/// A team's page: its members and whether the viewer may change them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMembers {
+    pub team: crate::authz::TeamRef,
+    pub parent: Option<crate::authz::TeamRef>,
+    pub members: Vec<Member>,
+    /// People of the organisation who are not members yet (only when `manage` allows).
+    pub candidates: Vec<UserRef>,
+    /// `members.manage` on this team.
+    pub manage: crate::authz::Decision,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}

@@ -16,6 +16,7 @@ on_both_databases!(
     tina_is_refused_with_the_explanation_and_the_denial_is_audited,
     a_grant_takes_effect_at_once_and_cannot_escalate,
     invalid_input_writes_nothing,
+    membership_changes_take_effect_at_once,
     vehicles_are_added_edited_and_retired_with_validation,
     a_failed_inspection_opens_a_work_order_in_one_transaction,
 );
@@ -178,6 +179,22 @@ async fn authorization_matrix(backend: Backend) {
         ),
     ];
 
+    let user_id = |email: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            use app::entity::user;
+            user::Entity::find()
+                .filter(user::Column::Email.eq(email))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+                .to_string()
+        }
+    };
+    let tina_id = user_id("tina@acme.test").await;
+    let dan_id = user_id("dan@acme.test").await;
     let vin = "1FDWE3FL6HDC10101"; // B-101's own VIN: an allowed create fails as a duplicate (422)
     let vehicle_form = |extra: Vec<(&'static str, String)>| {
         let mut f: Vec<(&str, String)> = vec![
@@ -231,6 +248,22 @@ async fn authorization_matrix(backend: Backend) {
             "dashboard",
             vec![],
             [200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "teams/members",
+            vec![("team", &boston)],
+            [404, 404, 200, 403, 403, 200, 404, 401],
+        ),
+        // Tina is already in Boston and Dan is not: both changes are no-ops when allowed.
+        (
+            "members/add",
+            vec![("team", &boston), ("user", &tina_id)],
+            [404, 404, 200, 403, 403, 200, 404, 401],
+        ),
+        (
+            "members/remove",
+            vec![("team", &boston), ("user", &dan_id)],
+            [404, 404, 200, 403, 403, 200, 404, 401],
         ),
     ];
     let cases: Vec<Case> = cases.into_iter().chain(owned).collect();
@@ -771,4 +804,84 @@ async fn a_failed_inspection_opens_a_work_order_in_one_transaction(backend: Back
     assert_eq!(w.title, "Inspection failed: Brakes");
     assert!(w.description.contains("Pads worn"));
     assert_eq!((inspections().await, orders().await), (i0 + 1, w0 + 1));
+}
+
+async fn membership_changes_take_effect_at_once(backend: Backend) {
+    use app::entity::user;
+    let app = TestApp::spawn(backend).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let dan = app.sign_in("dan@acme.test").await;
+    let boston = team_id(&app, "Boston Depot").await.to_string();
+    let dan_id = user::Entity::find()
+        .filter(user::Column::Email.eq("dan@acme.test"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let boston_order = work_order_id(&app, "Oil and filter change")
+        .await
+        .to_string();
+    assert_eq!(
+        app.call("work_orders/get", Some(&dan), &[("id", &boston_order)])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let res = app
+        .call(
+            "members/add",
+            Some(&maria),
+            &[("team", &boston), ("user", &dan_id)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call("work_orders/get", Some(&dan), &[("id", &boston_order)])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let members: app::model::TeamMembers = app
+        .call("teams/members", Some(&maria), &[("team", &boston)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(members.members.iter().any(|m| m.name == "Dan Brooks"));
+
+    let res = app
+        .call(
+            "members/remove",
+            Some(&maria),
+            &[("team", &boston), ("user", &dan_id)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call("work_orders/get", Some(&dan), &[("id", &boston_order)])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Someone of another organisation cannot be added.
+    let gary_id = user::Entity::find()
+        .filter(user::Column::Email.eq("gary@globex.test"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let res = app
+        .call(
+            "members/add",
+            Some(&maria),
+            &[("team", &boston), ("user", &gary_id)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -64,6 +64,9 @@ pub const POLICIES: &[Policy] = &[
     write("/api/work_orders/complete", Needs(P::WorkOrdersComplete)),
     write("/api/work_orders/assign", Needs(P::WorkOrdersAssign)),
     read("/api/teams/matrix", Needs(P::TeamsView)),
+    read("/api/teams/members", Needs(P::TeamsView)),
+    write("/api/members/add", Needs(P::MembersManage)),
+    write("/api/members/remove", Needs(P::MembersManage)),
     write("/api/permissions/grant", Needs(P::PermissionsGrant)),
     write("/api/permissions/revoke", Needs(P::PermissionsGrant)),
 ];

@@ -153,3 +153,121 @@ pub async fn get_my_access() -> Result<MyAccess, AppError> {
         .collect();
     Ok(MyAccess { memberships, teams })
 }
+
+/// A team's members (needs `teams.view` on it).
+#[server(endpoint = "teams/members")]
+pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, AppError> {
+    use crate::api::guard::Guard;
+    use crate::entity::{membership, user};
+    use crate::model::{Member, Role, TeamMembers, UserRef};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    let g = Guard::enter("/api/teams/members").await?;
+    let tree = &g.access.policy.tree;
+    let Some(team_ref) = tree.team_ref(team) else {
+        return Err(AppError::NotFound {
+            what: "Team".into(),
+        });
+    };
+    g.authorize(team, &format!("team:{team}")).await?;
+    let member_ids: Vec<i32> = membership::Entity::find()
+        .filter(membership::Column::TeamId.eq(team))
+        .all(&g.state.db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let people = user::Entity::find()
+        .filter(user::Column::OrganisationId.eq(g.principal.organisation_id))
+        .order_by_asc(user::Column::FullName)
+        .all(&g.state.db)
+        .await?;
+    let manage = g.access.check(Permission::MembersManage, team);
+    let (members, others): (Vec<_>, Vec<_>) =
+        people.into_iter().partition(|u| member_ids.contains(&u.id));
+    let candidates = if manage.is_allowed() {
+        others
+            .into_iter()
+            .filter(|u| u.active)
+            .map(|u| UserRef {
+                id: u.id,
+                name: u.full_name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TeamMembers {
+        parent: tree.parent(team).and_then(|p| tree.team_ref(p)),
+        team: team_ref,
+        members: members
+            .into_iter()
+            .map(|u| Member {
+                role: Role::from_key(&u.role).unwrap_or(Role::Technician),
+                id: u.id,
+                name: u.full_name,
+                email: u.email,
+            })
+            .collect(),
+        candidates,
+        manage,
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Result<(), AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::entity::user as users;
+    use sea_orm::{EntityTrait, TransactionTrait};
+
+    let g = Guard::enter(path).await?;
+    if !g.access.policy.tree.contains(team) {
+        return Err(AppError::NotFound {
+            what: "Team".into(),
+        });
+    }
+    let resource = format!("team:{team}");
+    g.authorize(team, &resource).await?;
+    let org = g.principal.organisation_id;
+    let person = users::Entity::find_by_id(user)
+        .one(&g.state.db)
+        .await?
+        .filter(|u| u.organisation_id == org)
+        .ok_or_else(|| AppError::invalid("user", "Choose someone from your organisation."))?;
+    let txn = g.state.db.begin().await?;
+    let changed = if add {
+        let already = crate::access::load_memberships(&txn, person.id)
+            .await?
+            .contains(&team);
+        if !already {
+            crate::directory::add_member(&txn, org, person.id, team).await?;
+        }
+        !already
+    } else {
+        crate::directory::remove_member(&txn, org, person.id, team).await?
+    };
+    txn.commit().await?;
+    if changed {
+        let verb = if add { "added" } else { "removed" };
+        g.audit(
+            &resource,
+            Outcome::Success,
+            Some(format!("{verb} user:{}", person.id)),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// Adds someone of the organisation to a team (needs `members.manage` on it).
+#[server(endpoint = "members/add")]
+pub async fn add_member(team: TeamId, user: i32) -> Result<(), AppError> {
+    change_membership("/api/members/add", team, user, true).await
+}
+
+/// Removes someone from a team (needs `members.manage` on it).
+#[server(endpoint = "members/remove")]
+pub async fn remove_member(team: TeamId, user: i32) -> Result<(), AppError> {
+    change_membership("/api/members/remove", team, user, false).await
+}

@@ -3,6 +3,7 @@ pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod my_access;
+pub mod team;
 pub mod teams;
 pub mod vehicles;
 pub mod work_orders;

@@ -59,7 +59,7 @@ fn MatrixTable(
             view! {
                 <tr>
                     <th scope="row" style=format!("padding-left: {}rem", 0.8 + row.depth as f32 * 1.2)>
-                        {row.team.name}
+                        <a href=format!("/teams/{}", row.team.id)>{row.team.name}</a>
                     </th>
                     {cells}
                 </tr>
