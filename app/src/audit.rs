@@ -113,6 +113,44 @@ pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> 
     txn.commit().await
 }
 
+/// Re-computes the whole chain in order: how many rows, and the first that does not match.
+pub async fn verify(db: &DatabaseConnection) -> Result<(u64, Option<i32>), DbErr> {
+    use sea_orm::PaginatorTrait;
+    let mut pages = audit_event::Entity::find()
+        .order_by_asc(audit_event::Column::Id)
+        .paginate(db, 1000);
+    let mut prev = GENESIS.to_owned();
+    let mut rows = 0u64;
+    while let Some(page) = pages.fetch_and_next().await? {
+        for r in page {
+            rows += 1;
+            let entry = Entry {
+                organisation_id: r.organisation_id,
+                actor_user_id: r.actor_user_id,
+                subject_user_id: r.subject_user_id,
+                impersonation_id: r.impersonation_id.clone(),
+                action: r.action.clone(),
+                resource: r.resource.clone(),
+                outcome: match r.outcome.as_str() {
+                    "success" => Outcome::Success,
+                    "denied" => Outcome::Denied,
+                    _ => Outcome::Failure,
+                },
+                detail: r.detail.clone(),
+            };
+            let known_outcome = matches!(r.outcome.as_str(), "success" | "denied" | "failure");
+            if !known_outcome
+                || r.prev_hash != prev
+                || chain_hash(&prev, &r.occurred_at, &entry) != r.hash
+            {
+                return Ok((rows, Some(r.id)));
+            }
+            prev = r.hash;
+        }
+    }
+    Ok((rows, None))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

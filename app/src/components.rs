@@ -17,12 +17,29 @@ pub fn ActionButton(
     busy: Signal<bool>,
     #[prop(into)] on_click: Callback<()>,
 ) -> impl IntoView {
-    let allowed = decision.as_ref().is_some_and(Decision::is_allowed);
-    let why = decision
-        .as_ref()
-        .and_then(Decision::denial)
-        .map(|d| d.describe());
-    let id = format!("why-{}", label.to_lowercase().replace(' ', "-"));
+    let why = match &decision {
+        Some(Decision::Allow) => None,
+        Some(Decision::Deny(d)) => Some(d.describe()),
+        None => Some("Not available.".to_owned()),
+    };
+    view! { <ReasonButton label why busy on_click /> }
+}
+
+/// A button that is disabled for real when there is a reason, which becomes its accessible
+/// description, its tooltip and a visible note beside it.
+#[component]
+pub fn ReasonButton(
+    label: &'static str,
+    why: Option<String>,
+    #[prop(into, optional)] busy: Signal<bool>,
+    /// Tells rows apart when the same label repeats on a page.
+    #[prop(optional)]
+    key: Option<String>,
+    #[prop(into)] on_click: Callback<()>,
+) -> impl IntoView {
+    let allowed = why.is_none();
+    let slug = key.unwrap_or_default();
+    let id = format!("why-{}{slug}", label.to_lowercase().replace(' ', "-"));
     let described_by = why.as_ref().map(|_| id.clone());
     view! {
         <span class="action">

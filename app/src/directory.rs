@@ -39,6 +39,7 @@ pub async fn create_organisation(
         kind: Set(kind.key().to_owned()),
         created_at: Set(Utc::now()),
         authz_version: Set(0),
+        impersonation_consent: Set(crate::impersonation::Consent::Allowed.key().to_owned()),
         ..Default::default()
     }
     .insert(db)

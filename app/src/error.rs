@@ -26,6 +26,8 @@ pub enum AuthFailure {
     Revoked,
     /// E-mail and password did not match an active account.
     BadCredentials,
+    /// The impersonation ended (exit elsewhere, expiry, or a rule no longer holds).
+    ImpersonationEnded,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -39,6 +41,9 @@ pub enum AppError {
         message: String,
         denial: Option<crate::authz::Denial>,
     },
+    /// A change refused because the operator is viewing in read-only mode.
+    #[error("This is a read-only impersonation: changes are not allowed.")]
+    ReadOnlyImpersonation,
     #[error("{what} was not found.")]
     NotFound { what: String },
     #[error("{message}")]
@@ -62,6 +67,9 @@ fn unauthenticated_message(reason: AuthFailure) -> &'static str {
         AuthFailure::Expired => "Your session has expired. Please sign in again.",
         AuthFailure::Revoked => "You have been signed out. Please sign in again.",
         AuthFailure::BadCredentials => "The e-mail or password is incorrect.",
+        AuthFailure::ImpersonationEnded => {
+            "The impersonation has ended. You are back in your own session."
+        }
     }
 }
 
@@ -70,7 +78,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated { .. } => 401,
-            AppError::Forbidden { .. } => 403,
+            AppError::Forbidden { .. } | AppError::ReadOnlyImpersonation => 403,
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
             AppError::Invalid { .. } => 422,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod authz;
 pub mod components;
 pub mod error;
+pub mod impersonation;
 pub mod model;
 pub mod pages;
 pub mod routes;
@@ -33,10 +34,13 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+use pages::admin::{AdminOrgsPage, AdminUsersPage};
+use pages::audit::AuditLogPage;
 use pages::dashboard::DashboardPage;
 use pages::layout::SignedIn;
 use pages::login::LoginPage;
 use pages::my_access::MyAccessPage;
+use pages::settings::SettingsPage;
 use pages::team::TeamPage;
 use pages::teams::TeamsPage;
 use pages::vehicles::{VehiclePage, VehiclesPage};
@@ -80,6 +84,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams") view=TeamsPage />
                     <Route path=path!("/teams/:id") view=TeamPage />
                     <Route path=path!("/my-access") view=MyAccessPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/audit") view=AuditLogPage />
+                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                    <Route path=path!("/admin/orgs") view=AdminOrgsPage />
+                    <Route path=path!("/admin/audit") view=AuditLogPage />
                     <Route path=path!("") view=DashboardPage />
                 </ParentRoute>
             </Routes>

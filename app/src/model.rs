@@ -138,6 +138,12 @@ pub struct Me {
     pub email: String,
     pub role: Role,
     pub organisation: String,
+    /// Operator staff see the Admin area.
+    pub operator: bool,
+    /// May open the audit log (their organisation's, or all for operator staff).
+    pub audit: bool,
+    /// Set while an operator views the app as this user.
+    pub impersonation: Option<ImpersonationInfo>,
 }
 
 /// A vehicle's lifecycle state.
@@ -473,4 +479,78 @@ pub struct Member {
     pub name: String,
     pub email: String,
     pub role: Role,
+}
+
+/// The impersonation banner's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpersonationInfo {
+    pub actor: String,
+    pub mode: crate::impersonation::Mode,
+    pub reason: String,
+    pub ticket: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// One user row of the admin console.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserRow {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub organisation: String,
+    pub organisation_id: i32,
+    pub active: bool,
+    pub consent: Option<crate::impersonation::Consent>,
+    /// Why **View as** is disabled for this row, if it is.
+    pub view_as: Result<(), crate::impersonation::Refusal>,
+}
+
+/// One organisation in the admin console.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRow {
+    pub id: i32,
+    pub name: String,
+    pub kind: OrgKind,
+    pub consent: crate::impersonation::Consent,
+    pub users: u64,
+}
+
+/// One audit event, with names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i32,
+    pub at: String,
+    pub organisation: Option<String>,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub impersonation_id: Option<String>,
+    pub action: String,
+    pub resource: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// The audit page: events, and (for operator staff) whether the whole chain verifies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditRow>,
+    pub scope: String,
+    pub chain: Option<ChainStatus>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainStatus {
+    pub rows: u64,
+    /// The first row whose hash does not match, if any.
+    pub first_broken: Option<i32>,
+}
+
+/// The organisation settings page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSettingsView {
+    pub name: String,
+    pub consent: crate::impersonation::Consent,
+    pub change: crate::authz::Decision,
 }

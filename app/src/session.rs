@@ -102,6 +102,19 @@ impl TokenKeys {
         jsonwebtoken::encode(&Header::new(ALGORITHM), claims, &self.encoding)
     }
 
+    /// Checks the signature and claims but not the expiry: to recognise an expired view-as
+    /// token and end its impersonation properly. Never used to authenticate.
+    pub fn verify_ignoring_expiry(&self, token: &str) -> Result<Claims, AuthFailure> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthFailure::Invalid);
+        }
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| AuthFailure::Invalid)
+    }
+
     /// Checks signature, algorithm and claims; says only *why* a token is unusable.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
         if token.len() > MAX_TOKEN_LEN {
@@ -130,15 +143,33 @@ pub struct Principal {
     pub role: Role,
     pub full_name: String,
     pub email: String,
+    /// Set while an operator views the app as this user.
+    pub impersonation: Option<Box<ActiveImpersonation>>,
+}
+
+/// The live impersonation behind a principal: who is really acting, how and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveImpersonation {
+    /// The impersonation session's id (the view-as token's `sid`).
+    pub id: String,
+    pub actor: Principal,
+    pub mode: crate::impersonation::Mode,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What the authentication middleware found for a request, kept in its extensions.
 #[derive(Clone, Debug)]
-pub struct Authentication(pub Result<Principal, AuthFailure>);
+pub struct Authentication {
+    pub result: Result<Principal, AuthFailure>,
+    /// The request carried a view-as cookie that is no longer usable: the response clears it.
+    pub clear_view_as: bool,
+}
 
 /// Opens a session for `user_id`.
 pub async fn start(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     user_id: i32,
     ttl: Duration,
     client_addr: Option<String>,
@@ -163,28 +194,30 @@ pub async fn start(
 }
 
 /// The current time, truncated to whole seconds like the token's timestamps.
-fn now_seconds() -> DateTime<Utc> {
+pub fn now_seconds() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
 }
 
 /// 128 random bits, hex: unguessable and the same on every database.
-fn new_session_id() -> String {
+pub fn new_session_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Resolves verified claims to a live principal; the outer error is the database's.
-pub async fn resolve(
+/// Resolves verified claims to their live session row; the outer error is the database's.
+pub async fn live_row(
     db: &DatabaseConnection,
     claims: &Claims,
-) -> Result<Result<Principal, AuthFailure>, DbErr> {
+) -> Result<Result<session::Model, AuthFailure>, DbErr> {
     let Some(row) = session::Entity::find_by_id(claims.sid.clone())
         .one(db)
         .await?
     else {
         return Ok(Err(AuthFailure::Invalid));
     };
-    if row.user_id.to_string() != claims.sub {
+    if row.user_id.to_string() != claims.sub
+        || row.actor_user_id.map(|a| a.to_string()) != claims.act.as_ref().map(|a| a.sub.clone())
+    {
         return Ok(Err(AuthFailure::Invalid));
     }
     if row.revoked_at.is_some() {
@@ -193,6 +226,14 @@ pub async fn resolve(
     if row.expires_at <= Utc::now() {
         return Ok(Err(AuthFailure::Expired));
     }
+    Ok(Ok(row))
+}
+
+/// The principal of a live session row's user.
+pub async fn principal_of(
+    db: &DatabaseConnection,
+    row: &session::Model,
+) -> Result<Result<Principal, AuthFailure>, DbErr> {
     let Some(u) = user::Entity::find_by_id(row.user_id).one(db).await? else {
         return Ok(Err(AuthFailure::Invalid));
     };
@@ -209,7 +250,7 @@ pub async fn resolve(
         return Ok(Err(AuthFailure::Invalid));
     };
     Ok(Ok(Principal {
-        session_id: row.id,
+        session_id: row.id.clone(),
         user_id: u.id,
         organisation_id: u.organisation_id,
         operator: org.kind == OrgKind::Operator.key(),
@@ -218,11 +259,20 @@ pub async fn resolve(
         role,
         full_name: u.full_name,
         email: u.email,
+        impersonation: None,
     }))
 }
 
-/// Ends a session at once (sign-out).
+/// Ends a session at once (sign-out), and every impersonation started from it.
 pub async fn revoke(db: &DatabaseConnection, session_id: &str) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(session::Column::ParentSessionId.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
     if let Some(row) = session::Entity::find_by_id(session_id.to_owned())
         .one(db)
         .await?
@@ -235,7 +285,15 @@ pub async fn revoke(db: &DatabaseConnection, session_id: &str) -> Result<(), DbE
     Ok(())
 }
 
-/// The session cookie's name and attributes.
+/// Which cookie: the user's own session, or the view-as overlay of an impersonation (which is
+/// only honoured together with the actor's own session cookie).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieKind {
+    Session,
+    ViewAs,
+}
+
+/// The cookies' names and attributes.
 #[derive(Clone, Copy, Debug)]
 pub struct CookieConfig {
     /// Served over HTTPS: adds `Secure` and the `__Host-` prefix.
@@ -243,12 +301,17 @@ pub struct CookieConfig {
 }
 
 impl CookieConfig {
-    pub fn name(self) -> &'static str {
-        if self.secure {
-            "__Host-fleetgate_session"
-        } else {
-            "fleetgate_session"
+    pub fn name_of(self, kind: CookieKind) -> &'static str {
+        match (kind, self.secure) {
+            (CookieKind::Session, true) => "__Host-fleetgate_session",
+            (CookieKind::Session, false) => "fleetgate_session",
+            (CookieKind::ViewAs, true) => "__Host-fleetgate_view_as",
+            (CookieKind::ViewAs, false) => "fleetgate_view_as",
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.name_of(CookieKind::Session)
     }
 
     fn attributes(self) -> &'static str {
@@ -259,49 +322,98 @@ impl CookieConfig {
         }
     }
 
-    /// `Set-Cookie` value carrying a token for `max_age`.
+    /// `Set-Cookie` value carrying a session token for `max_age`.
     pub fn set(self, token: &str, max_age: Duration) -> String {
+        self.set_kind(CookieKind::Session, token, max_age)
+    }
+
+    pub fn set_kind(self, kind: CookieKind, token: &str, max_age: Duration) -> String {
         format!(
             "{}={token}; Max-Age={}{}",
-            self.name(),
+            self.name_of(kind),
             max_age.as_secs(),
             self.attributes()
         )
     }
 
-    /// `Set-Cookie` value that deletes the cookie.
+    /// `Set-Cookie` value that deletes the session cookie.
     pub fn clear(self) -> String {
-        format!("{}=; Max-Age=0{}", self.name(), self.attributes())
+        self.clear_kind(CookieKind::Session)
+    }
+
+    pub fn clear_kind(self, kind: CookieKind) -> String {
+        format!("{}=; Max-Age=0{}", self.name_of(kind), self.attributes())
     }
 
     /// The session token from a request's `Cookie` headers, if any.
     pub fn read(self, headers: &http::HeaderMap) -> Option<String> {
+        self.read_kind(CookieKind::Session, headers)
+    }
+
+    pub fn read_kind(self, kind: CookieKind, headers: &http::HeaderMap) -> Option<String> {
+        let name = self.name_of(kind);
         headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.name())
+            .find(|(n, _)| *n == name)
             .map(|(_, value)| value.to_owned())
     }
 }
 
-/// Authenticates a request from its headers: the cookie's token, then the session row.
+/// Authenticates a request from its headers: the session cookie's token, its live row and
+/// user; then, if present, the view-as overlay of an impersonation started from that session.
 pub async fn authenticate(
-    db: &DatabaseConnection,
-    keys: &TokenKeys,
-    cookie: CookieConfig,
+    st: &crate::state::AppState,
     headers: &http::HeaderMap,
 ) -> Result<Authentication, DbErr> {
-    let Some(token) = cookie.read(headers) else {
-        return Ok(Authentication(Err(AuthFailure::Missing)));
+    let view_as = st.cookie.read_kind(CookieKind::ViewAs, headers);
+    let done = |result| Authentication {
+        result,
+        clear_view_as: false,
     };
-    let claims = match keys.verify(&token) {
+    let Some(token) = st.cookie.read(headers) else {
+        return Ok(Authentication {
+            result: Err(AuthFailure::Missing),
+            clear_view_as: view_as.is_some(),
+        });
+    };
+    let claims = match st.tokens.verify(&token) {
         Ok(c) => c,
-        Err(f) => return Ok(Authentication(Err(f))),
+        Err(f) => {
+            return Ok(Authentication {
+                result: Err(f),
+                clear_view_as: view_as.is_some(),
+            });
+        }
     };
-    Ok(Authentication(resolve(db, &claims).await?))
+    let row = match live_row(&st.db, &claims).await? {
+        // A view-as session is never accepted as someone's own session.
+        Ok(row) if row.actor_user_id.is_none() => row,
+        Ok(_) => return Ok(done(Err(AuthFailure::Invalid))),
+        Err(f) => {
+            return Ok(Authentication {
+                result: Err(f),
+                clear_view_as: view_as.is_some(),
+            });
+        }
+    };
+    let base = match principal_of(&st.db, &row).await? {
+        Ok(p) => p,
+        Err(f) => return Ok(done(Err(f))),
+    };
+    match view_as {
+        None => Ok(done(Ok(base))),
+        Some(token) => match crate::impersonation::store::overlay(st, base, &token).await? {
+            Ok(subject) => Ok(done(Ok(subject))),
+            Err(f) => Ok(Authentication {
+                result: Err(f),
+                clear_view_as: true,
+            }),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +495,23 @@ mod tests {
         let v = secure.set("tok", Duration::from_secs(60));
         assert!(v.starts_with("__Host-fleetgate_session=tok;") && v.ends_with("; Secure"));
         assert!(secure.clear().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn view_as_cookie_has_its_own_name() {
+        let c = CookieConfig { secure: false };
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::COOKIE,
+            "fleetgate_session=a; fleetgate_view_as=b".parse().unwrap(),
+        );
+        assert_eq!(c.read(&h).as_deref(), Some("a"));
+        assert_eq!(c.read_kind(CookieKind::ViewAs, &h).as_deref(), Some("b"));
+        assert!(
+            CookieConfig { secure: true }
+                .name_of(CookieKind::ViewAs)
+                .starts_with("__Host-")
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod m0008_vehicles;
 mod m0009_work_orders;
 mod m0010_inspections;
 mod m0011_authz_version;
+mod m0012_impersonation_consent;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_work_orders::Migration),
             Box::new(m0010_inspections::Migration),
             Box::new(m0011_authz_version::Migration),
+            Box::new(m0012_impersonation_consent::Migration),
         ]
     }
 }

@@ -31,6 +31,17 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Re-computes the hash chain; exits non-zero when a row was changed, removed or inserted.
+    Verify,
 }
 
 #[tokio::main]
@@ -54,6 +65,22 @@ async fn main() -> anyhow::Result<()> {
                 println!("the database is not empty; nothing loaded");
             }
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = startup::connect(&cli.config).await?;
+            let (rows, broken) = app::audit::verify(&db).await?;
+            match broken {
+                None => {
+                    println!("audit chain verified: {rows} events, intact");
+                    Ok(())
+                }
+                Some(id) => {
+                    eprintln!("audit chain BROKEN at event {id} (checked {rows} events)");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::CreateAdmin { email, name } => {
             let password = admin::read_password()?;

@@ -3,7 +3,7 @@
 
 use app::error::{AppError, AuthFailure};
 use app::routes;
-use app::session::{self, Authentication};
+use app::session::{self, Authentication, CookieKind};
 use app::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -43,21 +43,35 @@ fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
 }
 
-/// Looks up the session of every request and records the result in its extensions.
+/// Looks up the session of every request and records the result in its extensions. A dead
+/// view-as cookie is cleared on the way out; a page request that carried one goes back to the
+/// admin console with a notice.
 pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     if is_static(req.uri().path()) {
         return next.run(req).await;
     }
-    match session::authenticate(&st.db, &st.tokens, st.cookie, req.headers()).await {
-        Ok(auth) => {
-            if let Err(reason @ (AuthFailure::Invalid | AuthFailure::Expired)) = &auth.0 {
-                tracing::info!(?reason, "unusable session cookie");
-            }
-            req.extensions_mut().insert(auth);
-            next.run(req).await
-        }
-        Err(e) => error_response(AppError::from(e)),
+    let auth = match session::authenticate(&st, req.headers()).await {
+        Ok(auth) => auth,
+        Err(e) => return error_response(AppError::from(e)),
+    };
+    if let Err(reason @ (AuthFailure::Invalid | AuthFailure::Expired)) = &auth.result {
+        tracing::info!(?reason, "unusable session cookie");
     }
+    let clear = auth
+        .clear_view_as
+        .then(|| st.cookie.clear_kind(CookieKind::ViewAs));
+    let ended = matches!(auth.result, Err(AuthFailure::ImpersonationEnded));
+    let page = is_page(req.method(), req.uri().path());
+    let mut res = if ended && page {
+        Redirect::to("/admin/users?notice=impersonation-ended").into_response()
+    } else {
+        req.extensions_mut().insert(auth);
+        next.run(req).await
+    };
+    if let Some(v) = clear.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
 }
 
 /// A page (as opposed to an API call or an asset) that a browser navigates to.
@@ -74,7 +88,7 @@ pub async fn page_guard(req: Request, next: Next) -> Response {
     }
     let signed_in = matches!(
         req.extensions().get::<Authentication>(),
-        Some(Authentication(Ok(_)))
+        Some(Authentication { result: Ok(_), .. })
     );
     if path == routes::LOGIN {
         if signed_in {

@@ -76,11 +76,19 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 }
 
 /// Signs out: revokes the session row (so the cookie is dead everywhere) and clears the cookie.
+/// While impersonating, it leaves the impersonation instead, back to the operator's own session.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::api::ctx;
+    use crate::session::CookieKind;
     use crate::{routes, session};
 
+    if let Ok(p) = ctx::principal()
+        && p.impersonation.is_some()
+    {
+        let g = crate::api::guard::Guard::enter("/api/logout").await?;
+        return crate::api::impersonation::server::exit(&g).await;
+    }
     let st = ctx::state()?;
     // Signing out with an already-dead session still clears the cookie.
     if let Ok(p) = ctx::principal() {
@@ -88,19 +96,39 @@ pub async fn logout() -> Result<(), AppError> {
         tracing::info!(user_id = p.user_id, "signed out");
     }
     ctx::set_cookie(&st.cookie.clear())?;
+    ctx::set_cookie(&st.cookie.clear_kind(CookieKind::ViewAs))?;
     leptos_axum::redirect(routes::LOGIN);
     Ok(())
 }
 
-/// The signed-in user, for the header.
+/// The effective user, for the header (and the banner while impersonating).
 #[server(endpoint = "me")]
 pub async fn current_user() -> Result<Me, AppError> {
-    let p = crate::api::ctx::principal()?;
+    use crate::authz::Permission;
+    use crate::model::ImpersonationInfo;
+    let g = crate::api::guard::Guard::enter("/api/me").await?;
+    let p = &g.principal;
+    let audit = if p.operator {
+        g.access.effective.anywhere(Permission::AuditViewAll)
+    } else {
+        g.access
+            .effective
+            .allows(Permission::AuditView, g.access.policy.tree.root())
+    };
     Ok(Me {
         user_id: p.user_id,
-        full_name: p.full_name,
-        email: p.email,
+        full_name: p.full_name.clone(),
+        email: p.email.clone(),
         role: p.role,
-        organisation: p.organisation,
+        organisation: p.organisation.clone(),
+        operator: p.operator,
+        audit,
+        impersonation: p.impersonation.as_ref().map(|i| ImpersonationInfo {
+            actor: i.actor.full_name.clone(),
+            mode: i.mode,
+            reason: i.reason.clone(),
+            ticket: i.ticket.clone(),
+            expires_at: i.expires_at.timestamp(),
+        }),
     })
 }

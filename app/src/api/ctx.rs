@@ -20,8 +20,11 @@ fn parts() -> Result<Parts, AppError> {
 pub fn principal() -> Result<Principal, AppError> {
     let parts = parts()?;
     match parts.extensions.get::<Authentication>() {
-        Some(Authentication(Ok(p))) => Ok(p.clone()),
-        Some(Authentication(Err(reason))) => Err(AppError::Unauthenticated { reason: *reason }),
+        Some(Authentication { result: Ok(p), .. }) => Ok(p.clone()),
+        Some(Authentication {
+            result: Err(reason),
+            ..
+        }) => Err(AppError::Unauthenticated { reason: *reason }),
         None => Err(AppError::Unauthenticated {
             reason: AuthFailure::Missing,
         }),

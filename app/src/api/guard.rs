@@ -2,7 +2,7 @@
 //! principal from the session, the cached effective permissions, the check, and the audit of a
 //! denial.
 
-use super::policy::{self, Policy, Requirement};
+use super::policy::{self, Kind, Policy, Requirement};
 use crate::audit::{self, Outcome};
 use crate::authz::{Decision, Permission, TeamId, UserAccess};
 use crate::error::AppError;
@@ -31,11 +31,58 @@ impl Guard {
         let state = super::ctx::state()?;
         let principal = super::ctx::principal()?;
         let access = state.access.for_principal(&state.db, &principal).await?;
-        Ok(Guard {
+        let guard = Guard {
             principal,
             state,
             access,
             policy,
+        };
+        guard.impersonation_rules().await?;
+        if let Requirement::Operator(p) = policy.requirement {
+            guard.require_operator(p).await?;
+        }
+        Ok(guard)
+    }
+
+    /// What may be done in someone else's name: reads always, writes only in `act` mode, exits
+    /// always, and never credentials, sessions or impersonation itself.
+    async fn impersonation_rules(&self) -> Result<(), AppError> {
+        let Some(imp) = &self.principal.impersonation else {
+            return Ok(());
+        };
+        let refusal = match (self.policy.kind, imp.mode) {
+            (Kind::Read | Kind::Exit, _) | (Kind::Write, crate::impersonation::Mode::Act) => None,
+            (Kind::Write, crate::impersonation::Mode::View) => {
+                Some(AppError::ReadOnlyImpersonation)
+            }
+            (Kind::OwnNameOnly, _) => Some(AppError::Forbidden {
+                message: "This cannot be done while viewing as someone else.".into(),
+                denial: None,
+            }),
+        };
+        match refusal {
+            None => Ok(()),
+            Some(e) => {
+                self.audit("-", Outcome::Denied, Some(e.to_string())).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// An operator-wide permission: held on any team of the operator organisation.
+    pub async fn require_operator(&self, permission: Permission) -> Result<(), AppError> {
+        if self.principal.operator && self.access.effective.anywhere(permission) {
+            return Ok(());
+        }
+        self.audit("-", Outcome::Denied, Some(permission.key().to_owned()))
+            .await;
+        Err(AppError::Forbidden {
+            message: format!(
+                "You need “{}” ({}), which only operator staff can hold.",
+                permission.label(),
+                permission.key()
+            ),
+            denial: None,
         })
     }
 
@@ -84,11 +131,16 @@ impl Guard {
 
     /// Records an event about this request; a failure to audit is logged, never hidden.
     pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
+        // While impersonating, the actor is the operator and the subject the user viewed as.
+        let (actor, impersonation_id) = match &self.principal.impersonation {
+            Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
+            None => (self.principal.user_id, None),
+        };
         let entry = audit::Entry {
             organisation_id: Some(self.principal.organisation_id),
-            actor_user_id: Some(self.principal.user_id),
+            actor_user_id: Some(actor),
             subject_user_id: Some(self.principal.user_id),
-            impersonation_id: None,
+            impersonation_id,
             action: self.policy.path.trim_start_matches("/api/").to_owned(),
             resource: Some(resource.to_owned()),
             outcome,

@@ -1,8 +1,12 @@
 //! Server functions, grouped by concept. Each one authenticates through `ctx` and scopes every
 //! query to the caller's organisation.
+pub mod admin;
+pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
+pub mod impersonation;
 pub mod inspections;
+pub mod org;
 pub mod policy;
 pub mod teams;
 pub mod vehicles;

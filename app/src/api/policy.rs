@@ -15,6 +15,21 @@ pub enum Requirement {
     /// This permission on the scope of the resource the function touches (checked by the guard
     /// once the resource's owning team is known).
     Permission(Permission),
+    /// An operator-wide permission, held on any team of the operator organisation.
+    Operator(Permission),
+}
+
+/// What a server function does, which decides what it may do in someone else's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Reads only: allowed while impersonating, in either mode.
+    Read,
+    /// Changes state: refused in read-only impersonation.
+    Write,
+    /// Leaves a session (sign-out, exit): always allowed.
+    Exit,
+    /// Never in someone else's name, in any mode: credentials, sessions, impersonation itself.
+    OwnNameOnly,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -22,32 +37,46 @@ pub struct Policy {
     /// The server function's path (`/api/<endpoint>`).
     pub path: &'static str,
     pub requirement: Requirement,
-    /// Whether the function changes state (refused in read-only impersonation).
-    pub writes: bool,
+    pub kind: Kind,
+}
+
+const fn policy(path: &'static str, requirement: Requirement, kind: Kind) -> Policy {
+    Policy {
+        path,
+        requirement,
+        kind,
+    }
 }
 
 const fn read(path: &'static str, requirement: Requirement) -> Policy {
-    Policy {
-        path,
-        requirement,
-        writes: false,
-    }
+    policy(path, requirement, Kind::Read)
 }
 
 const fn write(path: &'static str, requirement: Requirement) -> Policy {
-    Policy {
-        path,
-        requirement,
-        writes: true,
-    }
+    policy(path, requirement, Kind::Write)
+}
+
+const fn exit(path: &'static str, requirement: Requirement) -> Policy {
+    policy(path, requirement, Kind::Exit)
+}
+
+const fn own_name_only(path: &'static str, requirement: Requirement) -> Policy {
+    policy(path, requirement, Kind::OwnNameOnly)
 }
 
 use Permission as P;
-use Requirement::{Permission as Needs, Public, SignedIn};
+use Requirement::{Operator, Permission as Needs, Public, SignedIn};
 
 pub const POLICIES: &[Policy] = &[
-    write("/api/login", Public),
-    write("/api/logout", SignedIn),
+    own_name_only("/api/login", Public),
+    exit("/api/logout", SignedIn),
+    exit("/api/impersonation/exit", SignedIn),
+    own_name_only("/api/impersonation/start", Operator(P::UsersImpersonate)),
+    read("/api/admin/users", Operator(P::OrgsViewAll)),
+    read("/api/admin/orgs", Operator(P::OrgsViewAll)),
+    read("/api/audit/list", SignedIn),
+    read("/api/org/settings", SignedIn),
+    write("/api/org/consent", Needs(P::OrgSettings)),
     read("/api/me", SignedIn),
     read("/api/access/mine", SignedIn),
     read("/api/vehicles/list", Needs(P::VehiclesView)),

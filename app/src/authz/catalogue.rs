@@ -67,6 +67,7 @@ permissions! {
     UsersInvite => "users.invite", "Invite users", Users, false;
     UsersDeactivate => "users.deactivate", "Deactivate users", Users, false;
     AuditView => "audit.view", "View the audit log", Audit, false;
+    OrgSettings => "org.settings", "Manage organisation settings", Users, false;
     OrgsViewAll => "orgs.view_all", "View all organisations", Operator, true;
     UsersImpersonate => "users.impersonate", "View as a customer user", Operator, true;
     UsersImpersonateAct => "users.impersonate_act", "Act as a customer user", Operator, true;
@@ -188,6 +189,7 @@ pub mod templates {
             UsersInvite,
             UsersDeactivate,
             AuditView,
+            OrgSettings,
         ]
         .into_iter()
         .collect()

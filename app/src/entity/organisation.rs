@@ -10,6 +10,7 @@ pub struct Model {
     pub kind: String,
     pub created_at: DateTimeUtc,
     pub authz_version: i32,
+    pub impersonation_consent: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,7 +15,12 @@ pub fn SignedIn() -> impl IntoView {
         <Suspense fallback=|| view! { <header class="app-header" /> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(me) => view! { <Header me /> }.into_any(),
+                    Ok(me) => view! {
+                        {me.impersonation.clone().map(|info| view! {
+                            <crate::pages::banner::ImpersonationBanner info name=me.full_name.clone() role=me.role organisation=me.organisation.clone() />
+                        })}
+                        <Header me />
+                    }.into_any(),
                     Err(e) => view! { <SignInAgain error=e /> }.into_any(),
                 }
             })}
@@ -38,6 +43,12 @@ fn Header(me: Me) -> impl IntoView {
                 <A href="/work-orders">"Work orders"</A>
                 <A href="/teams">"Teams"</A>
                 <A href="/my-access">"My access"</A>
+                {me.audit.then(|| {
+                    let href = if me.operator { "/admin/audit" } else { "/audit" };
+                    view! { <A href=href>"Audit"</A> }
+                })}
+                {(!me.operator).then(|| view! { <A href="/settings">"Settings"</A> })}
+                {me.operator.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>
             <div class="who">
                 <span class="who-name">{me.full_name}</span>
@@ -54,11 +65,20 @@ fn Header(me: Me) -> impl IntoView {
 #[component]
 fn SignInAgain(error: AppError) -> impl IntoView {
     let location = use_location();
-    let target = routes::login_with_next(&format!(
-        "{}{}",
-        location.pathname.get_untracked(),
-        location.search.get_untracked()
-    ));
+    let target = if matches!(
+        error,
+        AppError::Unauthenticated {
+            reason: crate::error::AuthFailure::ImpersonationEnded
+        }
+    ) {
+        "/admin/users?notice=impersonation-ended".to_owned()
+    } else {
+        routes::login_with_next(&format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked()
+        ))
+    };
     if matches!(error, AppError::Unauthenticated { .. }) {
         let target = target.clone();
         Effect::new(move |_| {

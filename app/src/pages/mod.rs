@@ -1,8 +1,12 @@
 //! Pages and the signed-in layout.
+pub mod admin;
+pub mod audit;
+pub mod banner;
 pub mod dashboard;
 pub mod layout;
 pub mod login;
 pub mod my_access;
+pub mod settings;
 pub mod team;
 pub mod teams;
 pub mod vehicles;

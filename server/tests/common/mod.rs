@@ -96,7 +96,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub keys: TokenKeys,
     pub state: app::state::AppState,
-    pub db: TestDb,
+    pub db: std::sync::Arc<TestDb>,
+    config: Config,
+    secret: Vec<u8>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -127,6 +129,22 @@ impl TestApp {
     }
 
     pub async fn start(db: TestDb, config: &Config, secret: &[u8], tuning: Tuning) -> TestApp {
+        Self::start_shared(std::sync::Arc::new(db), config, secret, tuning).await
+    }
+
+    /// A second server process on the same database (as behind a load balancer).
+    pub async fn sibling(&self) -> TestApp {
+        let mut config = self.config.clone();
+        config.demo = false;
+        Self::start_shared(self.db.clone(), &config, &self.secret, Tuning::default()).await
+    }
+
+    async fn start_shared(
+        db: std::sync::Arc<TestDb>,
+        config: &Config,
+        secret: &[u8],
+        tuning: Tuning,
+    ) -> TestApp {
         server::telemetry::init_for_tests();
         let app = Application::build(config, tuning).await.expect("build app");
         let addr = app.local_addr().expect("local addr");
@@ -144,6 +162,8 @@ impl TestApp {
             keys: TokenKeys::from_secret(secret).expect("keys"),
             state,
             db,
+            config: config.clone(),
+            secret: secret.to_vec(),
             shutdown: Some(tx),
         }
     }
@@ -269,4 +289,14 @@ macro_rules! on_both_databases {
             )+
         }
     };
+}
+
+/// The `name=value` part of the response's view-as `Set-Cookie`, if any.
+pub fn view_as_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fleetgate_view_as="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
 }

@@ -1,0 +1,110 @@
+//! The operator's admin console: users of every organisation, and organisations.
+
+use crate::error::AppError;
+use crate::model::{AdminUserRow, OrgRow};
+use leptos::prelude::*;
+
+/// Users of every organisation, filtered; each with whether **View as** is possible and why not.
+#[server(endpoint = "admin/users")]
+pub async fn admin_users(
+    q: Option<String>,
+    organisation: Option<i32>,
+    role: Option<String>,
+    active: Option<String>,
+) -> Result<Vec<AdminUserRow>, AppError> {
+    use crate::api::guard::Guard;
+    use crate::entity::{organisation as orgs, user};
+    use crate::impersonation::{self, Consent, Mode, Target};
+    use crate::model::{OrgKind, Role};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use std::collections::HashMap;
+
+    let g = Guard::enter("/api/admin/users").await?;
+    let orgs: HashMap<i32, crate::entity::organisation::Model> = orgs::Entity::find()
+        .all(&g.state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut query = user::Entity::find()
+        .order_by_asc(user::Column::OrganisationId)
+        .order_by_asc(user::Column::FullName);
+    if let Some(o) = organisation {
+        query = query.filter(user::Column::OrganisationId.eq(o));
+    }
+    if let Some(r) = role.as_deref().filter(|r| !r.is_empty()) {
+        let r = Role::from_key(r)
+            .ok_or_else(|| AppError::invalid("role", "Choose a role from the list."))?;
+        query = query.filter(user::Column::Role.eq(r.key()));
+    }
+    match active.as_deref() {
+        Some("yes") => query = query.filter(user::Column::Active.eq(true)),
+        Some("no") => query = query.filter(user::Column::Active.eq(false)),
+        _ => {}
+    }
+    let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let rows = query.all(&g.state.db).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|u| {
+            needle.as_ref().is_none_or(|n| {
+                u.email.contains(n.as_str()) || u.full_name.to_lowercase().contains(n.as_str())
+            })
+        })
+        .filter_map(|u| {
+            let org = orgs.get(&u.organisation_id)?;
+            let kind = OrgKind::from_key(&org.kind).unwrap_or(OrgKind::Operator);
+            let consent = Consent::from_key(&org.impersonation_consent).unwrap_or(Consent::Never);
+            let role = Role::from_key(&u.role).unwrap_or(Role::Admin);
+            let target = Target {
+                user_id: u.id,
+                role,
+                active: u.active,
+                org_kind: kind,
+                consent,
+            };
+            Some(AdminUserRow {
+                view_as: impersonation::eligibility(g.principal.user_id, &target, Mode::View),
+                id: u.id,
+                name: u.full_name,
+                email: u.email,
+                role,
+                organisation: org.name.clone(),
+                organisation_id: org.id,
+                active: u.active,
+                consent: (kind == OrgKind::Customer).then_some(consent),
+            })
+        })
+        .collect())
+}
+
+/// Every organisation, with its impersonation consent.
+#[server(endpoint = "admin/orgs")]
+pub async fn admin_orgs() -> Result<Vec<OrgRow>, AppError> {
+    use crate::api::guard::Guard;
+    use crate::entity::{organisation, user};
+    use crate::impersonation::Consent;
+    use crate::model::OrgKind;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+    let g = Guard::enter("/api/admin/orgs").await?;
+    let mut out = Vec::new();
+    for o in organisation::Entity::find()
+        .order_by_asc(organisation::Column::Name)
+        .all(&g.state.db)
+        .await?
+    {
+        let users = user::Entity::find()
+            .filter(user::Column::OrganisationId.eq(o.id))
+            .count(&g.state.db)
+            .await?;
+        out.push(OrgRow {
+            id: o.id,
+            kind: OrgKind::from_key(&o.kind).unwrap_or(OrgKind::Customer),
+            consent: Consent::from_key(&o.impersonation_consent).unwrap_or(Consent::Never),
+            name: o.name,
+            users,
+        });
+    }
+    Ok(out)
+}

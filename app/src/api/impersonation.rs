@@ -1,0 +1,86 @@
+//! Starting and leaving an impersonation ("view as").
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Starts viewing as `user` (operator staff with `users.impersonate`; `act` mode also needs
+/// `users.impersonate_act`). Sets the view-as cookie and goes to the user's home page.
+#[server(endpoint = "impersonation/start")]
+pub async fn start_impersonation(
+    user: i32,
+    reason: String,
+    ticket: String,
+    mode: String,
+    minutes: String,
+) -> Result<(), AppError> {
+    use crate::api::ctx;
+    use crate::api::guard::Guard;
+    use crate::impersonation::{self, Mode, store};
+    use crate::session::{Claims, CookieKind};
+    use crate::validate::{self as v, Problems};
+
+    let mut p = Problems::default();
+    let fields = (
+        p.check("reason", impersonation::reason(&reason)),
+        p.check("ticket", v::optional(&ticket, impersonation::TICKET_MAX)),
+        p.check(
+            "mode",
+            Mode::from_key(&mode).ok_or_else(|| "Choose Read-only or Act as user.".to_owned()),
+        ),
+        p.check("minutes", impersonation::minutes(&minutes)),
+    );
+    p.finish()?;
+    let (Some(reason), Some(ticket), Some(mode), Some(minutes)) = fields else {
+        return Err(AppError::Internal);
+    };
+    // Refuses nesting (start is never allowed in someone else's name) and non-operators.
+    let g = Guard::enter("/api/impersonation/start").await?;
+    let ticket = Some(ticket).filter(|t| !t.is_empty());
+    let row = store::start(&g.state, &g.principal, user, mode, reason, ticket, minutes).await?;
+    let token = g
+        .state
+        .tokens
+        .sign(&Claims::for_session(&row))
+        .map_err(|_| AppError::Internal)?;
+    let max_age = std::time::Duration::from_secs(u64::from(minutes) * 60);
+    ctx::set_cookie(&g.state.cookie.set_kind(CookieKind::ViewAs, &token, max_age))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Leaves the impersonation: ends it server-side and drops the view-as cookie; the operator is
+/// back in their own session, on the admin page of that user.
+#[server(endpoint = "impersonation/exit")]
+pub async fn exit_impersonation() -> Result<(), AppError> {
+    let g = crate::api::guard::Guard::enter("/api/impersonation/exit").await?;
+    server::exit(&g).await
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use crate::api::ctx;
+    use crate::api::guard::Guard;
+    use crate::entity::session;
+    use crate::error::AppError;
+    use crate::session::CookieKind;
+    use sea_orm::EntityTrait;
+
+    /// Ends the current impersonation; refused when there is none (a user's own session can
+    /// never turn into anyone else's).
+    pub async fn exit(g: &Guard) -> Result<(), AppError> {
+        let Some(imp) = &g.principal.impersonation else {
+            return Err(AppError::Conflict {
+                message: "You are not viewing as anyone.".into(),
+            });
+        };
+        if let Some(row) = session::Entity::find_by_id(imp.id.clone())
+            .one(&g.state.db)
+            .await?
+        {
+            crate::impersonation::store::end(&g.state, row, "impersonation.exit", None).await?;
+        }
+        ctx::set_cookie(&g.state.cookie.clear_kind(CookieKind::ViewAs))?;
+        leptos_axum::redirect(&format!("/admin/users?user={}", g.principal.user_id));
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! Organisation settings: the impersonation consent, owned by the customer (`org.settings`).
+
+use crate::error::AppError;
+use crate::model::OrgSettingsView;
+use leptos::prelude::*;
+
+#[server(endpoint = "org/settings")]
+pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
+    use crate::api::guard::Guard;
+    use crate::authz::Permission;
+    use crate::entity::organisation;
+    use crate::impersonation::Consent;
+    use sea_orm::EntityTrait;
+
+    let g = Guard::enter("/api/org/settings").await?;
+    let org = organisation::Entity::find_by_id(g.principal.organisation_id)
+        .one(&g.state.db)
+        .await?
+        .ok_or(AppError::NotFound {
+            what: "Organisation".into(),
+        })?;
+    Ok(OrgSettingsView {
+        name: org.name,
+        consent: Consent::from_key(&org.impersonation_consent).unwrap_or(Consent::Never),
+        change: g
+            .access
+            .check(Permission::OrgSettings, g.access.policy.tree.root()),
+    })
+}
+
+/// Sets whether operator staff may view as this organisation's users.
+#[server(endpoint = "org/consent")]
+pub async fn set_consent(consent: String) -> Result<(), AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::entity::organisation;
+    use crate::impersonation::Consent;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let consent = Consent::from_key(&consent)
+        .ok_or_else(|| AppError::invalid("consent", "Choose allowed, read-only or never."))?;
+    let g = Guard::enter("/api/org/consent").await?;
+    if g.principal.operator {
+        return Err(AppError::Forbidden {
+            message: "The operator organisation has no consent setting.".into(),
+            denial: None,
+        });
+    }
+    let org = g.principal.organisation_id;
+    g.authorize(g.access.policy.tree.root(), &format!("organisation:{org}"))
+        .await?;
+    organisation::Entity::update_many()
+        .col_expr(
+            organisation::Column::ImpersonationConsent,
+            Expr::value(consent.key()),
+        )
+        .filter(organisation::Column::Id.eq(org))
+        .exec(&g.state.db)
+        .await?;
+    g.audit(
+        &format!("organisation:{org}"),
+        Outcome::Success,
+        Some(format!("impersonation consent={}", consent.key())),
+    )
+    .await;
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! Impersonation rules ("view as"), pure and shared: the server enforces them on every request,
+//! the admin console shows the same reasons on disabled **View as** buttons.
+
+use crate::model::{OrgKind, Role};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub const DEFAULT_MINUTES: u32 = 30;
+pub const MAX_MINUTES: u32 = 60;
+pub const REASON_MIN: usize = 10;
+pub const REASON_MAX: usize = 500;
+pub const TICKET_MAX: usize = 100;
+
+/// `view` (read-only, the default) or `act` (writes allowed; needs `users.impersonate_act`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    View,
+    Act,
+}
+
+impl Mode {
+    pub const fn key(self) -> &'static str {
+        match self {
+            Mode::View => "view",
+            Mode::Act => "act",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Mode> {
+        [Mode::View, Mode::Act].into_iter().find(|m| m.key() == key)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Mode::View => "Read-only",
+            Mode::Act => "Act as user",
+        }
+    }
+}
+
+/// A customer organisation's consent, owned by its fleet managers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Consent {
+    Allowed,
+    ReadOnly,
+    Never,
+}
+
+impl Consent {
+    pub const ALL: [Consent; 3] = [Consent::Allowed, Consent::ReadOnly, Consent::Never];
+
+    pub const fn key(self) -> &'static str {
+        match self {
+            Consent::Allowed => "allowed",
+            Consent::ReadOnly => "read_only",
+            Consent::Never => "never",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Consent> {
+        Consent::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Consent::Allowed => "Allowed",
+            Consent::ReadOnly => "Read-only only",
+            Consent::Never => "Never",
+        }
+    }
+
+    pub const fn permits(self, mode: Mode) -> bool {
+        match (self, mode) {
+            (Consent::Allowed, _) => true,
+            (Consent::ReadOnly, Mode::View) => true,
+            (Consent::ReadOnly, Mode::Act) | (Consent::Never, _) => false,
+        }
+    }
+}
+
+/// What the rules need to know about the person to be viewed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub user_id: i32,
+    pub role: Role,
+    pub active: bool,
+    pub org_kind: OrgKind,
+    pub consent: Consent,
+}
+
+/// Why someone cannot be viewed as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Refusal {
+    #[error("Admins can never be viewed as.")]
+    Admin,
+    #[error("Support staff can never be viewed as.")]
+    Support,
+    #[error("Operator staff can never be viewed as.")]
+    Operator,
+    #[error("You cannot view as yourself.")]
+    Yourself,
+    #[error("This user is deactivated.")]
+    Deactivated,
+    #[error("This organisation does not allow impersonation.")]
+    OrganisationSaysNever,
+    #[error("This organisation allows read-only impersonation only.")]
+    OrganisationSaysReadOnly,
+    #[error("You are already viewing as someone; impersonation cannot be nested.")]
+    Nested,
+    #[error("Acting as a user needs users.impersonate_act.")]
+    CannotAct,
+}
+
+/// Whether `actor` may view as `target` in `mode` (permissions are checked by the caller).
+pub fn eligibility(actor_user_id: i32, target: &Target, mode: Mode) -> Result<(), Refusal> {
+    match target.role {
+        Role::Admin => return Err(Refusal::Admin),
+        Role::Support => return Err(Refusal::Support),
+        _ => {}
+    }
+    if target.org_kind == OrgKind::Operator {
+        return Err(Refusal::Operator);
+    }
+    if target.user_id == actor_user_id {
+        return Err(Refusal::Yourself);
+    }
+    if !target.active {
+        return Err(Refusal::Deactivated);
+    }
+    match target.consent {
+        Consent::Never => Err(Refusal::OrganisationSaysNever),
+        c if !c.permits(mode) => Err(Refusal::OrganisationSaysReadOnly),
+        _ => Ok(()),
+    }
+}
+
+/// The reason, 10 to 500 characters once trimmed.
+pub fn reason(raw: &str) -> Result<String, String> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n < REASON_MIN {
+        Err(format!(
+            "Give a reason of at least {REASON_MIN} characters."
+        ))
+    } else if n > REASON_MAX {
+        Err(format!("Keep the reason under {REASON_MAX} characters."))
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// Minutes, 1 to 60; empty means the default 30.
+pub fn minutes(raw: &str) -> Result<u32, String> {
+    if raw.trim().is_empty() {
+        return Ok(DEFAULT_MINUTES);
+    }
+    match raw.trim().parse::<u32>() {
+        Ok(m) if (1..=MAX_MINUTES).contains(&m) => Ok(m),
+        _ => Err(format!("Choose between 1 and {MAX_MINUTES} minutes.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(role: Role) -> Target {
+        Target {
+            user_id: 7,
+            role,
+            active: true,
+            org_kind: OrgKind::Customer,
+            consent: Consent::Allowed,
+        }
+    }
+
+    #[test]
+    fn only_active_customer_users_other_than_oneself() {
+        assert_eq!(
+            eligibility(1, &target(Role::Technician), Mode::View),
+            Ok(())
+        );
+        assert_eq!(
+            eligibility(1, &target(Role::FleetManager), Mode::Act),
+            Ok(())
+        );
+        assert_eq!(
+            eligibility(1, &target(Role::Admin), Mode::View),
+            Err(Refusal::Admin)
+        );
+        assert_eq!(
+            eligibility(1, &target(Role::Support), Mode::View),
+            Err(Refusal::Support)
+        );
+        let op = Target {
+            org_kind: OrgKind::Operator,
+            ..target(Role::Technician)
+        };
+        assert_eq!(eligibility(1, &op, Mode::View), Err(Refusal::Operator));
+        assert_eq!(
+            eligibility(7, &target(Role::Technician), Mode::View),
+            Err(Refusal::Yourself)
+        );
+        let off = Target {
+            active: false,
+            ..target(Role::Technician)
+        };
+        assert_eq!(eligibility(1, &off, Mode::View), Err(Refusal::Deactivated));
+    }
+
+    #[test]
+    fn the_customer_decides() {
+        let never = Target {
+            consent: Consent::Never,
+            ..target(Role::Technician)
+        };
+        assert_eq!(
+            eligibility(1, &never, Mode::View),
+            Err(Refusal::OrganisationSaysNever)
+        );
+        let ro = Target {
+            consent: Consent::ReadOnly,
+            ..target(Role::Technician)
+        };
+        assert_eq!(eligibility(1, &ro, Mode::View), Ok(()));
+        assert_eq!(
+            eligibility(1, &ro, Mode::Act),
+            Err(Refusal::OrganisationSaysReadOnly)
+        );
+    }
+
+    #[test]
+    fn reason_and_duration_bounds() {
+        assert!(reason("too short").is_err());
+        assert_eq!(
+            reason("  Ticket 4711: cannot complete  ").unwrap(),
+            "Ticket 4711: cannot complete"
+        );
+        assert!(reason(&"x".repeat(501)).is_err());
+        assert_eq!(minutes(""), Ok(30));
+        assert_eq!(minutes("60"), Ok(60));
+        assert!(minutes("61").is_err() && minutes("0").is_err() && minutes("x").is_err());
+        for m in [Mode::View, Mode::Act] {
+            assert_eq!(Mode::from_key(m.key()), Some(m));
+        }
+        for c in Consent::ALL {
+            assert_eq!(Consent::from_key(c.key()), Some(c));
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `/admin/audit` (operator staff: every organisation, with the chain's status) and `/audit`
+//! (a customer's holders of `audit.view`: their organisation, including who viewed as whom).
+
+use crate::api::audit_log::audit_list;
+use crate::components::or_alert;
+use crate::model::AuditPage;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let num = move |k: &str| param(k).and_then(|v| v.parse::<i32>().ok());
+    let page = Resource::new(
+        move || {
+            (
+                num("actor"),
+                num("subject"),
+                num("organisation"),
+                param("impersonation"),
+            )
+        },
+        |(a, s, o, i)| audit_list(a, s, o, i),
+    );
+    view! {
+        <h1>"Audit log"</h1>
+        <form method="get" class="filters">
+            <label for="a-actor">"Actor id"</label>
+            <input id="a-actor" name="actor" inputmode="numeric" size="5" value=param("actor").unwrap_or_default() />
+            <label for="a-subject">"Subject id"</label>
+            <input id="a-subject" name="subject" inputmode="numeric" size="5" value=param("subject").unwrap_or_default() />
+            <label for="a-org">"Organisation id"</label>
+            <input id="a-org" name="organisation" inputmode="numeric" size="5" value=param("organisation").unwrap_or_default() />
+            <label for="a-imp">"Impersonation"</label>
+            <input id="a-imp" name="impersonation" size="12" value=param("impersonation").unwrap_or_default() />
+            <button type="submit" class="secondary">"Filter"</button>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move { or_alert(page.await, |p| view! { <AuditTable p /> }) })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AuditTable(p: AuditPage) -> impl IntoView {
+    view! {
+        <p class="muted">{format!("Showing: {} (newest first, up to 500)", p.scope)}</p>
+        {p.chain.map(|c| match c.first_broken {
+            None => view! { <p role="status" class="ok chain">{format!("Hash chain verified: {} events, intact.", c.rows)}</p> }.into_any(),
+            Some(id) => view! { <p role="alert" class="alert chain">{format!("Hash chain BROKEN at event {id}: the log was altered.")}</p> }.into_any(),
+        })}
+        <div class="table-wrap">
+            <table class="audit">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Action"</th>
+                        <th scope="col">"Outcome"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Organisation"</th>
+                        <th scope="col">"Resource"</th>
+                        <th scope="col">"Details"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {p.events.into_iter().map(|e| {
+                        let viewed_as = e.impersonation_id.is_some() && e.actor != e.subject;
+                        view! {
+                            <tr class:impersonated=viewed_as>
+                                <td class="mono">{e.at}</td>
+                                <th scope="row">{e.action}</th>
+                                <td>{e.outcome}</td>
+                                <td>{e.actor.unwrap_or_default()}</td>
+                                <td>{e.subject.unwrap_or_default()}</td>
+                                <td>{e.organisation.unwrap_or_default()}</td>
+                                <td>{e.resource.unwrap_or_default()}</td>
+                                <td class="detail">{e.detail.unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

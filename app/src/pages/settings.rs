@@ -1,0 +1,45 @@
+//! `/settings`: the organisation's impersonation consent, owned by its fleet managers.
+
+use crate::api::org::{SetConsent, org_settings};
+use crate::components::{ActionError, or_alert};
+use crate::impersonation::Consent;
+use crate::model::OrgSettingsView;
+use leptos::prelude::*;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let set = ServerAction::<SetConsent>::new();
+    let data = Resource::new(move || set.version().get(), |_| org_settings());
+    let error = Signal::derive(move || set.value().get().and_then(Result::err));
+    view! {
+        <h1>"Settings"</h1>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move { or_alert(data.await, |s| view! { <ConsentForm s set /> }) })}
+        </Suspense>
+        <ActionError error />
+    }
+}
+
+#[component]
+fn ConsentForm(s: OrgSettingsView, set: ServerAction<SetConsent>) -> impl IntoView {
+    let why = s.change.denial().map(|d| d.describe());
+    let locked = why.is_some();
+    let title = why.clone();
+    let described = why.as_ref().map(|_| "why-consent");
+    view! {
+        <section class="panel" aria-label="Support access">
+            <h2>{format!("Support access to {}", s.name)}</h2>
+            <p class="muted">"Whether Fleetgate's support staff may view the app as one of your people to help them. Every viewing is on your audit log."</p>
+            <ActionForm action=set>
+                <fieldset class="modes" disabled=locked aria-describedby=described>
+                    <legend>"Impersonation"</legend>
+                    {Consent::ALL.into_iter().map(|c| view! {
+                        <label class="inline"><input type="radio" name="consent" value=c.key() checked=c == s.consent />{c.label()}</label>
+                    }).collect_view()}
+                </fieldset>
+                <button type="submit" class="primary" disabled=locked title=title>"Save"</button>
+            </ActionForm>
+            {why.map(|w| view! { <p id="why-consent" class="why">{w}</p> })}
+        </section>
+    }
+}
