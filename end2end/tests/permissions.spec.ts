@@ -6,7 +6,7 @@ import { hydrated, signIn } from './helpers';
 test.describe.configure({ mode: 'serial' });
 
 async function openWorkOrder(page: Page, title: string) {
-  await page.getByRole('link', { name: 'Work orders' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Work orders' }).click();
   await page.getByRole('link', { name: title }).click();
   await expect(page.getByRole('heading', { name: title })).toBeVisible();
   await hydrated(page);
