@@ -265,6 +265,49 @@ async fn authorization_matrix(backend: Backend) {
             vec![("team", &boston), ("user", &dan_id)],
             [404, 404, 200, 403, 403, 200, 404, 401],
         ),
+        // Operator console and audit.
+        (
+            "admin/users",
+            vec![],
+            [200, 200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            "admin/orgs",
+            vec![],
+            [200, 200, 403, 403, 403, 403, 403, 401],
+        ),
+        (
+            "audit/list",
+            vec![],
+            [200, 200, 403, 403, 403, 200, 200, 401],
+        ),
+        (
+            "org/settings",
+            vec![],
+            [200, 200, 200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "org/consent",
+            vec![("consent", "allowed")],
+            [403, 403, 403, 403, 403, 200, 200, 401],
+        ),
+        (
+            "impersonation/start",
+            vec![
+                ("user", &tina_id),
+                ("reason", "Matrix: checking who may start"),
+                ("ticket", ""),
+                ("mode", "view"),
+                ("minutes", "5"),
+            ],
+            [200, 200, 403, 403, 403, 403, 403, 401],
+        ),
+        // Nobody here is impersonating: a 409 for everyone signed in.
+        (
+            "impersonation/exit",
+            vec![],
+            [409, 409, 409, 409, 409, 409, 409, 401],
+        ),
     ];
     let cases: Vec<Case> = cases.into_iter().chain(owned).collect();
     let checklist: Vec<serde_json::Value> = app::model::CHECKLIST
