@@ -1,5 +1,5 @@
 # The two commands of the Quick start. Each installs what is missing first (scripts/setup.sh).
-.PHONY: run test release
+.PHONY: run test release bench
 
 ## Serve http://127.0.0.1:3000 with SQLite in ./data and the demo data set.
 run:
@@ -14,3 +14,9 @@ test:
 release:
 	scripts/setup.sh run
 	cargo leptos build --release
+
+## Benchmarks (not part of `make test`): authz check vs cedar-policy and casbin, effective
+## permissions at scale, and a guarded server function over HTTP vs a bare axum handler.
+bench:
+	cargo bench -p app --features ssr --bench authz
+	cargo bench -p server --bench http
