@@ -46,7 +46,7 @@ pub fn ReasonButton(
             <button
                 type="button"
                 class="primary"
-                disabled=move || !allowed || busy.get()
+                disabled=move || !allowed || busy.try_get().unwrap_or(false)
                 aria-describedby=described_by
                 title=why.clone()
                 on:click=move |_| on_click.run(())
@@ -64,7 +64,8 @@ pub fn ReasonButton(
 pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error
-            .get()
+            .try_get()
+            .flatten()
             .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
     }
 }
@@ -94,7 +95,8 @@ pub fn or_alert<T, V: IntoView + 'static>(
 pub fn FieldMessage(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     move || {
         message
-            .get()
+            .try_get()
+            .flatten()
             .map(|m| view! { <p role="alert" class="field-error">{m}</p> })
     }
 }
@@ -151,11 +153,8 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || {
-        invalid
-            .get()
-            .or_else(|| action.value().get().and_then(Result::err))
-    })
+    let reads = ActionReads::of(action);
+    Signal::derive(move || invalid.try_get().flatten().or_else(|| reads.error()))
 }
 
 /// A labelled input with its field message.
@@ -170,14 +169,85 @@ pub fn Field(
     let id = format!("f-{name}");
     let message = Signal::derive(move || {
         error
-            .get()
+            .try_get()
+            .flatten()
             .and_then(|e| e.field_message(name).map(str::to_owned))
     });
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <input id=id type=kind name=name value=value aria-invalid=move || message.get().is_some().to_string() />
+            <input id=id type=kind name=name value=value aria-invalid=move || message.try_get().flatten().is_some().to_string() />
             <FieldMessage message />
         </div>
+    }
+}
+
+/// Reads of a server action that never panic.
+///
+/// Server-side rendering may evaluate a view's closures once more after the page's reactive
+/// owner has been disposed (`Suspend::dry_resolve` on a kept-alive connection, seen under load).
+/// Everything here is captured when the page is built and read with `try_get`, so a disposed
+/// action reads as idle and empty instead of panicking.
+pub struct ActionReads<O: Send + Sync + 'static> {
+    value: MappedSignal<Option<Result<O, AppError>>>,
+    pending: Memo<bool>,
+    version: RwSignal<usize>,
+}
+
+// Copy whatever `O` is: only arena handles are copied.
+impl<O: Send + Sync + 'static> Clone for ActionReads<O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O: Send + Sync + 'static> Copy for ActionReads<O> {}
+
+impl<O: Clone + Send + Sync + 'static> ActionReads<O> {
+    pub fn of<S>(action: ServerAction<S>) -> Self
+    where
+        S: leptos::server_fn::ServerFn<Output = O, Error = AppError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        ActionReads {
+            value: action.value(),
+            pending: action.pending(),
+            version: action.version(),
+        }
+    }
+
+    pub fn error(&self) -> Option<AppError> {
+        self.value.try_get().flatten().and_then(Result::err)
+    }
+
+    pub fn ok(&self) -> Option<O> {
+        self.value.try_get().flatten().and_then(Result::ok)
+    }
+
+    pub fn pending(&self) -> bool {
+        self.pending.try_get().unwrap_or(false)
+    }
+
+    /// Bumps after every completed call: a resource keyed on it refetches.
+    pub fn version(&self) -> usize {
+        self.version.try_get().unwrap_or(0)
+    }
+}
+
+/// A form's error that is not about one field (a refusal, a conflict), as an alert; field
+/// messages show under their fields instead.
+#[component]
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .try_get()
+            .flatten()
+            .filter(|e| {
+                !matches!(e, AppError::Invalid { .. }) || e.field_message("items").is_some()
+            })
+            .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
     }
 }

@@ -34,6 +34,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
+use pages::account::AccountPage;
 use pages::admin::{AdminOrgsPage, AdminUsersPage};
 use pages::audit::AuditLogPage;
 use pages::dashboard::DashboardPage;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:id") view=TeamPage />
                     <Route path=path!("/my-access") view=MyAccessPage />
                     <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/audit") view=AuditLogPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/orgs") view=AdminOrgsPage />

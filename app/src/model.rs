@@ -333,6 +333,16 @@ pub struct WorkOrderRow {
     pub due_on: Option<String>,
 }
 
+/// The Work orders page: the rows, and the choices of its filters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderList {
+    pub rows: Vec<WorkOrderRow>,
+    /// Teams the caller may view work orders of.
+    pub teams: Vec<crate::authz::TeamRef>,
+    /// People assigned to any of those work orders.
+    pub assignees: Vec<UserRef>,
+}
+
 /// A person, as a list or a form shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRef {

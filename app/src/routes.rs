@@ -4,6 +4,19 @@ pub const LOGIN: &str = "/login";
 /// Where a signed-in user lands by default.
 pub const HOME: &str = "/vehicles";
 
+/// The numeric `:id` of the current route (0, which matches nothing, when it is not a number).
+pub fn use_id_param() -> impl Fn() -> i32 + Clone + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        use leptos::prelude::Read;
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i32>().ok())
+            .unwrap_or(0)
+    }
+}
+
 /// A path on this site to return to after sign-in; anything else (another origin, a
 /// protocol-relative `//host`, odd characters) falls back to [`HOME`], so the login page
 /// cannot be turned into an open redirect.

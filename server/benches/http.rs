@@ -74,7 +74,10 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://{}", app.local_addr()?);
     tokio::spawn(app.run_until(std::future::pending()));
 
-    let bare = Router::new().route("/bare", get(|| async { Json(serde_json::json!({"id": 1, "title": "bare"})) }));
+    let bare = Router::new().route(
+        "/bare",
+        get(|| async { Json(serde_json::json!({"id": 1, "title": "bare"})) }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_url = format!("http://{}/bare", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, bare).await });
@@ -83,7 +86,11 @@ async fn main() -> anyhow::Result<()> {
     let login = client
         .post(format!("{base}/api/login"))
         .header("origin", &base)
-        .form(&[("email", "tina@acme.test"), ("password", "fleetgate-demo"), ("next", "")])
+        .form(&[
+            ("email", "tina@acme.test"),
+            ("password", "fleetgate-demo"),
+            ("next", ""),
+        ])
         .send()
         .await?;
     let cookie = login
@@ -98,7 +105,13 @@ async fn main() -> anyhow::Result<()> {
     let c = client.clone();
     measure("bare axum JSON handler (GET /bare)", move || {
         let (c, url) = (c.clone(), bare_url.clone());
-        async move { c.get(url).send().await.map(|r| r.status()).unwrap_or_default() }
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .map(|r| r.status())
+                .unwrap_or_default()
+        }
     })
     .await;
     let c = client.clone();
@@ -118,17 +131,20 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     let c = client.clone();
-    measure("signed-in page, server-side rendered (GET /work-orders/1)", move || {
-        let (c, b, ck) = (c.clone(), base.clone(), cookie.clone());
-        async move {
-            c.get(format!("{b}/work-orders/1"))
-                .header("cookie", &ck)
-                .send()
-                .await
-                .map(|r| r.status())
-                .unwrap_or_default()
-        }
-    })
+    measure(
+        "signed-in page, server-side rendered (GET /work-orders/1)",
+        move || {
+            let (c, b, ck) = (c.clone(), base.clone(), cookie.clone());
+            async move {
+                c.get(format!("{b}/work-orders/1"))
+                    .header("cookie", &ck)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+                    .unwrap_or_default()
+            }
+        },
+    )
     .await;
     let _ = std::fs::remove_dir_all(dir);
     Ok(())

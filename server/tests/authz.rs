@@ -17,6 +17,7 @@ on_both_databases!(
     a_grant_takes_effect_at_once_and_cannot_escalate,
     invalid_input_writes_nothing,
     membership_changes_take_effect_at_once,
+    work_orders_filter_by_status_team_and_assignee,
     vehicles_are_added_edited_and_retired_with_validation,
     a_failed_inspection_opens_a_work_order_in_one_transaction,
 );
@@ -301,6 +302,16 @@ async fn authorization_matrix(backend: Backend) {
                 ("minutes", "5"),
             ],
             [200, 200, 403, 403, 403, 403, 403, 401],
+        ),
+        // A wrong current password: 422 for everyone signed in (the guard let them through).
+        (
+            "account/password",
+            vec![
+                ("current", "wrong"),
+                ("new", "long-enough-passphrase"),
+                ("repeat", "long-enough-passphrase"),
+            ],
+            [422, 422, 422, 422, 422, 422, 422, 401],
         ),
         // Nobody here is impersonating: a 409 for everyone signed in.
         (
@@ -927,4 +938,69 @@ async fn membership_changes_take_effect_at_once(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn work_orders_filter_by_status_team_and_assignee(backend: Backend) {
+    use app::model::WorkOrderList;
+    let app = TestApp::spawn(backend).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let list = |form: Vec<(&'static str, String)>| {
+        let (app, olga) = (&app, olga.clone());
+        async move {
+            let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call("work_orders/list", Some(&olga), &f)
+                .await
+                .json::<WorkOrderList>()
+                .await
+                .unwrap()
+        }
+    };
+    let all = list(vec![]).await;
+    assert_eq!(
+        all.rows.len(),
+        5,
+        "Acme's five work orders, none of Globex's"
+    );
+    let names: Vec<_> = all.teams.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Acme Logistics",
+            "Northeast Region",
+            "West Region",
+            "Boston Depot",
+            "Denver Depot"
+        ]
+    );
+    let denver = team_id(&app, "Denver Depot").await.to_string();
+    let west = team_id(&app, "West Region").await.to_string();
+    let by_team = list(vec![("team", denver)]).await;
+    assert!(by_team.rows.iter().all(|w| w.team == "Denver Depot") && by_team.rows.len() == 2);
+    // A team filter covers the team's subtree.
+    assert_eq!(list(vec![("team", west)]).await.rows.len(), 2);
+    let tina = all
+        .assignees
+        .iter()
+        .find(|u| u.name == "Tina Nguyen")
+        .unwrap()
+        .id
+        .to_string();
+    let hers = list(vec![("assignee", tina)]).await;
+    assert!(
+        hers.rows
+            .iter()
+            .all(|w| w.assignee.as_deref() == Some("Tina Nguyen"))
+            && hers.rows.len() == 2
+    );
+    let open = list(vec![("status", "open".into())]).await;
+    assert!(open.rows.iter().all(|w| w.status == WorkOrderStatus::Open) && open.rows.len() == 3);
+    // Tina sees only Boston's.
+    let tina_cookie = app.sign_in("tina@acme.test").await;
+    let mine: WorkOrderList = app
+        .call("work_orders/list", Some(&tina_cookie), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(mine.rows.iter().all(|w| w.team == "Boston Depot"));
 }

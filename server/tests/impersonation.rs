@@ -21,6 +21,7 @@ on_both_databases!(
     the_subjects_own_session_is_untouched_and_cannot_become_the_admins,
     the_customer_sees_who_looked_and_decides_who_may,
     a_tampered_audit_row_breaks_the_chain,
+    credentials_are_never_changed_in_someone_elses_name,
 );
 
 async fn user_id(app: &TestApp, email: &str) -> i32 {
@@ -782,5 +783,70 @@ async fn a_tampered_audit_row_breaks_the_chain(backend: Backend) {
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(&format!("BROKEN at event {}", first.id))
+    );
+}
+
+async fn credentials_are_never_changed_in_someone_elses_name(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
+    // Even in act mode.
+    let view_as =
+        view_as_cookie(&start(&app, &admin, "tina@acme.test", "act", REASON).await).unwrap();
+    let form = [
+        ("current", "fleetgate-demo"),
+        ("new", "a-brand-new-passphrase"),
+        ("repeat", "a-brand-new-passphrase"),
+    ];
+    let res = app
+        .call("account/password", Some(&both(&admin, &view_as)), &form)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        app_error(res)
+            .await
+            .to_string()
+            .contains("while viewing as someone else")
+    );
+    assert_eq!(
+        app.login("tina@acme.test", "fleetgate-demo").await.status(),
+        StatusCode::OK,
+        "unchanged"
+    );
+
+    // The twin: Tina changes her own; her other sessions end, the old password no longer works.
+    let tina = app.sign_in("tina@acme.test").await;
+    let other = app.sign_in("tina@acme.test").await;
+    let wrong = app
+        .call(
+            "account/password",
+            Some(&tina),
+            &[
+                ("current", "nope"),
+                ("new", "a-brand-new-passphrase"),
+                ("repeat", "a-brand-new-passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        app_error(wrong).await.field_message("current"),
+        Some("That is not your current password.")
+    );
+    assert_eq!(
+        app.call("account/password", Some(&tina), &form)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(me(&app, &tina).await.status(), StatusCode::OK);
+    assert_eq!(me(&app, &other).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login("tina@acme.test", "fleetgate-demo").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("tina@acme.test", "a-brand-new-passphrase")
+            .await
+            .status(),
+        StatusCode::OK
     );
 }

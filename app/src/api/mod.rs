@@ -1,5 +1,6 @@
 //! Server functions, grouped by concept. Each one authenticates through `ctx` and scopes every
 //! query to the caller's organisation.
+pub mod account;
 pub mod admin;
 pub mod audit_log;
 pub mod auth;

@@ -71,6 +71,7 @@ pub const POLICIES: &[Policy] = &[
     own_name_only("/api/login", Public),
     exit("/api/logout", SignedIn),
     exit("/api/impersonation/exit", SignedIn),
+    own_name_only("/api/account/password", SignedIn),
     own_name_only("/api/impersonation/start", Operator(P::UsersImpersonate)),
     read("/api/admin/users", Operator(P::OrgsViewAll)),
     read("/api/admin/orgs", Operator(P::OrgsViewAll)),

@@ -2,7 +2,7 @@
 //! state changes (status, completion, assignment) under optimistic concurrency.
 
 use crate::error::AppError;
-use crate::model::{WorkOrderDetail, WorkOrderRow};
+use crate::model::{WorkOrderDetail, WorkOrderList};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -208,6 +208,19 @@ pub(crate) mod server {
         Ok(w.id)
     }
 
+    /// The start of every change to a work order: the guard for `path`, the row (404 outside the
+    /// organisation), the declared permission on its team, and no change to a closed one.
+    pub async fn open_for_change(
+        path: &str,
+        id: i32,
+    ) -> Result<(Guard, work_order::Model), AppError> {
+        let g = Guard::enter(path).await?;
+        let w = load(&g, id).await?;
+        g.authorize(w.team_id, &format!("work_order:{id}")).await?;
+        refuse_closed(&w)?;
+        Ok((g, w))
+    }
+
     pub fn refuse_closed(w: &work_order::Model) -> Result<(), AppError> {
         match WorkOrderStatus::from_key(&w.status) {
             Some(s) if s.is_closed() => Err(AppError::Conflict {
@@ -232,14 +245,15 @@ pub async fn list_work_orders(
     status: Option<String>,
     team: Option<i32>,
     assignee: Option<i32>,
-) -> Result<Vec<WorkOrderRow>, AppError> {
+) -> Result<WorkOrderList, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::work_order;
-    use crate::model::WorkOrderStatus;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use crate::entity::{user, work_order};
+    use crate::model::{UserRef, WorkOrderStatus};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
     let g = Guard::enter("/api/work_orders/list").await?;
-    let mut teams = g.visible_teams().await?;
+    let visible = g.visible_teams().await?;
+    let mut teams = visible.clone();
     let mut q = work_order::Entity::find();
     if let Some(s) = status.filter(|s| !s.is_empty()) {
         let s = WorkOrderStatus::from_key(&s)
@@ -256,7 +270,43 @@ pub async fn list_work_orders(
     }
     q = q.filter(work_order::Column::TeamId.is_in(teams));
     let names = crate::api::vehicles::server::team_names(&g).await?;
-    server::rows(&g, q, &names).await
+    let rows = server::rows(&g, q, &names).await?;
+    // The filters' choices: the visible teams, and whoever is assigned work in them.
+    let assignee_ids: Vec<i32> = work_order::Entity::find()
+        .select_only()
+        .column(work_order::Column::AssigneeId)
+        .distinct()
+        .filter(work_order::Column::OrganisationId.eq(g.principal.organisation_id))
+        .filter(work_order::Column::TeamId.is_in(visible.clone()))
+        .filter(work_order::Column::AssigneeId.is_not_null())
+        .into_tuple::<Option<i32>>()
+        .all(&g.state.db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let assignees = user::Entity::find()
+        .filter(user::Column::Id.is_in(assignee_ids))
+        .order_by_asc(user::Column::FullName)
+        .all(&g.state.db)
+        .await?
+        .into_iter()
+        .map(|u| UserRef {
+            id: u.id,
+            name: u.full_name,
+        })
+        .collect();
+    let tree = &g.access.policy.tree;
+    let teams = tree
+        .teams()
+        .filter(|t| visible.contains(t))
+        .filter_map(|t| tree.team_ref(t))
+        .collect();
+    Ok(WorkOrderList {
+        rows,
+        teams,
+        assignees,
+    })
 }
 
 /// One work order, with the decisions for its actions.
@@ -276,7 +326,6 @@ pub async fn set_work_order_status(
     status: String,
     version: i32,
 ) -> Result<WorkOrderDetail, AppError> {
-    use crate::api::guard::Guard;
     use crate::entity::work_order;
     use crate::model::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
@@ -286,10 +335,7 @@ pub async fn set_work_order_status(
         .ok_or_else(|| {
             AppError::invalid("status", "Choose open, in progress, on hold or cancelled.")
         })?;
-    let g = Guard::enter("/api/work_orders/status").await?;
-    let w = server::load(&g, id).await?;
-    g.authorize(w.team_id, &format!("work_order:{id}")).await?;
-    server::refuse_closed(&w)?;
+    let (g, w) = server::open_for_change("/api/work_orders/status", id).await?;
     server::VERSIONED
         .update(
             &g.state.db,
@@ -304,15 +350,11 @@ pub async fn set_work_order_status(
 /// Completes a work order.
 #[server(endpoint = "work_orders/complete")]
 pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetail, AppError> {
-    use crate::api::guard::Guard;
     use crate::entity::work_order;
     use crate::model::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
 
-    let g = Guard::enter("/api/work_orders/complete").await?;
-    let w = server::load(&g, id).await?;
-    g.authorize(w.team_id, &format!("work_order:{id}")).await?;
-    server::refuse_closed(&w)?;
+    let (g, w) = server::open_for_change("/api/work_orders/complete", id).await?;
     server::VERSIONED
         .update(
             &g.state.db,
@@ -340,14 +382,10 @@ pub async fn assign_work_order(
     assignee: Option<i32>,
     version: i32,
 ) -> Result<WorkOrderDetail, AppError> {
-    use crate::api::guard::Guard;
     use crate::entity::work_order;
     use sea_orm::sea_query::Expr;
 
-    let g = Guard::enter("/api/work_orders/assign").await?;
-    let w = server::load(&g, id).await?;
-    g.authorize(w.team_id, &format!("work_order:{id}")).await?;
-    server::refuse_closed(&w)?;
+    let (g, w) = server::open_for_change("/api/work_orders/assign", id).await?;
     if let Some(a) = assignee
         && !server::assignable(&g, w.team_id)
             .await?

@@ -3,8 +3,7 @@
 
 use crate::api::admin::{admin_orgs, admin_users};
 use crate::api::impersonation::StartImpersonation;
-use crate::components::{FieldMessage, ReasonButton, or_alert};
-use crate::error::AppError;
+use crate::components::{ActionReads, FieldMessage, FormAlert, ReasonButton, or_alert};
 use crate::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode};
 use crate::model::{AdminUserRow, OrgRow, Role};
 use leptos::prelude::*;
@@ -116,7 +115,7 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        {move || chosen.get().map(|(id, name)| view! { <StartDialog user=id name on_cancel=move || chosen.set(None) /> })}
+        {move || chosen.try_get().unwrap_or_default().map(|(id, name)| view! { <StartDialog user=id name on_cancel=move || chosen.set(None) /> })}
     }
 }
 
@@ -128,16 +127,18 @@ fn StartDialog(
     on_cancel: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let start = ServerAction::<StartImpersonation>::new();
-    let error = Signal::derive(move || start.value().get().and_then(Result::err));
+    let reads = ActionReads::of(start);
+    let error = Signal::derive(move || reads.error());
     let field = move |f: &'static str| {
         Signal::derive(move || {
             error
-                .get()
+                .try_get()
+                .flatten()
                 .and_then(|e| e.field_message(f).map(str::to_owned))
         })
     };
     Effect::new(move |_| {
-        if let Some(Ok(())) = start.value().get() {
+        if reads.ok().is_some() {
             crate::pages::banner::reload_to("/");
         }
     });
@@ -171,7 +172,7 @@ fn StartDialog(
                     <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
                 </div>
             </ActionForm>
-            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+            <FormAlert error />
         </section>
     }
 }

@@ -80,7 +80,7 @@ pub fn ImpersonationBanner(
                 </p>
                 <p class="imp-details">
                     <span class=mode_class>{info.mode.label()}</span>
-                    <span class="imp-left" aria-live="off">{move || format_left(left.get())}</span>
+                    <span class="imp-left" aria-live="off">{move || format_left(left.try_get().unwrap_or_default())}</span>
                     <span class="imp-reason">{format!("Reason: {}", info.reason)}</span>
                     {info.ticket.clone().map(|t| view! { <span class="imp-reason">{format!("Ticket: {t}")}</span> })}
                     <span class="imp-actor">{format!("by {}", info.actor)}</span>

@@ -51,7 +51,7 @@ fn Header(me: Me) -> impl IntoView {
                 {me.operator.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>
             <div class="who">
-                <span class="who-name">{me.full_name}</span>
+                <a class="who-name" href="/account">{me.full_name}</a>
                 <span class="who-meta">{format!("{} · {}", me.role.label(), me.organisation)}</span>
             </div>
             <ActionForm action=logout>

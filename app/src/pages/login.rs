@@ -2,7 +2,7 @@
 //! `role="alert"`).
 
 use crate::api::auth::Login;
-use crate::components::FieldMessage;
+use crate::components::{ActionReads, FieldMessage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -11,7 +11,8 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = move || login.value().get().and_then(Result::err);
+    let reads = ActionReads::of(login);
+    let error = move || reads.error();
     let field = move |name: &'static str| {
         move || error().and_then(|e| e.field_message(name).map(str::to_owned))
     };
@@ -35,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
                     />
                     <FieldMessage message=Signal::derive(field("password")) />
                     <input type="hidden" name="next" prop:value=next />
-                    <button type="submit" class="primary" disabled=move || login.pending().get()>
+                    <button type="submit" class="primary" disabled=move || reads.pending()>
                         "Sign in"
                     </button>
                 </ActionForm>

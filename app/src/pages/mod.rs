@@ -1,4 +1,5 @@
 //! Pages and the signed-in layout.
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod banner;

@@ -1,7 +1,7 @@
 //! `/settings`: the organisation's impersonation consent, owned by its fleet managers.
 
 use crate::api::org::{SetConsent, org_settings};
-use crate::components::{ActionError, or_alert};
+use crate::components::{ActionError, ActionReads, or_alert};
 use crate::impersonation::Consent;
 use crate::model::OrgSettingsView;
 use leptos::prelude::*;
@@ -9,8 +9,9 @@ use leptos::prelude::*;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let set = ServerAction::<SetConsent>::new();
-    let data = Resource::new(move || set.version().get(), |_| org_settings());
-    let error = Signal::derive(move || set.value().get().and_then(Result::err));
+    let reads = ActionReads::of(set);
+    let data = Resource::new(move || reads.version(), |_| org_settings());
+    let error = Signal::derive(move || reads.error());
     view! {
         <h1>"Settings"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -1,33 +1,21 @@
 //! `/teams/:id`: a team's members; adding and removing needs `members.manage` on it.
 
 use crate::api::teams::{AddMember, RemoveMember, team_members};
-use crate::components::{ActionButton, ActionError, or_alert};
+use crate::components::{ActionButton, ActionError, ActionReads, or_alert};
 use crate::model::TeamMembers;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i32>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::routes::use_id_param();
     let add = ServerAction::<AddMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let reads = (ActionReads::of(add), ActionReads::of(remove));
     let data = Resource::new(
-        move || (id(), add.version().get(), remove.version().get()),
+        move || (id(), reads.0.version(), reads.1.version()),
         |(id, ..)| team_members(id),
     );
-    let error = Signal::derive(move || {
-        add.value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| remove.value().get().and_then(Result::err))
-    });
+    let error = Signal::derive(move || reads.0.error().or_else(|| reads.1.error()));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the team…"</p> }>
             {move || Suspend::new(async move { or_alert(data.await, |t| view! { <TeamView t add remove /> }) })}

@@ -2,7 +2,7 @@
 //! disabled checkbox whose description says why.
 
 use crate::api::teams::{GrantPermission, RevokePermission, permission_matrix};
-use crate::components::{ActionError, or_alert};
+use crate::components::{ActionError, ActionReads, or_alert};
 use crate::model::{Matrix, MatrixCell};
 use leptos::prelude::*;
 
@@ -10,17 +10,12 @@ use leptos::prelude::*;
 pub fn TeamsPage() -> impl IntoView {
     let grant = ServerAction::<GrantPermission>::new();
     let revoke = ServerAction::<RevokePermission>::new();
+    let reads = (ActionReads::of(grant), ActionReads::of(revoke));
     let matrix = Resource::new(
-        move || (grant.version().get(), revoke.version().get()),
+        move || (reads.0.version(), reads.1.version()),
         |_| permission_matrix(),
     );
-    let error = Signal::derive(move || {
-        grant
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| revoke.value().get().and_then(Result::err))
-    });
+    let error = Signal::derive(move || reads.0.error().or_else(|| reads.1.error()));
     view! {
         <h1>"Teams"</h1>
         <p class="muted">

@@ -8,7 +8,8 @@ use crate::api::vehicles::{
 use crate::api::work_orders::{CreateWorkOrder, parse_new};
 use crate::authz::Permission;
 use crate::components::{
-    ActionButton, ActionError, Field, FieldMessage, ValidatedForm, form_error, or_alert,
+    ActionButton, ActionError, ActionReads, Field, FieldMessage, FormAlert, ValidatedForm,
+    form_error, or_alert,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -17,12 +18,12 @@ use crate::model::{
 use crate::pages::work_orders::WorkOrderTable;
 use crate::validate::PRIORITIES;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn VehiclesPage() -> impl IntoView {
     let create = ServerAction::<CreateVehicle>::new();
-    let vehicles = Resource::new(move || create.version().get(), |_| list_vehicles());
+    let reads = ActionReads::of(create);
+    let vehicles = Resource::new(move || reads.version(), |_| list_vehicles());
     view! {
         <h1>"Vehicles"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading vehicles…"</p> }>
@@ -64,14 +65,15 @@ fn AddVehicle(
     let teams = StoredValue::new(teams);
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(create, invalid);
-    let added = move || create.value().get().and_then(Result::ok);
+    let reads = ActionReads::of(create);
+    let added = move || reads.ok();
     view! {
         <section class="panel" aria-label="Add a vehicle">
             <ActionButton label="Add vehicle" decision=Some(decision) on_click=move |_| open.update(|o| *o = !*o) />
             {move || added().map(|id| view! {
                 <p role="status" class="ok">"Vehicle added. " <a href=format!("/vehicles/{id}")>"Open it"</a></p>
             })}
-            <Show when=move || open.get()>
+            <Show when=move || open.try_get().unwrap_or_default()>
                 <ValidatedForm action=create check=check_vehicle invalid>
                     <div class="field">
                         <label for="f-team">"Team"</label>
@@ -84,7 +86,7 @@ fn AddVehicle(
                     <button type="submit" class="primary">"Save vehicle"</button>
                 </ValidatedForm>
             </Show>
-            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+            <FormAlert error />
         </section>
     }
 }
@@ -158,31 +160,30 @@ fn VehicleTable(rows: Vec<VehicleRow>) -> impl IntoView {
 /// `/vehicles/:id`: one vehicle and what can be done with it.
 #[component]
 pub fn VehiclePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i32>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::routes::use_id_param();
     let edit = ServerAction::<EditVehicle>::new();
     let retire = ServerAction::<RetireVehicle>::new();
     let new_order = ServerAction::<CreateWorkOrder>::new();
     let inspect = ServerAction::<SubmitInspection>::new();
+    let reads = (
+        ActionReads::of(edit),
+        ActionReads::of(retire),
+        ActionReads::of(new_order),
+        ActionReads::of(inspect),
+    );
     let vehicle = Resource::new(
         move || {
             (
                 id(),
-                edit.version().get(),
-                retire.version().get(),
-                new_order.version().get(),
-                inspect.version().get(),
+                reads.0.version(),
+                reads.1.version(),
+                reads.2.version(),
+                reads.3.version(),
             )
         },
         |(id, ..)| get_vehicle(id),
     );
-    let retire_error = Signal::derive(move || retire.value().get().and_then(Result::err));
+    let retire_error = Signal::derive(move || reads.1.error());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the vehicle…"</p> }>
             {move || Suspend::new(async move {
@@ -205,6 +206,7 @@ fn VehicleView(
     let decide = |p| d.actions.get(p).cloned();
     let retired = d.vehicle.status == crate::model::VehicleStatus::Retired;
     let editing = RwSignal::new(false);
+    let retire_reads = ActionReads::of(retire);
     let v = d.vehicle.clone();
     view! {
         <p class="breadcrumb"><a href="/vehicles">"Vehicles"</a></p>
@@ -226,10 +228,10 @@ fn VehicleView(
         {(!retired).then(|| view! {
             <section class="actions" aria-label="Actions">
                 <ActionButton label="Edit vehicle" decision=decide(Permission::VehiclesEdit) on_click=move |_| editing.update(|e| *e = !*e) />
-                <ActionButton label="Retire vehicle" decision=decide(Permission::VehiclesRetire) busy=retire.pending() on_click=move |_| { retire.dispatch(RetireVehicle { id, version }); } />
+                <ActionButton label="Retire vehicle" decision=decide(Permission::VehiclesRetire) busy=Signal::derive(move || retire_reads.pending()) on_click=move |_| { retire.dispatch(RetireVehicle { id, version }); } />
             </section>
         })}
-        <Show when=move || editing.get()>
+        <Show when=move || editing.try_get().unwrap_or_default()>
             <EditForm edit id version odometer=d.odometer values=v.clone() />
         </Show>
         <h2>"Work orders"</h2>
@@ -278,7 +280,7 @@ fn EditForm(
                 <Field label="Odometer" name="odometer" kind="number" value=odometer.to_string() error />
                 <button type="submit" class="primary">"Save changes"</button>
             </ValidatedForm>
-            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+            <FormAlert error />
         </section>
     }
 }
@@ -296,14 +298,15 @@ fn NewWorkOrder(
     let open = RwSignal::new(false);
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(new_order, invalid);
-    let created = move || new_order.value().get().and_then(Result::ok);
+    let reads = ActionReads::of(new_order);
+    let created = move || reads.ok();
     view! {
         <section class="panel" aria-label="New work order">
             <ActionButton label="New work order" decision on_click=move |_| open.update(|o| *o = !*o) />
             {move || created().map(|id| view! {
                 <p role="status" class="ok">"Work order opened. " <a href=format!("/work-orders/{id}")>"Open it"</a></p>
             })}
-            <Show when=move || open.get()>
+            <Show when=move || open.try_get().unwrap_or_default()>
                 <ValidatedForm action=new_order check=check_order invalid>
                     <input type="hidden" name="vehicle" value=vehicle.to_string() />
                     <div class="form-grid">
@@ -319,12 +322,12 @@ fn NewWorkOrder(
                     <div class="field">
                         <label for="f-description">"Description"</label>
                         <textarea id="f-description" name="description" rows="3"></textarea>
-                        <FieldMessage message=Signal::derive(move || error.get().and_then(|e| e.field_message("description").map(str::to_owned))) />
+                        <FieldMessage message=Signal::derive(move || error.try_get().unwrap_or_default().and_then(|e| e.field_message("description").map(str::to_owned))) />
                     </div>
                     <button type="submit" class="primary">"Open work order"</button>
                 </ValidatedForm>
             </Show>
-            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+            <FormAlert error />
         </section>
     }
 }
@@ -367,12 +370,14 @@ fn InspectionForm(
         .collect();
     let open_work_order = RwSignal::new(can_open);
     let invalid = RwSignal::new(None::<AppError>);
+    let inspect_reads = ActionReads::of(inspect);
     let error = Signal::derive(move || {
         invalid
-            .get()
-            .or_else(|| inspect.value().get().and_then(Result::err))
+            .try_get()
+            .flatten()
+            .or_else(|| inspect_reads.error())
     });
-    let submitted = move || inspect.value().get().and_then(Result::ok);
+    let submitted = move || inspect_reads.ok();
     let collect = {
         let items = items.clone();
         move || -> Vec<ChecklistItem> {
@@ -411,27 +416,27 @@ fn InspectionForm(
                     {wo.map(|id| view! { " " <a href=format!("/work-orders/{id}")>"Work order opened for the failures"</a> })}
                 </p>
             })}
-            <Show when=move || open.get()>
+            <Show when=move || open.try_get().unwrap_or_default()>
                 <form on:submit=on_submit.clone() class="checklist">
                     {CHECKLIST.iter().zip(items.clone()).map(|(name, (ok, note))| {
                         let field = format!("note-{name}");
-                        let message = Signal::derive({ let field = field.clone(); move || error.get().and_then(|e| e.field_message(&field).map(str::to_owned)) });
+                        let message = Signal::derive({ let field = field.clone(); move || error.try_get().unwrap_or_default().and_then(|e| e.field_message(&field).map(str::to_owned)) });
                         view! {
                             <fieldset class="check-item">
                                 <legend>{*name}</legend>
-                                <label><input type="checkbox" prop:checked=move || ok.get() on:change=move |ev| ok.set(event_target_checked(&ev)) />" OK"</label>
-                                <input type="text" aria-label=format!("{name} note") placeholder="Note (required when not OK)" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev)) />
+                                <label><input type="checkbox" prop:checked=move || ok.try_get().unwrap_or_default() on:change=move |ev| ok.set(event_target_checked(&ev)) />" OK"</label>
+                                <input type="text" aria-label=format!("{name} note") placeholder="Note (required when not OK)" prop:value=move || note.try_get().unwrap_or_default() on:input=move |ev| note.set(event_target_value(&ev)) />
                                 <FieldMessage message />
                             </fieldset>
                         }
                     }).collect_view()}
                     {can_open.then(|| view! {
-                        <label class="inline"><input type="checkbox" prop:checked=move || open_work_order.get() on:change=move |ev| open_work_order.set(event_target_checked(&ev)) />" Open a work order for failed items"</label>
+                        <label class="inline"><input type="checkbox" prop:checked=move || open_work_order.try_get().unwrap_or_default() on:change=move |ev| open_work_order.set(event_target_checked(&ev)) />" Open a work order for failed items"</label>
                     })}
                     <button type="submit" class="primary">"Submit inspection"</button>
                 </form>
             </Show>
-            {move || error.get().filter(|e| !matches!(e, AppError::Invalid { .. }) || e.field_message("items").is_some()).map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })}
+            <FormAlert error />
         </section>
     }
 }

@@ -4,38 +4,60 @@ use crate::api::work_orders::{
     AssignWorkOrder, CompleteWorkOrder, SetWorkOrderStatus, get_work_order, list_work_orders,
 };
 use crate::authz::Permission;
-use crate::components::{ActionButton, ActionError, or_alert};
-use crate::model::{WorkOrderDetail, WorkOrderRow, WorkOrderStatus};
+use crate::components::{ActionButton, ActionError, ActionReads, or_alert};
+use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow, WorkOrderStatus};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn WorkOrdersPage() -> impl IntoView {
     let query = use_query_map();
-    let status = move || query.read().get("status");
-    let orders = Resource::new(status, |s| list_work_orders(s, None, None));
+    let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let orders = Resource::new(
+        move || (param("status"), param("team"), param("assignee")),
+        |(s, t, a)| {
+            list_work_orders(
+                s,
+                t.and_then(|t| t.parse().ok()),
+                a.and_then(|a| a.parse().ok()),
+            )
+        },
+    );
     view! {
         <h1>"Work orders"</h1>
+        <Suspense fallback=|| view! { <p class="muted">"Loading work orders…"</p> }>
+            {move || Suspend::new(async move {
+                or_alert(orders.await, move |list| view! { <Filters list=list.clone() /> <WorkOrderTable rows=list.rows /> })
+            })}
+        </Suspense>
+    }
+}
+
+/// Status, team and assignee filters, as a plain GET form (works before the wasm loads).
+#[component]
+fn Filters(list: WorkOrderList) -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.read_untracked().get(k).unwrap_or_default();
+    let (status, team, assignee) = (param("status"), param("team"), param("assignee"));
+    view! {
         <form method="get" class="filters">
             <label for="status-filter">"Status"</label>
-            <select id="status-filter" name="status" onchange="this.form.submit()">
+            <select id="status-filter" name="status">
                 <option value="">"Any"</option>
-                {WorkOrderStatus::ALL
-                    .into_iter()
-                    .map(|s| {
-                        view! {
-                            <option value=s.key() selected=move || status().as_deref() == Some(s.key())>
-                                {s.label()}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
+                {WorkOrderStatus::ALL.into_iter().map(|s| view! { <option value=s.key() selected=status == s.key()>{s.label()}</option> }).collect_view()}
             </select>
-            <noscript><button type="submit" class="secondary">"Filter"</button></noscript>
+            <label for="team-filter">"Team"</label>
+            <select id="team-filter" name="team">
+                <option value="">"Any"</option>
+                {list.teams.into_iter().map(|t| { let v = t.id.to_string(); view! { <option value=v.clone() selected=team == v>{t.name}</option> } }).collect_view()}
+            </select>
+            <label for="assignee-filter">"Assignee"</label>
+            <select id="assignee-filter" name="assignee">
+                <option value="">"Anyone"</option>
+                {list.assignees.into_iter().map(|u| { let v = u.id.to_string(); view! { <option value=v.clone() selected=assignee == v>{u.name}</option> } }).collect_view()}
+            </select>
+            <button type="submit" class="secondary">"Filter"</button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading work orders…"</p> }>
-            {move || Suspend::new(async move { or_alert(orders.await, |rows| view! { <WorkOrderTable rows /> }) })}
-        </Suspense>
     }
 }
 
@@ -88,42 +110,35 @@ pub fn WorkOrderTable(rows: Vec<WorkOrderRow>) -> impl IntoView {
 
 #[component]
 pub fn WorkOrderPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i32>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::routes::use_id_param();
     let complete = ServerAction::<CompleteWorkOrder>::new();
     let status = ServerAction::<SetWorkOrderStatus>::new();
     let assign = ServerAction::<AssignWorkOrder>::new();
+    let reads = (
+        ActionReads::of(complete),
+        ActionReads::of(status),
+        ActionReads::of(assign),
+    );
     // Refetch after every action, so the page always shows the stored state and fresh decisions.
     let order = Resource::new(
         move || {
             (
                 id(),
-                complete.version().get(),
-                status.version().get(),
-                assign.version().get(),
+                reads.0.version(),
+                reads.1.version(),
+                reads.2.version(),
             )
         },
         |(id, ..)| get_work_order(id),
     );
     let error = Signal::derive(move || {
-        [
-            complete.value().get().and_then(Result::err),
-            status.value().get().and_then(Result::err),
-            assign.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
+        reads
+            .0
+            .error()
+            .or_else(|| reads.1.error())
+            .or_else(|| reads.2.error())
     });
-    let busy = Signal::derive(move || {
-        complete.pending().get() || status.pending().get() || assign.pending().get()
-    });
+    let busy = Signal::derive(move || reads.0.pending() || reads.1.pending() || reads.2.pending());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the work order…"</p> }>
             {move || Suspend::new(async move {
@@ -182,13 +197,13 @@ fn WorkOrderView(
                 <ActionButton
                     label="Start work"
                     decision=decide(Permission::WorkOrdersUpdate)
-                    busy=Signal::derive(move || busy.get() || w.status == WorkOrderStatus::InProgress)
+                    busy=Signal::derive(move || busy.try_get().unwrap_or(false) || w.status == WorkOrderStatus::InProgress)
                     on_click=move |_| set_status(WorkOrderStatus::InProgress)
                 />
                 <ActionButton
                     label="Put on hold"
                     decision=decide(Permission::WorkOrdersUpdate)
-                    busy=Signal::derive(move || busy.get() || w.status == WorkOrderStatus::OnHold)
+                    busy=Signal::derive(move || busy.try_get().unwrap_or(false) || w.status == WorkOrderStatus::OnHold)
                     on_click=move |_| set_status(WorkOrderStatus::OnHold)
                 />
                 <ActionButton

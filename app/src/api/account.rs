@@ -1,0 +1,75 @@
+//! The signed-in user's own account: changing the password. Credentials are never changed in
+//! someone else's name, in any impersonation mode.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The shortest new password accepted.
+pub const MIN_NEW_PASSWORD: usize = 12;
+
+/// Checks a new password the same way in the browser and on the server.
+pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
+    if new.chars().count() < MIN_NEW_PASSWORD {
+        return Err(AppError::invalid(
+            "new",
+            format!("Use at least {MIN_NEW_PASSWORD} characters."),
+        ));
+    }
+    if new.len() > 1024 {
+        return Err(AppError::invalid("new", "That password is too long."));
+    }
+    if new != repeat {
+        return Err(AppError::invalid("repeat", "The two passwords differ."));
+    }
+    Ok(())
+}
+
+/// Changes the caller's password (the current one is required) and signs out their other
+/// sessions.
+#[server(endpoint = "account/password")]
+pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
+    use crate::api::guard::Guard;
+    use crate::audit::Outcome;
+    use crate::entity::{session, user};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+    check_new_password(&new, &repeat)?;
+    let g = Guard::enter("/api/account/password").await?;
+    let me = user::Entity::find_by_id(g.principal.user_id)
+        .one(&g.state.db)
+        .await?
+        .ok_or(AppError::NotFound {
+            what: "User".into(),
+        })?;
+    if !crate::password::verify(current, Some(me.password_hash.clone())).await {
+        return Err(AppError::invalid(
+            "current",
+            "That is not your current password.",
+        ));
+    }
+    let hash = crate::password::hash(new)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let txn = g.state.db.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .filter(user::Column::Id.eq(me.id))
+        .exec(&txn)
+        .await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .filter(session::Column::UserId.eq(me.id))
+        .filter(session::Column::Id.ne(g.principal.session_id.clone()))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    g.audit(
+        &format!("user:{}", me.id),
+        Outcome::Success,
+        Some("password changed".into()),
+    )
+    .await;
+    Ok(())
+}
