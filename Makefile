@@ -19,4 +19,5 @@ release:
 ## permissions at scale, and a guarded server function over HTTP vs a bare axum handler.
 bench:
 	cargo bench -p app --features ssr --bench authz
+	cargo bench -p app --features ssr --bench password
 	cargo bench -p server --bench http

@@ -5,7 +5,7 @@ pub const LOGIN: &str = "/login";
 pub const HOME: &str = "/vehicles";
 
 /// The numeric `:id` of the current route (0, which matches nothing, when it is not a number).
-pub fn use_id_param() -> impl Fn() -> i32 + Clone + Copy + Send + Sync + 'static {
+pub fn use_id_param() -> impl Fn() -> i32 + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
     move || {
         use leptos::prelude::Read;

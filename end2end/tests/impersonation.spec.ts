@@ -7,7 +7,7 @@ const REASON = 'Ticket 4711: Tina cannot complete her work order';
 
 test('the support ticket that started it all', async ({ page }) => {
   await signIn(page, 'admin@fleetgate.test');
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/users/);
   await hydrated(page);
 
@@ -27,7 +27,7 @@ test('the support ticket that started it all', async ({ page }) => {
   await expect(banner).toContainText(REASON);
   await expect(banner).toContainText(/\d+:\d\d left/);
   // Exactly as Tina sees it: no Admin link.
-  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Admin', exact: true })).toHaveCount(0);
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Work orders' }).click();
   await page.getByRole('link', { name: 'Replace front brake pads' }).click();
