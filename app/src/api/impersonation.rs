@@ -42,7 +42,9 @@ pub async fn start_impersonation(
         .tokens
         .sign(&Claims::for_session(&row))
         .map_err(|_| AppError::Internal)?;
-    let max_age = std::time::Duration::from_secs(u64::from(minutes) * 60);
+    // The cookie outlives the impersonation by a few minutes on purpose: the server must see
+    // the expired token once to end the impersonation, audit its expiry and show the notice.
+    let max_age = std::time::Duration::from_secs(u64::from(minutes) * 60 + 300);
     ctx::set_cookie(&g.state.cookie.set_kind(CookieKind::ViewAs, &token, max_age))?;
     leptos_axum::redirect("/");
     Ok(())
