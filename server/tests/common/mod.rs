@@ -98,7 +98,7 @@ pub struct TestApp {
     pub state: app::state::AppState,
     pub db: std::sync::Arc<TestDb>,
     config: Config,
-    secret: Vec<u8>,
+    pub secret: Vec<u8>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 

@@ -1,0 +1,213 @@
+//! Attacks on tokens, sessions and the sign-in throttle, over real HTTP on both databases.
+
+mod common;
+
+use app::error::{AppError, AuthFailure};
+use app::session::Claims;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use common::{Backend, TestApp, app_error};
+use reqwest::StatusCode;
+use server::config::Tuning;
+use std::time::Duration;
+
+on_both_databases!(
+    forged_and_altered_tokens_are_all_refused,
+    parallel_guesses_never_get_past_the_throttle
+);
+
+/// `header.payload.signature` from JSON parts and raw signature bytes.
+fn token(header: &serde_json::Value, claims: &serde_json::Value, signature: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string()),
+        B64.encode(signature)
+    )
+}
+
+async fn forged_and_altered_tokens_are_all_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let cookie = app.sign_in("olga@acme.test").await;
+    let real = app.claims_of(&cookie);
+    let (_, jwt) = cookie.split_once('=').unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let claims = serde_json::to_value(&real).unwrap();
+    let sign = |c: &Claims| format!("fleetgate_session={}", app.keys.sign(c).unwrap());
+
+    let mut attempts: Vec<(&str, String)> = vec![
+        // alg "none" with no signature.
+        (
+            "alg none",
+            format!(
+                "fleetgate_session={}",
+                token(
+                    &serde_json::json!({"alg": "none", "typ": "JWT"}),
+                    &claims,
+                    b""
+                )
+            ),
+        ),
+        // Algorithm confusion: claim RS256 but keep the HMAC signature.
+        (
+            "alg RS256",
+            format!(
+                "fleetgate_session={}.{}.{}",
+                B64.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+                parts[1],
+                parts[2]
+            ),
+        ),
+        // HS512 with the right key is still not the pinned algorithm.
+        ("alg HS512", {
+            let t = jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+                &real,
+                &jsonwebtoken::EncodingKey::from_secret(&app.secret),
+            )
+            .unwrap();
+            format!("fleetgate_session={t}")
+        }),
+        // The payload swapped under the real signature.
+        ("payload swapped", {
+            let mut other = claims.clone();
+            other["sub"] = serde_json::json!("1");
+            format!(
+                "fleetgate_session={}.{}.{}",
+                parts[0],
+                B64.encode(other.to_string()),
+                parts[2]
+            )
+        }),
+        ("garbage", "fleetgate_session=%%%".to_owned()),
+        ("empty", "fleetgate_session=".to_owned()),
+        (
+            "oversized",
+            format!("fleetgate_session={}", "A".repeat(20_000)),
+        ),
+    ];
+    // Correctly signed with our key but claims changed: issuer, audience, expiry, validity, ids.
+    let now = chrono::Utc::now().timestamp();
+    let changed = [
+        (
+            "iss",
+            Claims {
+                iss: "evil".into(),
+                ..real.clone()
+            },
+        ),
+        (
+            "aud",
+            Claims {
+                aud: "other".into(),
+                ..real.clone()
+            },
+        ),
+        (
+            "exp",
+            Claims {
+                exp: now - 1,
+                ..real.clone()
+            },
+        ),
+        (
+            "nbf",
+            Claims {
+                nbf: now + 600,
+                ..real.clone()
+            },
+        ),
+        (
+            "sid",
+            Claims {
+                sid: "f".repeat(32),
+                ..real.clone()
+            },
+        ),
+        (
+            "sub",
+            Claims {
+                sub: "1".into(),
+                ..real.clone()
+            },
+        ),
+        (
+            "act",
+            Claims {
+                act: Some(app::session::Actor { sub: "1".into() }),
+                ..real.clone()
+            },
+        ),
+    ];
+    for (what, c) in &changed {
+        attempts.push((what, sign(c)));
+    }
+    for (what, bad) in attempts {
+        let res = app.call("me", Some(&bad), &[]).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
+        assert!(
+            matches!(app_error(res).await, AppError::Unauthenticated { .. }),
+            "{what}"
+        );
+        // Pages too: back to sign-in, never the app.
+        assert_eq!(
+            app.get("/vehicles", Some(&bad)).await.status(),
+            StatusCode::SEE_OTHER,
+            "{what}"
+        );
+    }
+    // A valid token of a revoked session.
+    assert_eq!(
+        app.call("logout", Some(&cookie), &[]).await.status(),
+        StatusCode::OK
+    );
+    let res = app.call("me", Some(&cookie), &[]).await;
+    assert_eq!(
+        app_error(res).await,
+        AppError::Unauthenticated {
+            reason: AuthFailure::Revoked
+        }
+    );
+}
+
+async fn parallel_guesses_never_get_past_the_throttle(backend: Backend) {
+    let mut tuning = Tuning::default();
+    tuning.throttle_account.slow_after = 3;
+    tuning.throttle_account.lock_after = 5;
+    tuning.throttle_account.slow_delay = Duration::from_millis(10);
+    let app = TestApp::spawn_with(backend, tuning).await;
+    let guesses: Vec<_> = (0..24)
+        .map(|i| {
+            let (client, url, origin) =
+                (app.client.clone(), app.url("/api/login"), app.base.clone());
+            tokio::spawn(async move {
+                let password = format!("guess-{i}");
+                client
+                    .post(url)
+                    .header("origin", origin)
+                    .form(&[
+                        ("email", "maria@acme.test"),
+                        ("password", password.as_str()),
+                        ("next", ""),
+                    ])
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for g in guesses {
+        if g.await.unwrap().unwrap() == StatusCode::UNAUTHORIZED {
+            checked += 1;
+        }
+    }
+    // Only `lock_after` guesses were ever checked against the password; the rest were refused.
+    assert_eq!(checked, 5);
+    assert_eq!(
+        app.login("maria@acme.test", "fleetgate-demo")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
