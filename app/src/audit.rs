@@ -8,7 +8,7 @@ use crate::entity::audit_event;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DbErr, EntityTrait, QueryOrder, Statement, TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, QueryOrder, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -73,9 +73,25 @@ pub fn chain_hash(prev_hash: &str, occurred_at: &DateTime<Utc>, e: &Entry) -> St
 
 static APPEND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Appends one event to the chain.
-pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> {
-    let _serial = APPEND.lock().await;
+/// A write transaction whose audit row is appended inside it: the change and its record commit
+/// together or not at all. It holds the chain's lock (process-wide, plus a transaction-scoped
+/// advisory lock on PostgreSQL) from the start, so appends never fork the chain. Dropping it
+/// without committing rolls everything back.
+pub struct AuditedTxn {
+    txn: DatabaseTransaction,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for AuditedTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+/// Opens a write transaction that will end with an audit row.
+pub async fn begin(db: &DatabaseConnection) -> Result<AuditedTxn, DbErr> {
+    let serial = APPEND.lock().await;
     let txn = db.begin().await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_string(
@@ -84,9 +100,35 @@ pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> 
         ))
         .await?;
     }
+    Ok(AuditedTxn {
+        txn,
+        _serial: serial,
+    })
+}
+
+impl AuditedTxn {
+    /// Commits a transaction that turned out to change nothing worth recording (a no-op).
+    pub async fn commit_unaudited(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Appends `entry` to the chain and commits the whole transaction.
+    pub async fn commit_with(self, entry: Entry) -> Result<(), DbErr> {
+        append(&self.txn, entry).await?;
+        self.txn.commit().await
+    }
+}
+
+/// Appends one event on its own (events that change nothing else: denials, impersonation
+/// expiry).
+pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> {
+    begin(db).await?.commit_with(entry).await
+}
+
+async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<(), DbErr> {
     let prev = audit_event::Entity::find()
         .order_by_desc(audit_event::Column::Id)
-        .one(&txn)
+        .one(txn)
         .await?
         .map(|r| r.hash)
         .unwrap_or_else(|| GENESIS.to_owned());
@@ -108,9 +150,9 @@ pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> 
         hash: Set(hash),
         ..Default::default()
     }
-    .insert(&txn)
-    .await?;
-    txn.commit().await
+    .insert(txn)
+    .await
+    .map(drop)
 }
 
 /// Re-computes the whole chain in order: how many rows, and the first that does not match.

@@ -1,6 +1,6 @@
 //! Process-level faults against the real binary: SIGTERM under load finishes the requests in
 //! flight; SIGKILL in the middle of writes leaves the database consistent and the audit chain
-//! verifying (audit rows of writes in flight can be lost: see docs/SECURITY.md, known gaps).
+//! verifying, with exactly one audit row per committed change.
 
 mod common;
 
@@ -207,9 +207,10 @@ async fn sigkill_mid_write_leaves_the_database_consistent() {
         .await
         .unwrap();
     assert!(w.version >= 2, "some writes happened before the kill");
-    // Known gap (SECURITY.md): a change commits before its audit row is appended, so a kill in
-    // between loses the audit rows of the writes then in flight — never invents one.
+    // A change and its audit row commit in one transaction: none is ever lost or invented.
     let committed = (w.version - 1) as u64;
-    assert!(changes <= committed, "{changes} audited of {committed}");
-    eprintln!("after SIGKILL: {committed} committed changes, {changes} audited");
+    assert_eq!(
+        changes, committed,
+        "every committed change is on the audit log"
+    );
 }

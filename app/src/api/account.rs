@@ -29,10 +29,9 @@ pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
 #[server(endpoint = "account/password")]
 pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::entity::{session, user};
     use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     check_new_password(&new, &repeat)?;
     let g = Guard::enter("/api/account/password").await?;
@@ -51,25 +50,24 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     let hash = crate::password::hash(new)
         .await
         .map_err(|_| AppError::Internal)?;
-    let txn = g.state.db.begin().await?;
+    let txn = g.begin_write().await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .filter(user::Column::Id.eq(me.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
         .filter(session::Column::UserId.eq(me.id))
         .filter(session::Column::Id.ne(g.principal.session_id.clone()))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    txn.commit().await?;
-    g.audit(
+    g.commit_write(
+        txn,
         &format!("user:{}", me.id),
-        Outcome::Success,
         Some("password changed".into()),
     )
-    .await;
+    .await?;
     Ok(())
 }

@@ -129,14 +129,13 @@ impl Guard {
         Ok(teams)
     }
 
-    /// Records an event about this request; a failure to audit is logged, never hidden.
-    pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
-        // While impersonating, the actor is the operator and the subject the user viewed as.
+    /// The audit record of this request's principal (both identities while impersonating).
+    fn entry(&self, resource: &str, outcome: Outcome, detail: Option<String>) -> audit::Entry {
         let (actor, impersonation_id) = match &self.principal.impersonation {
             Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
             None => (self.principal.user_id, None),
         };
-        let entry = audit::Entry {
+        audit::Entry {
             organisation_id: Some(self.principal.organisation_id),
             actor_user_id: Some(actor),
             subject_user_id: Some(self.principal.user_id),
@@ -145,9 +144,32 @@ impl Guard {
             resource: Some(resource.to_owned()),
             outcome,
             detail,
-        };
-        if let Err(e) = audit::record(&self.state.db, entry).await {
+        }
+    }
+
+    /// Records an event about this request that changes nothing else (a denial); a failure to
+    /// audit is logged, never hidden.
+    pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
+        if let Err(e) = audit::record(&self.state.db, self.entry(resource, outcome, detail)).await {
             tracing::error!(error = %e, "could not write the audit log");
         }
+    }
+
+    /// Opens the transaction of a write; finish it with [`Guard::commit_write`], which appends
+    /// the audit row inside it. No check or denial may be audited while it is open.
+    pub async fn begin_write(&self) -> Result<audit::AuditedTxn, AppError> {
+        Ok(audit::begin(&self.state.db).await?)
+    }
+
+    /// Commits a write together with its audit row.
+    pub async fn commit_write(
+        &self,
+        txn: audit::AuditedTxn,
+        resource: &str,
+        detail: Option<String>,
+    ) -> Result<(), AppError> {
+        Ok(txn
+            .commit_with(self.entry(resource, Outcome::Success, detail))
+            .await?)
     }
 }

@@ -99,10 +99,9 @@ pub async fn submit_inspection(
 ) -> Result<Option<i32>, AppError> {
     use crate::api::guard::Guard;
     use crate::api::work_orders::server::{NewWorkOrder, insert};
-    use crate::audit::Outcome;
     use crate::authz::Permission;
     use crate::entity::inspection;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let items = validate_checklist(&items)?;
     let g = Guard::enter("/api/inspections/submit").await?;
@@ -115,7 +114,7 @@ pub async fn submit_inspection(
         g.require(Permission::WorkOrdersCreate, veh.team_id, &resource)
             .await?;
     }
-    let txn = g.state.db.begin().await?;
+    let txn = g.begin_write().await?;
     inspection::ActiveModel {
         organisation_id: Set(veh.organisation_id),
         team_id: Set(veh.team_id),
@@ -126,7 +125,7 @@ pub async fn submit_inspection(
         submitted_at: Set(chrono::Utc::now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     let work_order = if open {
         let title = format!(
@@ -148,14 +147,13 @@ pub async fn submit_inspection(
             priority: "high".into(),
             due_on: None,
         };
-        Some(insert(&txn, &g, &veh, new).await?)
+        Some(insert(&*txn, &g, &veh, new).await?)
     } else {
         None
     };
-    txn.commit().await?;
-    g.audit(
+    g.commit_write(
+        txn,
         &resource,
-        Outcome::Success,
         Some(format!(
             "inspection {}",
             if failed.is_empty() {
@@ -165,7 +163,7 @@ pub async fn submit_inspection(
             }
         )),
     )
-    .await;
+    .await?;
     Ok(work_order)
 }
 

@@ -32,7 +32,6 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
 #[server(endpoint = "org/consent")]
 pub async fn set_consent(consent: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::entity::organisation;
     use crate::impersonation::Consent;
     use sea_orm::sea_query::Expr;
@@ -50,19 +49,20 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
     let org = g.principal.organisation_id;
     g.authorize(g.access.policy.tree.root(), &format!("organisation:{org}"))
         .await?;
+    let txn = g.begin_write().await?;
     organisation::Entity::update_many()
         .col_expr(
             organisation::Column::ImpersonationConsent,
             Expr::value(consent.key()),
         )
         .filter(organisation::Column::Id.eq(org))
-        .exec(&g.state.db)
+        .exec(&*txn)
         .await?;
-    g.audit(
+    g.commit_write(
+        txn,
         &format!("organisation:{org}"),
-        Outcome::Success,
         Some(format!("impersonation consent={}", consent.key())),
     )
-    .await;
+    .await?;
     Ok(())
 }

@@ -56,7 +56,6 @@ async fn change_grant(
     use crate::api::guard::Guard;
     use crate::audit::Outcome;
     use crate::authz::{GrantRefusal, can_grant};
-    use sea_orm::TransactionTrait;
 
     let permission = Permission::from_key(&permission)
         .map_err(|_| AppError::invalid("permission", "Unknown permission."))?;
@@ -85,11 +84,11 @@ async fn change_grant(
         });
     }
     let org = g.principal.organisation_id;
-    let txn = g.state.db.begin().await?;
+    let txn = g.begin_write().await?;
     if on {
         if !g.access.policy.grants.on(team).contains(permission) {
             crate::directory::grant(
-                &txn,
+                &*txn,
                 org,
                 team,
                 [permission].into_iter().collect(),
@@ -98,16 +97,11 @@ async fn change_grant(
             .await?;
         }
     } else {
-        crate::directory::revoke(&txn, org, team, permission).await?;
+        crate::directory::revoke(&*txn, org, team, permission).await?;
     }
-    txn.commit().await?;
     let verb = if on { "granted" } else { "revoked" };
-    g.audit(
-        &resource,
-        Outcome::Success,
-        Some(format!("{verb} {}", permission.key())),
-    )
-    .await;
+    g.commit_write(txn, &resource, Some(format!("{verb} {}", permission.key())))
+        .await?;
     Ok(())
 }
 
@@ -217,9 +211,8 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
 #[cfg(feature = "ssr")]
 async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::entity::user as users;
-    use sea_orm::{EntityTrait, TransactionTrait};
+    use sea_orm::EntityTrait;
 
     let g = Guard::enter(path).await?;
     if !g.access.policy.tree.contains(team) {
@@ -235,27 +228,24 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
         .await?
         .filter(|u| u.organisation_id == org)
         .ok_or_else(|| AppError::invalid("user", "Choose someone from your organisation."))?;
-    let txn = g.state.db.begin().await?;
+    let txn = g.begin_write().await?;
     let changed = if add {
-        let already = crate::access::load_memberships(&txn, person.id)
+        let already = crate::access::load_memberships(&*txn, person.id)
             .await?
             .contains(&team);
         if !already {
-            crate::directory::add_member(&txn, org, person.id, team).await?;
+            crate::directory::add_member(&*txn, org, person.id, team).await?;
         }
         !already
     } else {
-        crate::directory::remove_member(&txn, org, person.id, team).await?
+        crate::directory::remove_member(&*txn, org, person.id, team).await?
     };
-    txn.commit().await?;
     if changed {
         let verb = if add { "added" } else { "removed" };
-        g.audit(
-            &resource,
-            Outcome::Success,
-            Some(format!("{verb} user:{}", person.id)),
-        )
-        .await;
+        g.commit_write(txn, &resource, Some(format!("{verb} user:{}", person.id)))
+            .await?;
+    } else {
+        txn.commit_unaudited().await?;
     }
     Ok(())
 }

@@ -226,7 +226,6 @@ pub async fn create_vehicle(
     odometer: String,
 ) -> Result<i32, AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::entity::vehicle;
     use crate::model::VehicleStatus;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
@@ -239,6 +238,7 @@ pub async fn create_vehicle(
     g.authorize(team, &format!("team:{team}")).await?;
     server::refuse_duplicate_vin(&g, &f.vin, None).await?;
     let now = chrono::Utc::now();
+    let txn = g.begin_write().await?;
     let v = vehicle::ActiveModel {
         organisation_id: Set(g.principal.organisation_id),
         team_id: Set(team),
@@ -255,10 +255,10 @@ pub async fn create_vehicle(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&g.state.db)
+    .insert(&*txn)
     .await?;
-    g.audit(&format!("vehicle:{}", v.id), Outcome::Success, None)
-        .await;
+    g.commit_write(txn, &format!("vehicle:{}", v.id), None)
+        .await?;
     Ok(v.id)
 }
 
@@ -276,7 +276,6 @@ pub async fn edit_vehicle(
     odometer: String,
 ) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::entity::vehicle;
     use sea_orm::sea_query::Expr;
 
@@ -285,9 +284,10 @@ pub async fn edit_vehicle(
     let v = server::load(&g, id).await?;
     g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
     server::refuse_duplicate_vin(&g, &f.vin, Some(id)).await?;
+    let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
-            &g.state.db,
+            &*txn,
             id,
             version,
             vec![
@@ -301,8 +301,7 @@ pub async fn edit_vehicle(
             ],
         )
         .await?;
-    g.audit(&format!("vehicle:{id}"), Outcome::Success, None)
-        .await;
+    g.commit_write(txn, &format!("vehicle:{id}"), None).await?;
     Ok(())
 }
 
@@ -310,7 +309,6 @@ pub async fn edit_vehicle(
 #[server(endpoint = "vehicles/retire")]
 pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::entity::vehicle;
     use crate::model::VehicleStatus;
     use sea_orm::sea_query::Expr;
@@ -323,9 +321,10 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
             message: "This vehicle is already retired.".into(),
         });
     }
+    let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
-            &g.state.db,
+            &*txn,
             id,
             version,
             vec![(
@@ -334,11 +333,7 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
             )],
         )
         .await?;
-    g.audit(
-        &format!("vehicle:{id}"),
-        Outcome::Success,
-        Some("retired".into()),
-    )
-    .await;
+    g.commit_write(txn, &format!("vehicle:{id}"), Some("retired".into()))
+        .await?;
     Ok(())
 }

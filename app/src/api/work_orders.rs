@@ -8,7 +8,6 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
     use crate::authz::{Permission, TeamRef};
     use crate::entity::{membership, user, vehicle, work_order};
     use crate::error::AppError;
@@ -230,10 +229,15 @@ pub(crate) mod server {
         }
     }
 
-    /// Audits a successful write and returns the fresh page data.
-    pub async fn done(g: &Guard, id: i32, detail: String) -> Result<WorkOrderDetail, AppError> {
-        g.audit(&format!("work_order:{id}"), Outcome::Success, Some(detail))
-            .await;
+    /// Commits a write with its audit row and returns the fresh page data.
+    pub async fn done(
+        g: &Guard,
+        txn: crate::audit::AuditedTxn,
+        id: i32,
+        detail: String,
+    ) -> Result<WorkOrderDetail, AppError> {
+        g.commit_write(txn, &format!("work_order:{id}"), Some(detail))
+            .await?;
         let w = load(g, id).await?;
         self::detail(g, w).await
     }
@@ -336,15 +340,16 @@ pub async fn set_work_order_status(
             AppError::invalid("status", "Choose open, in progress, on hold or cancelled.")
         })?;
     let (g, w) = server::open_for_change("/api/work_orders/status", id).await?;
+    let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
-            &g.state.db,
+            &*txn,
             w.id,
             version,
             vec![(work_order::Column::Status, Expr::value(new.key()))],
         )
         .await?;
-    server::done(&g, id, format!("status={}", new.key())).await
+    server::done(&g, txn, id, format!("status={}", new.key())).await
 }
 
 /// Completes a work order.
@@ -355,9 +360,10 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
     use sea_orm::sea_query::Expr;
 
     let (g, w) = server::open_for_change("/api/work_orders/complete", id).await?;
+    let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
-            &g.state.db,
+            &*txn,
             w.id,
             version,
             vec![
@@ -372,7 +378,7 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
             ],
         )
         .await?;
-    server::done(&g, id, "status=completed".into()).await
+    server::done(&g, txn, id, "status=completed".into()).await
 }
 
 /// Assigns a work order to someone who can be assigned to its team (or to nobody).
@@ -397,9 +403,10 @@ pub async fn assign_work_order(
             "Choose someone from this work order's teams.",
         ));
     }
+    let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
-            &g.state.db,
+            &*txn,
             w.id,
             version,
             vec![(work_order::Column::AssigneeId, Expr::value(assignee))],
@@ -407,6 +414,7 @@ pub async fn assign_work_order(
         .await?;
     server::done(
         &g,
+        txn,
         id,
         format!(
             "assignee={}",
@@ -426,7 +434,6 @@ pub async fn create_work_order(
     due_on: String,
 ) -> Result<i32, AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
 
     let (title, description, priority, due_on) =
         parse_new(&title, &description, &priority, &due_on)?;
@@ -440,13 +447,14 @@ pub async fn create_work_order(
         priority,
         due_on,
     };
-    let id = server::insert(&g.state.db, &g, &veh, new).await?;
-    g.audit(
+    let txn = g.begin_write().await?;
+    let id = server::insert(&*txn, &g, &veh, new).await?;
+    g.commit_write(
+        txn,
         &format!("work_order:{id}"),
-        Outcome::Success,
         Some(format!("vehicle:{vehicle}")),
     )
-    .await;
+    .await?;
     Ok(id)
 }
 

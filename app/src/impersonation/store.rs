@@ -95,10 +95,11 @@ pub async fn end(
         .await?
         .map(|u| u.organisation_id);
     let e = entry(&row, org, action, Outcome::Success, why);
+    let txn = audit::begin(&st.db).await?;
     let mut active: session::ActiveModel = row.into();
     active.revoked_at = Set(Some(Utc::now()));
-    active.update(&st.db).await?;
-    audit::record(&st.db, e).await
+    active.update(&*txn).await?;
+    txn.commit_with(e).await
 }
 
 /// Starts viewing as `user_id`. The caller has checked `users.impersonate` and that `actor` is
@@ -136,6 +137,7 @@ pub async fn start(
     let now = crate::session::now_seconds();
     // Never outlives the session it was started from.
     let expires_at = (now + chrono::Duration::minutes(i64::from(minutes))).min(parent.expires_at);
+    let txn = audit::begin(&st.db).await?;
     let row = session::ActiveModel {
         id: Set(crate::session::new_session_id()),
         user_id: Set(user_id),
@@ -149,24 +151,21 @@ pub async fn start(
         revoked_at: Set(None),
         client_addr: Set(None),
     }
-    .insert(&st.db)
+    .insert(&*txn)
     .await?;
     let detail = format!(
         "mode={}; reason={reason}{}",
         mode.key(),
         ticket.map(|t| format!("; ticket={t}")).unwrap_or_default()
     );
-    audit::record(
-        &st.db,
-        entry(
-            &row,
-            Some(org.id),
-            "impersonation.start",
-            Outcome::Success,
-            Some(detail),
-        ),
-    )
-    .await?;
+    let e = entry(
+        &row,
+        Some(org.id),
+        "impersonation.start",
+        Outcome::Success,
+        Some(detail),
+    );
+    txn.commit_with(e).await?;
     Ok(row)
 }
 
