@@ -44,7 +44,8 @@ if [ "$purpose" = test ]; then
   apt_install chromium postgresql-15
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "installing end2end npm packages"
-    (cd end2end && npm ci --no-audit --no-fund)
+    # Playwright drives Debian's chromium; it must never try to download a browser of its own.
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
   scripts/postgres.sh
 fi
