@@ -350,6 +350,16 @@ pub struct UserRef {
     pub name: String,
 }
 
+#[cfg(feature = "ssr")]
+impl From<crate::entity::user::Model> for UserRef {
+    fn from(u: crate::entity::user::Model) -> Self {
+        UserRef {
+            id: u.id,
+            name: u.full_name,
+        }
+    }
+}
+
 /// The work order page: the data and the decisions for its actions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderDetail {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::entity::{audit_event, team, work_order};
+use app::entity::{audit_event, work_order};
 use app::error::AppError;
 use app::model::{WorkOrderDetail, WorkOrderStatus};
 use common::{Backend, TestApp, app_error};
@@ -45,37 +45,6 @@ fn every_server_function_declares_a_policy() {
     }
 }
 
-async fn team_id(app: &TestApp, name: &str) -> i32 {
-    team::Entity::find()
-        .filter(team::Column::Name.eq(name))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-async fn work_order_id(app: &TestApp, title: &str) -> i32 {
-    work_order::Entity::find()
-        .filter(work_order::Column::Title.eq(title))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-async fn vehicle_id(app: &TestApp, name: &str) -> i32 {
-    use app::entity::vehicle;
-    vehicle::Entity::find()
-        .filter(vehicle::Column::Name.eq(name))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 const PRINCIPALS: [&str; 8] = [
     "admin@fleetgate.test",
     "support@fleetgate.test",
@@ -92,13 +61,14 @@ const PRINCIPALS: [&str; 8] = [
 /// revocations are chosen to be no-ops. 404 is another organisation's resource.
 async fn authorization_matrix(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let boston_wo = work_order_id(&app, "Replace front brake pads")
+    let boston_wo = app
+        .work_order_id("Replace front brake pads")
         .await
         .to_string();
-    let denver_wo = work_order_id(&app, "Check engine light").await.to_string();
-    let b101 = vehicle_id(&app, "Box truck B-101").await.to_string();
-    let boston = team_id(&app, "Boston Depot").await.to_string();
-    let denver = team_id(&app, "Denver Depot").await.to_string();
+    let denver_wo = app.work_order_id("Check engine light").await.to_string();
+    let b101 = app.vehicle_id("Box truck B-101").await.to_string();
+    let boston = app.team_id("Boston Depot").await.to_string();
+    let denver = app.team_id("Denver Depot").await.to_string();
 
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, [u16; 8]);
     //                                                     admin sup maria tina dan olga gary none
@@ -180,22 +150,8 @@ async fn authorization_matrix(backend: Backend) {
         ),
     ];
 
-    let user_id = |email: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            use app::entity::user;
-            user::Entity::find()
-                .filter(user::Column::Email.eq(email))
-                .one(&db)
-                .await
-                .unwrap()
-                .unwrap()
-                .id
-                .to_string()
-        }
-    };
-    let tina_id = user_id("tina@acme.test").await;
-    let dan_id = user_id("dan@acme.test").await;
+    let tina_id = app.user_id("tina@acme.test").await.to_string();
+    let dan_id = app.user_id("dan@acme.test").await.to_string();
     let vin = "1FDWE3FL6HDC10101"; // B-101's own VIN: an allowed create fails as a duplicate (422)
     let vehicle_form = |extra: Vec<(&'static str, String)>| {
         let mut f: Vec<(&str, String)> = vec![
@@ -402,7 +358,7 @@ async fn get_order(app: &TestApp, cookie: &str, id: i32) -> WorkOrderDetail {
 async fn dan_completes_in_denver_and_a_stale_version_conflicts(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let dan = app.sign_in("dan@acme.test").await;
-    let id = work_order_id(&app, "Check engine light").await;
+    let id = app.work_order_id("Check engine light").await;
     let before = get_order(&app, &dan, id).await;
     assert!(
         before
@@ -441,7 +397,7 @@ async fn dan_completes_in_denver_and_a_stale_version_conflicts(backend: Backend)
 
     // Two people updating one work order: the second gets a conflict, never a silent overwrite.
     let olga = app.sign_in("olga@acme.test").await;
-    let other = work_order_id(&app, "Rotate tyres").await;
+    let other = app.work_order_id("Rotate tyres").await;
     let w = get_order(&app, &olga, other).await;
     let v = w.version.to_string();
     let first = app
@@ -491,7 +447,7 @@ async fn dan_completes_in_denver_and_a_stale_version_conflicts(backend: Backend)
 async fn tina_is_refused_with_the_explanation_and_the_denial_is_audited(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let tina = app.sign_in("tina@acme.test").await;
-    let id = work_order_id(&app, "Replace front brake pads").await;
+    let id = app.work_order_id("Replace front brake pads").await;
     let w = get_order(&app, &tina, id).await;
     // The page data already says why Complete is off.
     let denial = w
@@ -565,7 +521,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let tina = app.sign_in("tina@acme.test").await;
     let maria = app.sign_in("maria@acme.test").await;
-    let id = work_order_id(&app, "Replace front brake pads").await;
+    let id = app.work_order_id("Replace front brake pads").await;
     // Tina's access is cached now, before the grant.
     assert!(
         !get_order(&app, &tina, id)
@@ -576,7 +532,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
             .is_allowed()
     );
 
-    let boston = team_id(&app, "Boston Depot").await.to_string();
+    let boston = app.team_id("Boston Depot").await.to_string();
     let res = app
         .call(
             "permissions/grant",
@@ -618,7 +574,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
             .contains("reserved for the operator")
     );
     // …Maria cannot grant outside her subtree…
-    let denver = team_id(&app, "Denver Depot").await.to_string();
+    let denver = app.team_id("Denver Depot").await.to_string();
     let res = app
         .call(
             "permissions/grant",
@@ -646,7 +602,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let other = work_order_id(&app, "Oil and filter change").await;
+    let other = app.work_order_id("Oil and filter change").await;
     let w = get_order(&app, &tina, other).await;
     assert!(
         !w.actions
@@ -659,7 +615,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
 async fn invalid_input_writes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let olga = app.sign_in("olga@acme.test").await;
-    let id = work_order_id(&app, "Oil and filter change").await;
+    let id = app.work_order_id("Oil and filter change").await;
     let w = get_order(&app, &olga, id).await;
     let v = w.version.to_string();
     for status in ["bogus", "completed", ""] {
@@ -709,7 +665,7 @@ async fn vehicles_are_added_edited_and_retired_with_validation(backend: Backend)
     use app::model::{VehicleDetail, VehicleStatus};
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
-    let boston = team_id(&app, "Boston Depot").await.to_string();
+    let boston = app.team_id("Boston Depot").await.to_string();
     let count = || async { vehicle::Entity::find().count(&app.state.db).await.unwrap() };
     let before = count().await;
 
@@ -804,7 +760,7 @@ async fn vehicles_are_added_edited_and_retired_with_validation(backend: Backend)
 async fn a_failed_inspection_opens_a_work_order_in_one_transaction(backend: Backend) {
     use app::entity::inspection;
     let app = TestApp::spawn(backend).await;
-    let b101 = vehicle_id(&app, "Box truck B-101").await;
+    let b101 = app.vehicle_id("Box truck B-101").await;
     let items = |brakes_ok: bool, note: &str| -> serde_json::Value {
         app::model::CHECKLIST
             .iter()
@@ -861,22 +817,12 @@ async fn a_failed_inspection_opens_a_work_order_in_one_transaction(backend: Back
 }
 
 async fn membership_changes_take_effect_at_once(backend: Backend) {
-    use app::entity::user;
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
     let dan = app.sign_in("dan@acme.test").await;
-    let boston = team_id(&app, "Boston Depot").await.to_string();
-    let dan_id = user::Entity::find()
-        .filter(user::Column::Email.eq("dan@acme.test"))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
-    let boston_order = work_order_id(&app, "Oil and filter change")
-        .await
-        .to_string();
+    let boston = app.team_id("Boston Depot").await.to_string();
+    let dan_id = app.user_id("dan@acme.test").await.to_string();
+    let boston_order = app.work_order_id("Oil and filter change").await.to_string();
     assert_eq!(
         app.call("work_orders/get", Some(&dan), &[("id", &boston_order)])
             .await
@@ -922,14 +868,7 @@ async fn membership_changes_take_effect_at_once(backend: Backend) {
     );
 
     // Someone of another organisation cannot be added.
-    let gary_id = user::Entity::find()
-        .filter(user::Column::Email.eq("gary@globex.test"))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
+    let gary_id = app.user_id("gary@globex.test").await.to_string();
     let res = app
         .call(
             "members/add",
@@ -972,8 +911,8 @@ async fn work_orders_filter_by_status_team_and_assignee(backend: Backend) {
             "Denver Depot"
         ]
     );
-    let denver = team_id(&app, "Denver Depot").await.to_string();
-    let west = team_id(&app, "West Region").await.to_string();
+    let denver = app.team_id("Denver Depot").await.to_string();
+    let west = app.team_id("West Region").await.to_string();
     let by_team = list(vec![("team", denver)]).await;
     assert!(by_team.rows.iter().all(|w| w.team == "Denver Depot") && by_team.rows.len() == 2);
     // A team filter covers the team's subtree.

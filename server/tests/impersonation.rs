@@ -24,16 +24,6 @@ on_both_databases!(
     credentials_are_never_changed_in_someone_elses_name,
 );
 
-async fn user_id(app: &TestApp, email: &str) -> i32 {
-    user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 /// Starts viewing as `email`; returns the response.
 async fn start(
     app: &TestApp,
@@ -42,7 +32,7 @@ async fn start(
     mode: &str,
     reason: &str,
 ) -> reqwest::Response {
-    let id = user_id(app, email).await.to_string();
+    let id = app.user_id(email).await.to_string();
     app.call(
         "impersonation/start",
         Some(admin),
@@ -76,8 +66,8 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
     assert_eq!(res.headers()[header::LOCATION], "/");
     let view_as = view_as_cookie(&res).expect("a view-as cookie");
     let claims = app.claims_of(&view_as);
-    let tina_id = user_id(&app, "tina@acme.test").await;
-    let admin_id = user_id(&app, "admin@fleetgate.test").await;
+    let tina_id = app.user_id("tina@acme.test").await;
+    let admin_id = app.user_id("admin@fleetgate.test").await;
     assert_eq!(claims.sub, tina_id.to_string());
     assert_eq!(
         claims.act.as_ref().map(|a| a.sub.clone()),
@@ -277,7 +267,7 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
     )
     .await;
     // Only by a same-origin POST.
-    let tina = user_id(&app, "tina@acme.test").await.to_string();
+    let tina = app.user_id("tina@acme.test").await.to_string();
     let get = app
         .get(
             &format!("/api/impersonation/start?user={tina}&reason=x&ticket=&mode=view&minutes="),
@@ -305,7 +295,7 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
     // Never nested.
     let res = start(&app, &admin, "tina@acme.test", "view", REASON).await;
     let cookie = both(&admin, &view_as_cookie(&res).unwrap());
-    let olga_id = user_id(&app, "olga@acme.test").await.to_string();
+    let olga_id = app.user_id("olga@acme.test").await.to_string();
     let nested = app
         .call(
             "impersonation/start",
@@ -384,11 +374,11 @@ async fn act_mode_writes_in_the_users_name(backend: Backend) {
         .unwrap();
     assert_eq!(
         write.actor_user_id,
-        Some(user_id(&app, "admin@fleetgate.test").await)
+        Some(app.user_id("admin@fleetgate.test").await)
     );
     assert_eq!(
         write.subject_user_id,
-        Some(user_id(&app, "tina@acme.test").await)
+        Some(app.user_id("tina@acme.test").await)
     );
     assert!(write.impersonation_id.is_some());
 }

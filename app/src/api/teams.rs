@@ -183,10 +183,7 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
         others
             .into_iter()
             .filter(|u| u.active)
-            .map(|u| UserRef {
-                id: u.id,
-                name: u.full_name,
-            })
+            .map(UserRef::from)
             .collect()
     } else {
         Vec::new()

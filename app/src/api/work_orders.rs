@@ -109,10 +109,7 @@ pub(crate) mod server {
             .all(&g.state.db)
             .await?
             .into_iter()
-            .map(|u| UserRef {
-                id: u.id,
-                name: u.full_name,
-            })
+            .map(UserRef::from)
             .collect();
         people.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(people)
@@ -295,10 +292,7 @@ pub async fn list_work_orders(
         .all(&g.state.db)
         .await?
         .into_iter()
-        .map(|u| UserRef {
-            id: u.id,
-            name: u.full_name,
-        })
+        .map(UserRef::from)
         .collect();
     let tree = &g.access.policy.tree;
     let teams = tree

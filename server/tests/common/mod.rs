@@ -232,6 +232,47 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// The id of a demo row, found by its unique name (tests refer to demo data by name).
+    pub async fn team_id(&self, name: &str) -> i32 {
+        use app::entity::team;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let row = team::Entity::find()
+            .filter(team::Column::Name.eq(name))
+            .one(&self.state.db)
+            .await;
+        row.expect("query").expect("a demo team").id
+    }
+
+    pub async fn user_id(&self, email: &str) -> i32 {
+        use app::entity::user;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let row = user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .one(&self.state.db)
+            .await;
+        row.expect("query").expect("a demo user").id
+    }
+
+    pub async fn vehicle_id(&self, name: &str) -> i32 {
+        use app::entity::vehicle;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let row = vehicle::Entity::find()
+            .filter(vehicle::Column::Name.eq(name))
+            .one(&self.state.db)
+            .await;
+        row.expect("query").expect("a demo vehicle").id
+    }
+
+    pub async fn work_order_id(&self, title: &str) -> i32 {
+        use app::entity::work_order;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let row = work_order::Entity::find()
+            .filter(work_order::Column::Title.eq(title))
+            .one(&self.state.db)
+            .await;
+        row.expect("query").expect("a demo work order").id
+    }
+
     /// The claims inside a `name=token` cookie (signature checked with the test key).
     pub fn claims_of(&self, cookie: &str) -> Claims {
         let token = cookie.split_once('=').expect("name=value").1;
