@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 purpose="${1:-test}"
 CARGO_LEPTOS_VERSION=0.3.10
+CARGO_FUZZ_VERSION=0.13.2
 # Must equal the wasm-bindgen crate version in Cargo.lock: cargo-leptos runs this binary from PATH.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
 
@@ -48,5 +49,15 @@ if [ "$purpose" = test ]; then
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
   scripts/postgres.sh
+  # Fuzzing (scripts/fuzz.sh) and the load run (scripts/load.sh).
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    say "installing the nightly toolchain (cargo-fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz (about 1 minute)"
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+  fi
+  apt_install wrk sqlite3
 fi
 say "tools ready"

@@ -25,6 +25,9 @@ cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-u
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test "${SSR[@]}"
 
+step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each)"
+scripts/fuzz.sh
+
 step "wasm bundle"
 cargo leptos build --frontend-only
 
