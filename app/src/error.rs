@@ -137,17 +137,36 @@ impl From<sea_orm::DbErr> for AppError {
     /// A lost database is "unavailable" (503); anything else is logged here and shown as a
     /// generic failure, never with the database's own message.
     fn from(e: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match e {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
-                tracing::warn!(error = %e, "database unreachable");
-                AppError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "database error");
-                AppError::Internal
+        if database_unreachable(&e) {
+            tracing::warn!(error = %e, "database unreachable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(error = %e, "database error");
+            AppError::Internal
+        }
+    }
+}
+
+/// Whether the database, not the request, is at fault: it is down, restarting or failing over,
+/// or cut the connection mid-query. Retrying later can succeed, so this is 503, never 500.
+#[cfg(feature = "ssr")]
+fn database_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(x)) | DbErr::Query(RuntimeErr::SqlxError(x)) => {
+            match x.as_ref() {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // SQLSTATE class 08 (connection exception) and 57P (the server is shutting
+                // down, crashed or cannot accept connections yet).
+                Sqlx::Database(db) => db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+                _ => false,
             }
         }
+        _ => false,
     }
 }
 
