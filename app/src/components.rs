@@ -251,3 +251,30 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
             .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
     }
 }
+
+/// "First page" and "Next page" links under a paginated list. They keep the page's other query
+/// parameters (the filters) and work before the wasm bundle has loaded.
+#[component]
+pub fn Pager(path: &'static str, next: Option<String>) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let on_later_page = query.get("after").is_some_and(|a| !a.is_empty());
+    let kept: Vec<(String, String)> = query
+        .into_iter()
+        .filter(|(k, v)| k != "after" && !v.is_empty())
+        .map(|(k, v)| (k.into_owned(), v))
+        .collect();
+    let link = |after: Option<&str>| {
+        let params = kept.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        crate::routes::with_query(path, params.chain(after.map(|a| ("after", a))))
+    };
+    let first = on_later_page.then(|| link(None));
+    let next = next.as_deref().map(|n| link(Some(n)));
+    (first.is_some() || next.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {first.map(|href| view! { <a href=href>"← First page"</a> })}
+                {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+            </nav>
+        }
+    })
+}

@@ -198,6 +198,30 @@ pub struct VehicleRow {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cursors_round_trip_and_broken_ones_are_refused() {
+        for c in [
+            Cursor {
+                id: 12,
+                key: Some("Van B-104".into()),
+            },
+            Cursor {
+                id: 7,
+                key: Some("a:b".into()),
+            },
+            Cursor {
+                id: 3,
+                key: Some(String::new()),
+            },
+            Cursor { id: 9, key: None },
+        ] {
+            assert_eq!(Cursor::parse(&c.encode()), Ok(c));
+        }
+        for bad in ["", "x", "0", "-4:a", ":a", "99999999999:a"] {
+            assert_eq!(Cursor::parse(bad), Err(Cursor::BROKEN.to_owned()), "{bad}");
+        }
+    }
     use super::*;
 
     #[test]
@@ -337,6 +361,8 @@ pub struct WorkOrderRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderList {
     pub rows: Vec<WorkOrderRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
     /// Teams the caller may view work orders of.
     pub teams: Vec<crate::authz::TeamRef>,
     /// People assigned to any of those work orders.
@@ -393,10 +419,48 @@ pub struct VehicleDetail {
     pub actions: Actions,
 }
 
+/// Rows on one page of a list.
+pub const PAGE_SIZE: u64 = 50;
+
+/// Where the next page of a list starts: the sort key and id of the last row shown (keyset
+/// pagination: the next page is one index range scan, however deep, and rows added meanwhile
+/// never shift a page). It travels in the page's URL as `after=<id>:<key>`, or `<id>` when the
+/// key is absent (a work order without a due date sorts last).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub id: i32,
+    pub key: Option<String>,
+}
+
+impl Cursor {
+    pub const BROKEN: &'static str =
+        "This page link is not valid (any more); start again from the first page.";
+
+    pub fn parse(raw: &str) -> Result<Cursor, String> {
+        let (id, key) = match raw.split_once(':') {
+            Some((id, key)) => (id, Some(key.to_owned())),
+            None => (raw, None),
+        };
+        match id.parse::<i32>() {
+            Ok(id) if id > 0 => Ok(Cursor { id, key }),
+            _ => Err(Cursor::BROKEN.to_owned()),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        match &self.key {
+            Some(key) => format!("{}:{key}", self.id),
+            None => self.id.to_string(),
+        }
+    }
+}
+
 /// The Vehicles page: the rows, and where the caller may add a vehicle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VehicleList {
     pub rows: Vec<VehicleRow>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
     /// Teams where the caller holds `vehicles.create`.
     pub create_teams: Vec<crate::authz::TeamRef>,
     /// Why "Add vehicle" is off when `create_teams` is empty.

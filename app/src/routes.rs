@@ -40,12 +40,31 @@ pub fn login_with_next(path_and_query: &str) -> String {
     let mut out = String::from(LOGIN);
     if safe_return_path(Some(path_and_query)) != HOME || path_and_query == HOME {
         out.push_str("?next=");
-        for b in path_and_query.bytes() {
-            if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
+        out.push_str(&percent_encode(path_and_query));
+    }
+    out
+}
+
+/// `path?k=v&…` with every value percent-encoded.
+pub fn with_query<'a>(path: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::from(path);
+    for (i, (k, v)) in params.into_iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(&percent_encode(k));
+        out.push('=');
+        out.push_str(&percent_encode(v));
+    }
+    out
+}
+
+/// Everything but unreserved characters (and `/`) as `%XX`, byte by byte.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
@@ -53,6 +72,15 @@ pub fn login_with_next(path_and_query: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            with_query("/vehicles", [("after", "12:Van B&1"), ("team", "5")]),
+            "/vehicles?after=12%3AVan%20B%261&team=5"
+        );
+        assert_eq!(with_query("/vehicles", []), "/vehicles");
+    }
     use super::*;
 
     #[test]

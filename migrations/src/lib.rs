@@ -14,6 +14,7 @@ mod m0009_work_orders;
 mod m0010_inspections;
 mod m0011_authz_version;
 mod m0012_impersonation_consent;
+mod m0013_list_pages;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_inspections::Migration),
             Box::new(m0011_authz_version::Migration),
             Box::new(m0012_impersonation_consent::Migration),
+            Box::new(m0013_list_pages::Migration),
         ]
     }
 }

@@ -6,5 +6,6 @@ pub mod demo;
 pub mod health;
 pub mod keys;
 pub mod middleware;
+pub mod scale;
 pub mod startup;
 pub mod telemetry;

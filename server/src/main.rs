@@ -1,7 +1,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use server::config::{Config, Tuning};
-use server::{admin, demo, startup, telemetry};
+use server::{admin, demo, scale, startup, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +30,19 @@ enum Command {
         email: String,
         #[arg(long)]
         name: String,
+    },
+    /// Generate the scale data set (one organisation; defaults: 5,000 users, 1,000 teams,
+    /// 100,000 vehicles, 500,000 work orders) with a progress bar. Everyone's password is
+    /// read from a prompt or stdin, like create-admin.
+    SeedScale {
+        #[arg(long, default_value_t = scale::Scale::FULL.users)]
+        users: u32,
+        #[arg(long, default_value_t = scale::Scale::FULL.teams)]
+        teams: u32,
+        #[arg(long, default_value_t = scale::Scale::FULL.vehicles)]
+        vehicles: u32,
+        #[arg(long, default_value_t = scale::Scale::FULL.work_orders)]
+        work_orders: u32,
     },
     /// The audit log.
     Audit {
@@ -82,6 +95,32 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::SeedScale {
+            users,
+            teams,
+            vehicles,
+            work_orders,
+        } => {
+            let password = admin::read_password()?;
+            let db = startup::connect(&cli.config).await?;
+            startup::migrate(&db).await?;
+            let hash = app::password::hash(password).await?;
+            let size = scale::Scale {
+                users,
+                teams,
+                vehicles,
+                work_orders,
+            };
+            let started = std::time::Instant::now();
+            let org = scale::generate(&db, size, &hash, &ProgressBar::default()).await?;
+            println!(
+                "generated “{}” (organisation {org}) in {:.1?}: {size:?}; sign in as {}",
+                scale::ORGANISATION,
+                started.elapsed(),
+                scale::email(1)
+            );
+            Ok(())
+        }
         Command::CreateAdmin { email, name } => {
             let password = admin::read_password()?;
             let db = startup::connect(&cli.config).await?;
@@ -104,4 +143,40 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     app.run_until(startup::shutdown_signal()).await?;
     Ok(())
+}
+
+/// The terminal's progress bar for `seed-scale`, one stage at a time.
+#[derive(Default)]
+struct ProgressBar(std::sync::Mutex<Option<indicatif::ProgressBar>>);
+
+impl scale::Progress for ProgressBar {
+    fn stage(&self, name: &'static str, total: u64) {
+        let bar = indicatif::ProgressBar::new(total).with_message(name);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:>22} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        if let Some(previous) = self.lock().replace(bar) {
+            previous.finish();
+        }
+    }
+
+    fn advance(&self, rows: u64) {
+        if let Some(bar) = self.lock().as_ref() {
+            bar.inc(rows);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.lock().take() {
+            bar.finish();
+        }
+    }
+}
+
+impl ProgressBar {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<indicatif::ProgressBar>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }

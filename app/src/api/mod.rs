@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod impersonation;
 pub mod inspections;
 pub mod org;
+pub mod paging;
 pub mod policy;
 pub mod teams;
 pub mod vehicles;

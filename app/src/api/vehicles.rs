@@ -10,9 +10,10 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use crate::api::guard::Guard;
+    use crate::api::paging::next_page;
     use crate::entity::{team, vehicle};
     use crate::error::AppError;
-    use crate::model::{VehicleRow, VehicleStatus};
+    use crate::model::{Cursor, PAGE_SIZE, VehicleRow, VehicleStatus};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use std::collections::HashMap;
 
@@ -81,26 +82,54 @@ pub(crate) mod server {
             what: "vehicle",
         };
 
-    pub async fn visible(g: &Guard, teams: Vec<i32>) -> Result<Vec<vehicle::Model>, AppError> {
-        Ok(vehicle::Entity::find()
+    /// One page of the vehicles in `teams`, by (name, id), after `after`; and the cursor of
+    /// the page after it.
+    pub async fn visible_page(
+        g: &Guard,
+        teams: Vec<i32>,
+        after: Option<Cursor>,
+    ) -> Result<(Vec<vehicle::Model>, Option<String>), AppError> {
+        use sea_orm::{Condition, QuerySelect};
+        let mut q = vehicle::Entity::find()
             .filter(vehicle::Column::OrganisationId.eq(g.principal.organisation_id))
-            .filter(vehicle::Column::TeamId.is_in(teams))
+            .filter(vehicle::Column::TeamId.is_in(teams));
+        if let Some(c) = after {
+            let name = c.key.unwrap_or_default();
+            q = q.filter(
+                Condition::any()
+                    .add(vehicle::Column::Name.gt(name.clone()))
+                    .add(
+                        Condition::all()
+                            .add(vehicle::Column::Name.eq(name))
+                            .add(vehicle::Column::Id.gt(c.id)),
+                    ),
+            );
+        }
+        let mut rows = q
             .order_by_asc(vehicle::Column::Name)
+            .order_by_asc(vehicle::Column::Id)
+            .limit(PAGE_SIZE + 1)
             .all(&g.state.db)
-            .await?)
+            .await?;
+        let next = next_page(&mut rows, |v| Cursor {
+            id: v.id,
+            key: Some(v.name.clone()),
+        });
+        Ok((rows, next))
     }
 }
 
-/// The vehicles of every team where the caller holds `vehicles.view`, by name, and where they
-/// may add one.
+/// The vehicles of every team where the caller holds `vehicles.view`, by name, a page at a
+/// time (`after`: the cursor of the previous page), and where they may add one.
 #[server(endpoint = "vehicles/list")]
-pub async fn list_vehicles() -> Result<VehicleList, AppError> {
+pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppError> {
     use crate::api::guard::Guard;
     use crate::authz::{Decision, Permission};
+    let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter("/api/vehicles/list").await?;
     let teams = g.visible_teams().await?;
     let names = server::team_names(&g).await?;
-    let rows = server::visible(&g, teams).await?;
+    let (rows, next) = server::visible_page(&g, teams, after).await?;
     let tree = &g.access.policy.tree;
     let create_teams: Vec<_> = tree
         .teams()
@@ -114,6 +143,7 @@ pub async fn list_vehicles() -> Result<VehicleList, AppError> {
     debug_assert!(create_teams.is_empty() != matches!(create, Decision::Allow));
     Ok(VehicleList {
         rows: rows.into_iter().map(|v| server::row(v, &names)).collect(),
+        next,
         create_teams,
         create,
     })

@@ -8,10 +8,13 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use crate::api::guard::Guard;
+    use crate::api::paging::next_page;
     use crate::authz::{Permission, TeamRef};
     use crate::entity::{membership, user, vehicle, work_order};
     use crate::error::AppError;
-    use crate::model::{Actions, UserRef, WorkOrderDetail, WorkOrderRow, WorkOrderStatus};
+    use crate::model::{
+        Actions, Cursor, PAGE_SIZE, UserRef, WorkOrderDetail, WorkOrderRow, WorkOrderStatus,
+    };
     use chrono::Utc;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
     use std::collections::HashMap;
@@ -54,17 +57,76 @@ pub(crate) mod server {
             .collect())
     }
 
+    /// Work orders by due date (none last, the same on both engines), then id.
+    fn in_list_order(query: Select<work_order::Entity>) -> Select<work_order::Entity> {
+        use sea_orm::{Order, sea_query::NullOrdering};
+        query
+            .order_by_with_nulls(work_order::Column::DueOn, Order::Asc, NullOrdering::Last)
+            .order_by_asc(work_order::Column::Id)
+    }
+
+    /// The rows of `query` after `after` in list order: the condition that continues a page.
+    fn after(
+        query: Select<work_order::Entity>,
+        after: Cursor,
+    ) -> Result<Select<work_order::Entity>, AppError> {
+        use sea_orm::Condition;
+        use work_order::Column::{DueOn, Id};
+        let broken = || AppError::invalid("after", Cursor::BROKEN);
+        let condition = match after.key {
+            Some(due) => {
+                let due: chrono::NaiveDate = due.parse().map_err(|_| broken())?;
+                Condition::any()
+                    .add(DueOn.gt(due))
+                    .add(Condition::all().add(DueOn.eq(due)).add(Id.gt(after.id)))
+                    .add(DueOn.is_null())
+            }
+            None => Condition::all().add(DueOn.is_null()).add(Id.gt(after.id)),
+        };
+        Ok(query.filter(condition))
+    }
+
+    /// One page of `query` (after `cursor`) as rows, and the cursor of the next page.
+    pub async fn page(
+        g: &Guard,
+        query: Select<work_order::Entity>,
+        cursor: Option<Cursor>,
+        teams: &HashMap<i32, String>,
+    ) -> Result<(Vec<WorkOrderRow>, Option<String>), AppError> {
+        use sea_orm::QuerySelect;
+        let query = match cursor {
+            Some(c) => after(query, c)?,
+            None => query,
+        };
+        let mut orders = in_list_order(query)
+            .filter(work_order::Column::OrganisationId.eq(g.principal.organisation_id))
+            .limit(PAGE_SIZE + 1)
+            .all(&g.state.db)
+            .await?;
+        let next = next_page(&mut orders, |w| Cursor {
+            id: w.id,
+            key: w.due_on.map(|d| d.to_string()),
+        });
+        Ok((to_rows(g, orders, teams).await?, next))
+    }
+
     pub async fn rows(
         g: &Guard,
         query: Select<work_order::Entity>,
         teams: &HashMap<i32, String>,
     ) -> Result<Vec<WorkOrderRow>, AppError> {
-        let orders = query
+        let orders = in_list_order(query)
             .filter(work_order::Column::OrganisationId.eq(g.principal.organisation_id))
-            .order_by_asc(work_order::Column::DueOn)
-            .order_by_asc(work_order::Column::Id)
             .all(&g.state.db)
             .await?;
+        to_rows(g, orders, teams).await
+    }
+
+    async fn to_rows(
+        g: &Guard,
+        orders: Vec<work_order::Model>,
+        teams: &HashMap<i32, String>,
+    ) -> Result<Vec<WorkOrderRow>, AppError> {
         let users = user_names(g, orders.iter().filter_map(|w| w.assignee_id).collect()).await?;
         let vehicles = vehicle_names(g, orders.iter().map(|w| w.vehicle_id).collect()).await?;
         Ok(orders
@@ -240,18 +302,21 @@ pub(crate) mod server {
     }
 }
 
-/// Work orders the caller may view, optionally filtered by status, team and assignee.
+/// Work orders the caller may view, optionally filtered by status, team and assignee, a page at
+/// a time (`after`: the cursor of the previous page).
 #[server(endpoint = "work_orders/list")]
 pub async fn list_work_orders(
     status: Option<String>,
     team: Option<i32>,
     assignee: Option<i32>,
+    after: Option<String>,
 ) -> Result<WorkOrderList, AppError> {
     use crate::api::guard::Guard;
     use crate::entity::{user, work_order};
     use crate::model::{UserRef, WorkOrderStatus};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+    let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter("/api/work_orders/list").await?;
     let visible = g.visible_teams().await?;
     let mut teams = visible.clone();
@@ -271,7 +336,7 @@ pub async fn list_work_orders(
     }
     q = q.filter(work_order::Column::TeamId.is_in(teams));
     let names = crate::api::vehicles::server::team_names(&g).await?;
-    let rows = server::rows(&g, q, &names).await?;
+    let (rows, next) = server::page(&g, q, after, &names).await?;
     // The filters' choices: the visible teams, and whoever is assigned work in them.
     let assignee_ids: Vec<i32> = work_order::Entity::find()
         .select_only()
@@ -302,6 +367,7 @@ pub async fn list_work_orders(
         .collect();
     Ok(WorkOrderList {
         rows,
+        next,
         teams,
         assignees,
     })

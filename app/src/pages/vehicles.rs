@@ -8,7 +8,7 @@ use crate::api::vehicles::{
 use crate::api::work_orders::{CreateWorkOrder, parse_new};
 use crate::authz::Permission;
 use crate::components::{
-    ActionButton, ActionError, ActionReads, Field, FieldMessage, FormAlert, ValidatedForm,
+    ActionButton, ActionError, ActionReads, Field, FieldMessage, FormAlert, Pager, ValidatedForm,
     form_error, or_alert,
 };
 use crate::error::AppError;
@@ -23,7 +23,12 @@ use leptos::prelude::*;
 pub fn VehiclesPage() -> impl IntoView {
     let create = ServerAction::<CreateVehicle>::new();
     let reads = ActionReads::of(create);
-    let vehicles = Resource::new(move || reads.version(), |_| list_vehicles());
+    let query = leptos_router::hooks::use_query_map();
+    let after = move || query.read().get("after").filter(|a| !a.is_empty());
+    let vehicles = Resource::new(
+        move || (reads.version(), after()),
+        |(_, a)| list_vehicles(a),
+    );
     view! {
         <h1>"Vehicles"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading vehicles…"</p> }>
@@ -38,6 +43,7 @@ pub fn VehiclesPage() -> impl IntoView {
 fn VehicleListView(list: VehicleList, create: ServerAction<CreateVehicle>) -> impl IntoView {
     view! {
         <VehicleTable rows=list.rows />
+        <Pager path="/vehicles" next=list.next />
         <AddVehicle teams=list.create_teams decision=list.create create />
     }
 }

@@ -4,7 +4,7 @@ use crate::api::work_orders::{
     AssignWorkOrder, CompleteWorkOrder, SetWorkOrderStatus, get_work_order, list_work_orders,
 };
 use crate::authz::Permission;
-use crate::components::{ActionButton, ActionError, ActionReads, or_alert};
+use crate::components::{ActionButton, ActionError, ActionReads, Pager, or_alert};
 use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow, WorkOrderStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -14,12 +14,20 @@ pub fn WorkOrdersPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
     let orders = Resource::new(
-        move || (param("status"), param("team"), param("assignee")),
-        |(s, t, a)| {
+        move || {
+            (
+                param("status"),
+                param("team"),
+                param("assignee"),
+                param("after"),
+            )
+        },
+        |(s, t, a, after)| {
             list_work_orders(
                 s,
                 t.and_then(|t| t.parse().ok()),
                 a.and_then(|a| a.parse().ok()),
+                after,
             )
         },
     );
@@ -27,7 +35,11 @@ pub fn WorkOrdersPage() -> impl IntoView {
         <h1>"Work orders"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading work orders…"</p> }>
             {move || Suspend::new(async move {
-                or_alert(orders.await, move |list| view! { <Filters list=list.clone() /> <WorkOrderTable rows=list.rows /> })
+                or_alert(orders.await, move |list| view! {
+                    <Filters list=list.clone() />
+                    <WorkOrderTable rows=list.rows />
+                    <Pager path="/work-orders" next=list.next />
+                })
             })}
         </Suspense>
     }

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The load run (docs/BENCHMARKS.md, "Load"): the release server on loopback with the demo data,
+# driven by wrk (Debian package) through each scenario in turn, bounded in time:
+#
+#   baseline   a bare axum JSON handler (server/examples/baseline.rs), same machine, same run
+#   page       signed-in page views, rendered on the server (GET /vehicles)
+#   read       a server-function read (POST /api/vehicles/list)
+#   write      server-function writes (POST /api/vehicles/create, a fresh VIN each)
+#   signin     a sign-in storm (argon2id on every request)
+#   page+storm page views while a sign-in storm runs: hashing must not stall pages
+#
+# Then it counts the rows the writes left and fails when any answer was a 5xx, any socket
+# failed, or a confirmed write is missing (or an unconfirmed one is present).
+#
+#   scripts/load.sh                        # 10 s per scenario, SQLite
+#   DURATION=600 scripts/load.sh           # the soak: ten minutes per scenario
+#   DATABASE_URL=postgres://… scripts/load.sh   # against PostgreSQL (an empty database)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+PORT=${PORT:-3200}
+BASELINE_PORT=${BASELINE_PORT:-3201}
+ORIGIN="http://127.0.0.1:$PORT"
+OUT=target/load
+mkdir -p "$OUT"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+cargo build --release -p server --bin server --example baseline
+
+DATA=$(mktemp -d)
+export FLEETGATE_DATA_DIR="$DATA" FLEETGATE_ADDR="127.0.0.1:$PORT" FLEETGATE_DEMO=true RUST_LOG=warn
+export DATABASE_URL=${DATABASE_URL:-"sqlite://$DATA/fleetgate.db?mode=rwc"}
+target/release/server serve >"$OUT/server.log" 2>&1 &
+SERVER=$!
+target/release/examples/baseline "127.0.0.1:$BASELINE_PORT" &
+BASELINE=$!
+trap 'kill $SERVER $BASELINE 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do
+  curl -fs "$ORIGIN/readyz" >/dev/null && curl -fs "http://127.0.0.1:$BASELINE_PORT/" >/dev/null && break
+  sleep 0.2
+done
+
+login() {
+  curl -fs -o /dev/null -D - -H "Origin: $ORIGIN" \
+    --data "email=$1&password=fleetgate-demo&next=" "$ORIGIN/api/login" |
+    tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(fleetgate_session=[^;]*\).*/\1/p'
+}
+export ORIGIN
+export COOKIE
+COOKIE=$(login 'maria%40acme.test')
+[ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
+# Boston Depot, where Maria may add vehicles: read from the teams she can see.
+TEAM=$(curl -fs -X POST -H "Origin: $ORIGIN" -H "Cookie: $COOKIE" "$ORIGIN/api/vehicles/list" |
+  python3 -c 'import json,sys; t=json.load(sys.stdin)["create_teams"]; print(next(x["id"] for x in t if x["name"]=="Boston Depot"))')
+export TEAM
+
+RESULTS="$OUT/results.txt"
+: >"$RESULTS"
+# run <name> <script> <url> [connections]
+run() {
+  local name=$1 script=$2 url=$3 conns=${4:-$CONNECTIONS}
+  echo "== $name ($conns connections, ${DURATION}s)" >&2
+  wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --timeout 10s -s "load/$script.lua" "$url" |
+    tee "$OUT/$name.txt" | sed -n "s/^RESULT /$name /p" >>"$RESULTS"
+}
+
+run baseline page "http://127.0.0.1:$BASELINE_PORT/"
+PAGE=/vehicles run page page "$ORIGIN"
+run read read "$ORIGIN"
+run write write "$ORIGIN"
+run signin signin "$ORIGIN"
+# Pages while a storm of sign-ins hashes on the blocking pool.
+wrk -t1 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --timeout 10s -s load/signin.lua "$ORIGIN" \
+  >"$OUT/storm-background.txt" &
+STORM=$!
+sleep 1
+PAGE=/vehicles run page+storm page "$ORIGIN"
+wait $STORM
+sed -n 's/^RESULT /storm(bg) /p' "$OUT/storm-background.txt" >>"$RESULTS"
+
+# Rows the writes left, against the writes the server confirmed.
+case "$DATABASE_URL" in
+  sqlite:*) ROWS=$(sqlite3 "$DATA/fleetgate.db" "SELECT count(*) FROM vehicles WHERE name LIKE 'Load 9%'") ;;
+  *) ROWS=$(psql -tA "${DATABASE_URL}" -c "SELECT count(*) FROM vehicles WHERE name LIKE 'Load 9%'") ;;
+esac
+AUDIT_OK=$(target/release/server audit verify >/dev/null 2>&1 && echo intact || echo BROKEN)
+
+python3 - "$RESULTS" "$ROWS" "$AUDIT_OK" <<'EOF' | tee "$OUT/report.md"
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, data = line.split(" ", 1)
+    rows[name] = json.loads(data)
+base = rows["baseline"]["rps"]
+print("| scenario | requests | req/s | × baseline | p50 ms | p99 ms | max ms | 2xx | 4xx | 5xx | socket errors |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for name, r in rows.items():
+    print(f"| {name} | {r['requests']} | {r['rps']:.0f} | {r['rps'] / base:.4f} | {r['p50_ms']:.2f} | "
+          f"{r['p99_ms']:.2f} | {r['max_ms']:.1f} | {r['2xx']} | {r['4xx']} | {r['5xx']} | {r['socket_errors']} |")
+written, confirmed = int(sys.argv[2]), rows["write"]["2xx"]
+print(f"\nwrites confirmed {confirmed}, vehicle rows {written}; audit chain {sys.argv[3]}")
+bad = [n for n, r in rows.items() if r["5xx"] or r["socket_errors"]]
+if bad or written != confirmed or sys.argv[3] != "intact":
+    print(f"FAILED: 5xx or socket errors in {bad}, or rows {written} != confirmed {confirmed}, or chain {sys.argv[3]}")
+    sys.exit(1)
+EOF
