@@ -1,11 +1,13 @@
 //! Password hashing: argon2id at the OWASP minimums (m = 19 MiB, t = 2, p = 1), PHC strings.
 //!
-//! Hashing is CPU-bound for tens of milliseconds, so the async entry points run it on tokio's
-//! blocking pool: a sign-in storm must not stall other requests.
+//! Hashing is CPU-bound for tens of milliseconds and takes 19 MiB, so the async entry points run
+//! it on tokio's blocking pool, at most [`hashing_slots`] at a time: a sign-in storm queues for
+//! hashing instead of taking every core (and a gigabyte of memory) from everything else.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
 
 /// OWASP Password Storage Cheat Sheet, argon2id minimum configuration.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -57,17 +59,42 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     hash_blocking(&format!("{random:?}")).unwrap_or_default()
 });
 
+/// How many hashes may run at once: half the cores, at least one. Measured on 2 cores: with no
+/// limit, 16 parallel sign-ins took page p99 from 9 ms to 366 ms (docs/BENCHMARKS.md, "Load").
+pub fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
+static HASHING: LazyLock<Arc<Semaphore>> =
+    LazyLock::new(|| Arc::new(Semaphore::new(hashing_slots())));
+
+/// Runs `work` on the blocking pool once a hashing slot is free. The slot moves into the task,
+/// so a client that goes away mid-hash cannot free it early.
+async fn on_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
+    let slot = HASHING
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| PasswordError::Join)?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|_| PasswordError::Join)
+}
+
 /// Hashes on the blocking pool.
 pub async fn hash(password: String) -> Result<String, PasswordError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|_| PasswordError::Join)?
+    on_hashing_slot(move || hash_blocking(&password)).await?
 }
 
 /// Verifies on the blocking pool; `None` as the stored hash verifies against the dummy hash and
 /// always fails, taking the same time as a real check.
 pub async fn verify(password: String, phc: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match phc {
+    on_hashing_slot(move || match phc {
         Some(phc) => verify_blocking(&password, &phc),
         None => {
             verify_blocking(&password, &DUMMY_HASH);
@@ -104,6 +131,29 @@ mod tests {
     fn malformed_stored_hash_never_matches() {
         assert!(!verify_blocking("", ""));
         assert!(!verify_blocking("x", "not-a-phc-string"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_there_are_slots() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..4 * hashing_slots() + 4)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::spawn(on_hashing_slot(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        // Never more than the slots; and the slots are really used (the twin of the limit).
+        assert_eq!(most.load(Ordering::SeqCst), hashing_slots());
     }
 
     #[tokio::test]
