@@ -365,8 +365,10 @@ pub struct WorkOrderList {
     pub next: Option<String>,
     /// Teams the caller may view work orders of.
     pub teams: Vec<crate::authz::TeamRef>,
-    /// People assigned to any of those work orders.
+    /// The people of the teams filtered on, for the assignee filter…
     pub assignees: Vec<UserRef>,
+    /// …unless they are too many for a list: then choose a team first.
+    pub assignees_too_many: bool,
 }
 
 /// A person, as a list or a form shows them.

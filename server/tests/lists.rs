@@ -22,15 +22,22 @@ impl scale::Progress for Quiet {
 
 /// The app with a small generated organisation; returns it and the organisation's id.
 async fn spawn_with_scale_data(backend: Backend) -> (TestApp, i32) {
+    spawn_with(
+        backend,
+        Scale {
+            users: 40,
+            teams: 20,
+            vehicles: 2 * PAGE_SIZE as u32 + 17,
+            work_orders: 5 * PAGE_SIZE as u32 + 11,
+        },
+    )
+    .await
+}
+
+async fn spawn_with(backend: Backend, size: Scale) -> (TestApp, i32) {
     let app = TestApp::spawn(backend).await;
     let hash = app::password::hash(PASSWORD.to_owned()).await.unwrap();
-    let small = Scale {
-        users: 40,
-        teams: 20,
-        vehicles: 2 * PAGE_SIZE as u32 + 17,
-        work_orders: 5 * PAGE_SIZE as u32 + 11,
-    };
-    let org = scale::generate(&app.state.db, small, &hash, &Quiet)
+    let org = scale::generate(&app.state.db, size, &hash, &Quiet)
         .await
         .unwrap();
     (app, org)
@@ -209,7 +216,53 @@ async fn broken_page_links_are_field_errors(backend: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+async fn the_assignee_filter_asks_for_a_team_when_too_many_people(backend: Backend) {
+    let (app, _) = spawn_with(
+        backend,
+        Scale {
+            users: 230,
+            teams: 4,
+            vehicles: 5,
+            work_orders: 10,
+        },
+    )
+    .await;
+    let cookie = sign_in(&app, 1).await;
+    let list = |team: String| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let res = app
+                .call("work_orders/list", Some(&cookie), &[("team", &team)])
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<WorkOrderList>().await.unwrap()
+        }
+    };
+    // Everyone in the organisation: more than a list should hold.
+    let all = list(String::new()).await;
+    assert!(all.assignees_too_many && all.assignees.is_empty());
+    // One team: its people, by name.
+    let team = all.teams.iter().find(|t| t.name == "Team 0001").unwrap();
+    let one = list(team.id.to_string()).await;
+    assert!(!one.assignees_too_many);
+    let names: Vec<&str> = one.assignees.iter().map(|u| u.name.as_str()).collect();
+    assert!(
+        names.len() > 10 && names.windows(2).all(|w| w[0] <= w[1]),
+        "{names:?}"
+    );
+    assert!(names.iter().all(|n| n.starts_with("Scale User")));
+    // The page says why the filter is off.
+    let html = app
+        .get("/work-orders", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Choose a team first to filter by assignee."));
+}
+
 on_both_databases!(
+    the_assignee_filter_asks_for_a_team_when_too_many_people,
     vehicle_pages_cover_every_row_once_in_order,
     work_order_pages_follow_due_dates_with_blanks_last,
     broken_page_links_are_field_errors,

@@ -89,20 +89,23 @@ pub(crate) mod server {
         teams: Vec<i32>,
         after: Option<Cursor>,
     ) -> Result<(Vec<vehicle::Model>, Option<String>), AppError> {
-        use sea_orm::{Condition, QuerySelect};
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::{Expr, ExprTrait};
         let mut q = vehicle::Entity::find()
             .filter(vehicle::Column::OrganisationId.eq(g.principal.organisation_id))
             .filter(vehicle::Column::TeamId.is_in(teams));
         if let Some(c) = after {
-            let name = c.key.unwrap_or_default();
+            // A row-value comparison, (name, id) > (…, …): one range of the index, where the
+            // equivalent OR of two conditions made PostgreSQL scan (76 ms at page 1,800).
             q = q.filter(
-                Condition::any()
-                    .add(vehicle::Column::Name.gt(name.clone()))
-                    .add(
-                        Condition::all()
-                            .add(vehicle::Column::Name.eq(name))
-                            .add(vehicle::Column::Id.gt(c.id)),
-                    ),
+                Expr::tuple([
+                    Expr::col(vehicle::Column::Name),
+                    Expr::col(vehicle::Column::Id),
+                ])
+                .gt(Expr::tuple([
+                    Expr::val(c.key.unwrap_or_default()),
+                    Expr::val(c.id),
+                ])),
             );
         }
         let mut rows = q

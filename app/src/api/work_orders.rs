@@ -65,28 +65,11 @@ pub(crate) mod server {
             .order_by_asc(work_order::Column::Id)
     }
 
-    /// The rows of `query` after `after` in list order: the condition that continues a page.
-    fn after(
-        query: Select<work_order::Entity>,
-        after: Cursor,
-    ) -> Result<Select<work_order::Entity>, AppError> {
-        use sea_orm::Condition;
-        use work_order::Column::{DueOn, Id};
-        let broken = || AppError::invalid("after", Cursor::BROKEN);
-        let condition = match after.key {
-            Some(due) => {
-                let due: chrono::NaiveDate = due.parse().map_err(|_| broken())?;
-                Condition::any()
-                    .add(DueOn.gt(due))
-                    .add(Condition::all().add(DueOn.eq(due)).add(Id.gt(after.id)))
-                    .add(DueOn.is_null())
-            }
-            None => Condition::all().add(DueOn.is_null()).add(Id.gt(after.id)),
-        };
-        Ok(query.filter(condition))
-    }
-
     /// One page of `query` (after `cursor`) as rows, and the cursor of the next page.
+    ///
+    /// Rows with a due date come first, then those without. Each part is read with a condition
+    /// that is one index range — `(due_on, id) > (d, i)`, then `due_on IS NULL AND id > i` —
+    /// because a single OR of both made PostgreSQL scan half a million rows for a deep page.
     pub async fn page(
         g: &Guard,
         query: Select<work_order::Entity>,
@@ -94,20 +77,84 @@ pub(crate) mod server {
         teams: &HashMap<i32, String>,
     ) -> Result<(Vec<WorkOrderRow>, Option<String>), AppError> {
         use sea_orm::QuerySelect;
-        let query = match cursor {
-            Some(c) => after(query, c)?,
-            None => query,
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        use work_order::Column::{DueOn, Id, OrganisationId};
+        let query = query.filter(OrganisationId.eq(g.principal.organisation_id));
+        let (dated_after, undated_after) = match cursor {
+            None => (Some(None), 0),
+            Some(Cursor { id, key: None }) => (None, id),
+            Some(Cursor { id, key: Some(due) }) => {
+                let due: chrono::NaiveDate = due
+                    .parse()
+                    .map_err(|_| AppError::invalid("after", Cursor::BROKEN))?;
+                (Some(Some((due, id))), 0)
+            }
         };
-        let mut orders = in_list_order(query)
-            .filter(work_order::Column::OrganisationId.eq(g.principal.organisation_id))
-            .limit(PAGE_SIZE + 1)
-            .all(&g.state.db)
-            .await?;
+        let mut orders = Vec::new();
+        if let Some(after) = dated_after {
+            let dated = match after {
+                Some((due, id)) => query.clone().filter(
+                    Expr::tuple([Expr::col(DueOn), Expr::col(Id)])
+                        .gt(Expr::tuple([Expr::val(due), Expr::val(id)])),
+                ),
+                None => query.clone().filter(DueOn.is_not_null()),
+            };
+            orders = in_list_order(dated)
+                .limit(PAGE_SIZE + 1)
+                .all(&g.state.db)
+                .await?;
+        }
+        let wanted = (PAGE_SIZE + 1).saturating_sub(orders.len() as u64);
+        if wanted > 0 {
+            let undated = query.filter(DueOn.is_null()).filter(Id.gt(undated_after));
+            orders.extend(
+                undated
+                    .order_by_asc(Id)
+                    .limit(wanted)
+                    .all(&g.state.db)
+                    .await?,
+            );
+        }
         let next = next_page(&mut orders, |w| Cursor {
             id: w.id,
             key: w.due_on.map(|d| d.to_string()),
         });
         Ok((to_rows(g, orders, teams).await?, next))
+    }
+
+    /// Most people the assignee filter lists; beyond this it asks for a team filter first.
+    pub const MAX_ASSIGNEE_CHOICES: u64 = 200;
+
+    /// Active members of `teams`, by name; `None` when they are more than
+    /// [`MAX_ASSIGNEE_CHOICES`] (the query stops counting there).
+    pub async fn assignee_choices(
+        g: &Guard,
+        teams: &[i32],
+    ) -> Result<Option<Vec<UserRef>>, AppError> {
+        use sea_orm::QuerySelect;
+        let ids: Vec<i32> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::UserId)
+            .distinct()
+            .filter(membership::Column::TeamId.is_in(teams.to_vec()))
+            .limit(MAX_ASSIGNEE_CHOICES + 1)
+            .into_tuple()
+            .all(&g.state.db)
+            .await?;
+        if ids.len() as u64 > MAX_ASSIGNEE_CHOICES {
+            return Ok(None);
+        }
+        Ok(Some(
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(ids))
+                .filter(user::Column::OrganisationId.eq(g.principal.organisation_id))
+                .order_by_asc(user::Column::FullName)
+                .all(&g.state.db)
+                .await?
+                .into_iter()
+                .map(UserRef::from)
+                .collect(),
+        ))
     }
 
     pub async fn rows(
@@ -312,9 +359,9 @@ pub async fn list_work_orders(
     after: Option<String>,
 ) -> Result<WorkOrderList, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::{user, work_order};
-    use crate::model::{UserRef, WorkOrderStatus};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use crate::entity::work_order;
+    use crate::model::WorkOrderStatus;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter("/api/work_orders/list").await?;
@@ -334,31 +381,12 @@ pub async fn list_work_orders(
     if let Some(a) = assignee {
         q = q.filter(work_order::Column::AssigneeId.eq(a));
     }
-    q = q.filter(work_order::Column::TeamId.is_in(teams));
+    q = q.filter(work_order::Column::TeamId.is_in(teams.clone()));
     let names = crate::api::vehicles::server::team_names(&g).await?;
     let (rows, next) = server::page(&g, q, after, &names).await?;
-    // The filters' choices: the visible teams, and whoever is assigned work in them.
-    let assignee_ids: Vec<i32> = work_order::Entity::find()
-        .select_only()
-        .column(work_order::Column::AssigneeId)
-        .distinct()
-        .filter(work_order::Column::OrganisationId.eq(g.principal.organisation_id))
-        .filter(work_order::Column::TeamId.is_in(visible.clone()))
-        .filter(work_order::Column::AssigneeId.is_not_null())
-        .into_tuple::<Option<i32>>()
-        .all(&g.state.db)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    let assignees = user::Entity::find()
-        .filter(user::Column::Id.is_in(assignee_ids))
-        .order_by_asc(user::Column::FullName)
-        .all(&g.state.db)
-        .await?
-        .into_iter()
-        .map(UserRef::from)
-        .collect();
+    // The filters' choices: the visible teams, and the people of the teams filtered on — unless
+    // there are too many to choose from in a list (then the page asks for a team first).
+    let assignees = server::assignee_choices(&g, &teams).await?;
     let tree = &g.access.policy.tree;
     let teams = tree
         .teams()
@@ -369,7 +397,8 @@ pub async fn list_work_orders(
         rows,
         next,
         teams,
-        assignees,
+        assignees_too_many: assignees.is_none(),
+        assignees: assignees.unwrap_or_default(),
     })
 }
 

@@ -64,10 +64,11 @@ fn Filters(list: WorkOrderList) -> impl IntoView {
                 {list.teams.into_iter().map(|t| { let v = t.id.to_string(); view! { <option value=v.clone() selected=team == v>{t.name}</option> } }).collect_view()}
             </select>
             <label for="assignee-filter">"Assignee"</label>
-            <select id="assignee-filter" name="assignee">
+            <select id="assignee-filter" name="assignee" disabled=list.assignees_too_many aria-describedby="assignee-hint">
                 <option value="">"Anyone"</option>
                 {list.assignees.into_iter().map(|u| { let v = u.id.to_string(); view! { <option value=v.clone() selected=assignee == v>{u.name}</option> } }).collect_view()}
             </select>
+            {list.assignees_too_many.then(|| view! { <span id="assignee-hint" class="muted">"Choose a team first to filter by assignee."</span> })}
             <button type="submit" class="secondary">"Filter"</button>
         </form>
     }
