@@ -35,5 +35,8 @@ step "browser tests (Playwright, Debian chromium)"
 # The server binary is the one `cargo test` just built; nothing is compiled twice.
 (cd end2end && npx playwright test)
 
+step "load smoke (release build, wrk, ${LOAD_SECONDS:-3}s per scenario: no 5xx, no lost write)"
+DURATION=${LOAD_SECONDS:-3} scripts/load.sh
+
 echo
 echo "all checks passed in $(( $(date +%s) - start ))s"

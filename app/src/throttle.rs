@@ -1,12 +1,33 @@
 //! Sign-in throttling per account and per client address.
 //!
-//! Each attempt is counted as a failure the moment it is admitted, under one lock, and forgiven
-//! only when it succeeds. So parallel attempts cannot slip past the limit while their password
-//! hashes are still being checked.
+//! Each attempt is counted as a failure the moment it is admitted and forgiven only when it
+//! succeeds, so parallel attempts cannot slip past the limit while their password hashes are
+//! still being checked. The counters live in the shared database and each admission is one
+//! transaction holding both keys' rows, so the limits hold across every instance behind a load
+//! balancer, not per process. The decision itself is pure ([`decide`]) and unit-tested.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::entity::sign_in_throttle as row;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use std::time::Duration;
+
+/// Milliseconds since the Unix epoch: the throttle's clock, the same on every instance.
+pub type Millis = i64;
+
+fn ms(d: Duration) -> Millis {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn duration(ms: Millis) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+pub fn now_millis() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
 
 /// Limits for one kind of key.
 #[derive(Clone, Copy, Debug)]
@@ -70,32 +91,29 @@ impl Verdict {
 }
 
 /// The failures recorded for one key.
-#[derive(Clone, Copy, Debug, Default)]
-struct Entry {
-    failures: u32,
-    last: Option<Instant>,
-    locked_until: Option<Instant>,
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Entry {
+    pub failures: u32,
+    pub last: Option<Millis>,
+    pub locked_until: Option<Millis>,
 }
 
 impl Entry {
-    /// Decides an attempt and counts it, as one step (pure: `now` is given).
-    fn admit(&mut self, policy: &Policy, now: Instant) -> Verdict {
+    /// Decides an attempt and counts it, as one step.
+    fn admit(&mut self, policy: &Policy, now: Millis) -> Verdict {
         if let Some(until) = self.locked_until {
             if until > now {
                 return Verdict::Refuse {
-                    retry_after: until - now,
+                    retry_after: duration(until - now),
                 };
             }
             *self = Entry::default();
         }
-        if self
-            .last
-            .is_some_and(|last| now.duration_since(last) > policy.window)
-        {
+        if self.last.is_some_and(|last| now - last > ms(policy.window)) {
             *self = Entry::default();
         }
         if self.failures >= policy.lock_after {
-            self.locked_until = Some(now + policy.lock_for);
+            self.locked_until = Some(now + ms(policy.lock_for));
             return Verdict::Refuse {
                 retry_after: policy.lock_for,
             };
@@ -109,68 +127,154 @@ impl Entry {
         self.last = Some(now);
         verdict
     }
-
-    fn expired(&self, policy: &Policy, now: Instant) -> bool {
-        let lock_over = self.locked_until.is_none_or(|u| u <= now);
-        let window_over = self
-            .last
-            .is_none_or(|l| now.duration_since(l) > policy.window);
-        lock_over && window_over
-    }
 }
 
-/// Shared throttle state of one server process.
+/// Decides an attempt for an account from an address and counts it on both. Both are checked
+/// before either is counted, so a refusal by one key does not use up the other.
+pub fn decide(
+    (account_policy, address_policy): (&Policy, &Policy),
+    account: &mut Entry,
+    address: &mut Entry,
+    now: Millis,
+) -> Verdict {
+    let (mut a, mut b) = (*account, *address);
+    let verdict = a
+        .admit(account_policy, now)
+        .max(b.admit(address_policy, now));
+    (*account, *address) = (a, b);
+    verdict
+}
+
+/// After a success: the account's failures are forgiven, and this attempt's count on the address.
+pub fn forgive(account: &mut Entry, address: &mut Entry) {
+    *account = Entry::default();
+    address.failures = address.failures.saturating_sub(1);
+}
+
+/// Limits, and the counters in the database.
 #[derive(Debug)]
 pub struct Throttle {
     account: Policy,
     address: Policy,
-    state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
-struct State {
-    accounts: HashMap<String, Entry>,
-    addresses: HashMap<String, Entry>,
+fn account_key(account: &str) -> String {
+    format!("account:{account}")
 }
 
-/// Entries kept before a sweep drops the expired ones.
-const SWEEP_AT: usize = 10_000;
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+impl From<&row::Model> for Entry {
+    fn from(r: &row::Model) -> Entry {
+        Entry {
+            failures: u32::try_from(r.failures).unwrap_or(0),
+            last: r.last_at,
+            locked_until: r.locked_until,
+        }
+    }
+}
 
 impl Throttle {
     pub fn new(account: Policy, address: Policy) -> Throttle {
-        Throttle {
-            account,
-            address,
-            state: Mutex::new(State::default()),
-        }
+        Throttle { account, address }
     }
 
     /// Admits (and counts) an attempt for `account` from `address`.
-    pub fn admit(&self, account: &str, address: &str, now: Instant) -> Verdict {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.accounts.len() + state.addresses.len() > SWEEP_AT {
-            let (acc, addr) = (self.account, self.address);
-            state.accounts.retain(|_, e| !e.expired(&acc, now));
-            state.addresses.retain(|_, e| !e.expired(&addr, now));
+    pub async fn admit(
+        &self,
+        db: &DatabaseConnection,
+        account: &str,
+        address: &str,
+    ) -> Result<Verdict, DbErr> {
+        let keys = [account_key(account), address_key(address)];
+        let verdict = update_pair(db, &keys, |a, b| {
+            decide((&self.account, &self.address), a, b, now_millis())
+        })
+        .await?;
+        // Now and then, drop counters nobody needs any more.
+        if rand::random::<u8>() == 0 {
+            self.sweep(db).await?;
         }
-        // Check both before counting either, so a refusal by one key does not use up the other.
-        let account_entry = state.accounts.get(account).copied().unwrap_or_default();
-        let address_entry = state.addresses.get(address).copied().unwrap_or_default();
-        let (mut a, mut b) = (account_entry, address_entry);
-        let verdict = a.admit(&self.account, now).max(b.admit(&self.address, now));
-        state.accounts.insert(account.to_owned(), a);
-        state.addresses.insert(address.to_owned(), b);
-        verdict
+        Ok(verdict)
     }
 
     /// A successful sign-in forgives the account's failures and this attempt's address count.
-    pub fn succeeded(&self, account: &str, address: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.accounts.remove(account);
-        if let Some(e) = state.addresses.get_mut(address) {
-            e.failures = e.failures.saturating_sub(1);
-        }
+    pub async fn succeeded(
+        &self,
+        db: &DatabaseConnection,
+        account: &str,
+        address: &str,
+    ) -> Result<(), DbErr> {
+        let keys = [account_key(account), address_key(address)];
+        update_pair(db, &keys, forgive).await
     }
+
+    /// Deletes counters whose failures are all older than the window and that are not locked.
+    async fn sweep(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let now = now_millis();
+        let window = ms(self.account.window.max(self.address.window));
+        row::Entity::delete_many()
+            .filter(row::Column::LastAt.lt(now - window))
+            .filter(
+                row::Column::LockedUntil
+                    .is_null()
+                    .or(row::Column::LockedUntil.lt(now)),
+            )
+            .exec(db)
+            .await
+            .map(drop)
+    }
+}
+
+/// Reads the two keys' counters, applies `change` and writes them back, in one transaction
+/// that holds both rows: concurrent attempts on any instance queue here, one at a time.
+async fn update_pair<T>(
+    db: &DatabaseConnection,
+    keys: &[String; 2],
+    change: impl FnOnce(&mut Entry, &mut Entry) -> T,
+) -> Result<T, DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    let txn = db.begin().await?;
+    // Make sure both rows exist (a no-op when they do). On SQLite this write also takes the
+    // database's write lock at once, so two transactions never both read and then both write.
+    row::Entity::insert_many(keys.iter().map(|k| row::ActiveModel {
+        key: Set(k.clone()),
+        failures: Set(0),
+        last_at: Set(None),
+        locked_until: Set(None),
+    }))
+    .on_conflict(OnConflict::column(row::Column::Key).do_nothing().to_owned())
+    .exec_without_returning(&txn)
+    .await?;
+    let mut select = row::Entity::find()
+        .filter(row::Column::Key.is_in(keys.iter().cloned()))
+        // A fixed order, so two transactions never wait for each other's second row.
+        .order_by_asc(row::Column::Key);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let rows = select.all(&txn).await?;
+    let find = |k: &String| {
+        rows.iter()
+            .find(|r| &r.key == k)
+            .ok_or_else(|| DbErr::RecordNotFound(k.clone()))
+    };
+    let (mut account, mut address) = (Entry::from(find(&keys[0])?), Entry::from(find(&keys[1])?));
+    let out = change(&mut account, &mut address);
+    for (key, entry) in [(&keys[0], account), (&keys[1], address)] {
+        row::ActiveModel {
+            key: Set(key.clone()),
+            failures: Set(i32::try_from(entry.failures).unwrap_or(i32::MAX)),
+            last_at: Set(entry.last),
+            locked_until: Set(entry.locked_until),
+        }
+        .update(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -190,11 +294,43 @@ mod tests {
         ..P
     };
 
+    /// The counters of a few keys in memory, driven through the pure decision.
+    #[derive(Default)]
+    struct Counters(std::collections::HashMap<String, Entry>);
+
+    impl Counters {
+        fn admit(
+            &mut self,
+            policies: (&Policy, &Policy),
+            account: &str,
+            address: &str,
+            now: Millis,
+        ) -> Verdict {
+            let mut a = self.0.get(account).copied().unwrap_or_default();
+            let mut b = self.0.get(address).copied().unwrap_or_default();
+            let v = decide(policies, &mut a, &mut b, now);
+            self.0.insert(account.to_owned(), a);
+            self.0.insert(address.to_owned(), b);
+            v
+        }
+
+        fn succeeded(&mut self, account: &str, address: &str) {
+            let mut a = self.0.get(account).copied().unwrap_or_default();
+            let mut b = self.0.get(address).copied().unwrap_or_default();
+            forgive(&mut a, &mut b);
+            self.0.insert(account.to_owned(), a);
+            self.0.insert(address.to_owned(), b);
+        }
+    }
+
+    const NOW: Millis = 1_800_000_000_000;
+
     #[test]
     fn free_then_slowed_then_refused() {
-        let t = Throttle::new(P, LOOSE);
-        let now = Instant::now();
-        let verdicts: Vec<_> = (0..6).map(|_| t.admit("a", "ip", now)).collect();
+        let mut t = Counters::default();
+        let verdicts: Vec<_> = (0..6)
+            .map(|_| t.admit((&P, &LOOSE), "a", "ip", NOW))
+            .collect();
         assert_eq!(
             verdicts,
             [
@@ -214,23 +350,21 @@ mod tests {
 
     #[test]
     fn lock_ends_after_its_time() {
-        let t = Throttle::new(P, LOOSE);
-        let now = Instant::now();
+        let mut t = Counters::default();
         for _ in 0..5 {
-            t.admit("a", "ip", now);
+            t.admit((&P, &LOOSE), "a", "ip", NOW);
         }
-        let later = now + P.lock_for + Duration::from_secs(1);
-        assert_eq!(t.admit("a", "ip", later), Verdict::Allow);
+        let later = NOW + ms(P.lock_for) + 1_000;
+        assert_eq!(t.admit((&P, &LOOSE), "a", "ip", later), Verdict::Allow);
     }
 
     #[test]
     fn refused_attempt_reports_time_left() {
-        let t = Throttle::new(P, LOOSE);
-        let now = Instant::now();
+        let mut t = Counters::default();
         for _ in 0..5 {
-            t.admit("a", "ip", now);
+            t.admit((&P, &LOOSE), "a", "ip", NOW);
         }
-        let v = t.admit("a", "ip", now + Duration::from_secs(20));
+        let v = t.admit((&P, &LOOSE), "a", "ip", NOW + 20_000);
         assert_eq!(
             v,
             Verdict::Refuse {
@@ -241,56 +375,57 @@ mod tests {
 
     #[test]
     fn success_forgives_the_account() {
-        let t = Throttle::new(P, LOOSE);
-        let now = Instant::now();
+        let mut t = Counters::default();
         for _ in 0..3 {
-            t.admit("a", "ip", now);
+            t.admit((&P, &LOOSE), "a", "ip", NOW);
         }
         t.succeeded("a", "ip");
-        assert_eq!(t.admit("a", "ip", now), Verdict::Allow);
+        assert_eq!(t.admit((&P, &LOOSE), "a", "ip", NOW), Verdict::Allow);
+        // The twin: without the success, the same attempt is slowed.
+        let mut u = Counters::default();
+        for _ in 0..3 {
+            u.admit((&P, &LOOSE), "a", "ip", NOW);
+        }
+        assert_eq!(
+            u.admit((&P, &LOOSE), "a", "ip", NOW),
+            Verdict::Slow(P.slow_delay)
+        );
     }
 
     #[test]
     fn accounts_are_independent_but_an_address_is_shared() {
-        let t = Throttle::new(LOOSE, P);
-        let now = Instant::now();
+        let mut t = Counters::default();
         for i in 0..4 {
-            t.admit(&format!("user{i}"), "ip", now);
+            t.admit((&LOOSE, &P), &format!("user{i}"), "ip", NOW);
         }
         // The fifth account from the same address is refused by the address limit.
         assert!(matches!(
-            t.admit("user9", "ip", now),
+            t.admit((&LOOSE, &P), "user9", "ip", NOW),
             Verdict::Refuse { .. }
         ));
-        assert_eq!(t.admit("user9", "other-ip", now), Verdict::Allow);
+        assert_eq!(
+            t.admit((&LOOSE, &P), "user9", "other-ip", NOW),
+            Verdict::Allow
+        );
     }
 
     #[test]
     fn old_failures_are_forgotten() {
-        let t = Throttle::new(P, LOOSE);
-        let now = Instant::now();
+        let mut t = Counters::default();
         for _ in 0..3 {
-            t.admit("a", "ip", now);
+            t.admit((&P, &LOOSE), "a", "ip", NOW);
         }
-        let later = now + P.window + Duration::from_secs(1);
-        assert_eq!(t.admit("a", "ip", later), Verdict::Allow);
+        let later = NOW + ms(P.window) + 1_000;
+        assert_eq!(t.admit((&P, &LOOSE), "a", "ip", later), Verdict::Allow);
     }
 
     #[test]
-    fn parallel_attempts_never_exceed_the_limit() {
-        let t = std::sync::Arc::new(Throttle::new(P, LOOSE));
-        let now = Instant::now();
-        let handles: Vec<_> = (0..16)
-            .map(|_| {
-                let t = t.clone();
-                std::thread::spawn(move || t.admit("a", "ip", now))
-            })
-            .collect();
-        let admitted = handles
-            .into_iter()
-            .map(|h| h.join().unwrap())
-            .filter(|v| !matches!(v, Verdict::Refuse { .. }))
-            .count();
-        assert_eq!(admitted, P.lock_after as usize);
+    fn a_refusal_by_one_key_does_not_count_on_the_other() {
+        let mut t = Counters::default();
+        for _ in 0..5 {
+            t.admit((&P, &LOOSE), "a", "ip", NOW);
+        }
+        // The account is locked; the address saw 4 counted attempts, not 5.
+        assert_eq!(t.0["ip"].failures, 4);
     }
 }

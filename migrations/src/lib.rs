@@ -15,6 +15,7 @@ mod m0010_inspections;
 mod m0011_authz_version;
 mod m0012_impersonation_consent;
 mod m0013_list_pages;
+mod m0014_sign_in_throttle;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_authz_version::Migration),
             Box::new(m0012_impersonation_consent::Migration),
             Box::new(m0013_list_pages::Migration),
+            Box::new(m0014_sign_in_throttle::Migration),
         ]
     }
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 on_both_databases!(
     forged_and_altered_tokens_are_all_refused,
-    parallel_guesses_never_get_past_the_throttle
+    parallel_guesses_never_get_past_the_throttle,
+    guesses_spread_over_two_instances_share_one_limit,
 );
 
 /// `header.payload.signature` from JSON parts and raw signature bytes.
@@ -170,14 +171,19 @@ async fn forged_and_altered_tokens_are_all_refused(backend: Backend) {
     );
 }
 
-async fn parallel_guesses_never_get_past_the_throttle(backend: Backend) {
+fn strict_account_limit() -> Tuning {
     let mut tuning = Tuning::default();
     tuning.throttle_account.slow_after = 3;
     tuning.throttle_account.lock_after = 5;
     tuning.throttle_account.slow_delay = Duration::from_millis(10);
-    let app = TestApp::spawn_with(backend, tuning).await;
+    tuning
+}
+
+/// 24 parallel wrong guesses for Maria, spread over `apps`; how many were checked (401).
+async fn guess_in_parallel(apps: &[&TestApp]) -> usize {
     let guesses: Vec<_> = (0..24)
         .map(|i| {
+            let app = apps[i % apps.len()];
             let (client, url, origin) =
                 (app.client.clone(), app.url("/api/login"), app.base.clone());
             tokio::spawn(async move {
@@ -198,16 +204,49 @@ async fn parallel_guesses_never_get_past_the_throttle(backend: Backend) {
         .collect();
     let mut checked = 0;
     for g in guesses {
-        if g.await.unwrap().unwrap() == StatusCode::UNAUTHORIZED {
+        let status = g.await.unwrap().unwrap();
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS,
+            "{status}"
+        );
+        if status == StatusCode::UNAUTHORIZED {
             checked += 1;
         }
     }
+    checked
+}
+
+async fn parallel_guesses_never_get_past_the_throttle(backend: Backend) {
+    let app = TestApp::spawn_with(backend, strict_account_limit()).await;
     // Only `lock_after` guesses were ever checked against the password; the rest were refused.
-    assert_eq!(checked, 5);
+    assert_eq!(guess_in_parallel(&[&app]).await, 5);
     assert_eq!(
         app.login("maria@acme.test", "fleetgate-demo")
             .await
             .status(),
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// Two instances behind a load balancer share one limit: the counters are in the database.
+async fn guesses_spread_over_two_instances_share_one_limit(backend: Backend) {
+    let first = TestApp::spawn_with(backend, strict_account_limit()).await;
+    let second = first.sibling_with(strict_account_limit()).await;
+    assert_eq!(guess_in_parallel(&[&first, &second]).await, 5);
+    for app in [&first, &second] {
+        assert_eq!(
+            app.login("maria@acme.test", "fleetgate-demo")
+                .await
+                .status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    // The twin: another account is untouched on either instance.
+    assert_eq!(
+        second
+            .login("dan@acme.test", "fleetgate-demo")
+            .await
+            .status(),
+        StatusCode::OK
     );
 }

@@ -28,10 +28,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let addr = ctx::client_addr();
     // Throttle on the normalised address even when it is malformed: every guess counts.
     let account_key = email.trim().to_lowercase();
-    match st
-        .throttle
-        .admit(&account_key, &addr, std::time::Instant::now())
-    {
+    match st.throttle.admit(&st.db, &account_key, &addr).await? {
         Verdict::Refuse { retry_after } => {
             tracing::warn!(%addr, "sign-in refused: throttled");
             return Err(AppError::Throttled {
@@ -62,7 +59,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
             });
         }
     };
-    st.throttle.succeeded(&account_key, &addr);
+    st.throttle.succeeded(&st.db, &account_key, &addr).await?;
 
     let row = session::start(&st.db, user.id, st.session_ttl, Some(addr)).await?;
     let token = st

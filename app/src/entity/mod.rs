@@ -5,6 +5,7 @@ pub mod inspection;
 pub mod membership;
 pub mod organisation;
 pub mod session;
+pub mod sign_in_throttle;
 pub mod team;
 pub mod team_permission;
 pub mod user;

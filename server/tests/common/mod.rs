@@ -134,9 +134,13 @@ impl TestApp {
 
     /// A second server process on the same database (as behind a load balancer).
     pub async fn sibling(&self) -> TestApp {
+        self.sibling_with(Tuning::default()).await
+    }
+
+    pub async fn sibling_with(&self, tuning: Tuning) -> TestApp {
         let mut config = self.config.clone();
         config.demo = false;
-        Self::start_shared(self.db.clone(), &config, &self.secret, Tuning::default()).await
+        Self::start_shared(self.db.clone(), &config, &self.secret, tuning).await
     }
 
     async fn start_shared(
