@@ -138,11 +138,16 @@ pub fn decide(
     now: Millis,
 ) -> Verdict {
     let (mut a, mut b) = (*account, *address);
-    let verdict = a
-        .admit(account_policy, now)
-        .max(b.admit(address_policy, now));
-    (*account, *address) = (a, b);
-    verdict
+    let (by_account, by_address) = (a.admit(account_policy, now), b.admit(address_policy, now));
+    let refused = |v: Verdict| matches!(v, Verdict::Refuse { .. });
+    // A key that refused keeps its change (the lock); the other counts only admitted attempts.
+    if refused(by_account) || !refused(by_address) {
+        *account = a;
+    }
+    if refused(by_address) || !refused(by_account) {
+        *address = b;
+    }
+    by_account.max(by_address)
 }
 
 /// After a success: the account's failures are forgiven, and this attempt's count on the address.
