@@ -41,13 +41,18 @@ start_server() {
   echo "the server did not start"; exit 1
 }
 case "$DATABASE_URL" in
-  sqlite:*) SQL=(sqlite3 "$DATA/fleetgate.db") ;;
+  # The server writes meanwhile (abandoned sign-ins finish after wrk's deadline): wait for
+  # the lock rather than fail on it.
+  sqlite:*) SQL=(sqlite3 -cmd ".timeout 10000" "$DATA/fleetgate.db") ;;
   *) SQL=(psql -tA "$DATABASE_URL" -c) ;;
 esac
 # The sign-in throttle counts an attempt whose client went away as a failure (never forgiven),
 # and wrk abandons its in-flight requests at each deadline: each sign-in scenario starts with
 # the throttle's counters cleared, as a fresh deployment would.
-reset_throttle() { "${SQL[@]}" "DELETE FROM sign_in_throttle" >/dev/null; }
+reset_throttle() {
+  sleep 2 # let the sign-ins wrk abandoned at its deadline finish first
+  "${SQL[@]}" "DELETE FROM sign_in_throttle" >/dev/null
+}
 : >"$OUT/server.log"
 start_server
 target/release/examples/baseline "127.0.0.1:$BASELINE_PORT" &
