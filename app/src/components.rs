@@ -278,3 +278,12 @@ pub fn Pager(path: &'static str, next: Option<String>) -> impl IntoView {
         }
     })
 }
+
+/// The deepest indentation the stylesheet draws; deeper teams line up with it.
+const MAX_DRAWN_DEPTH: usize = 8;
+
+/// Classes that indent a team by its depth in the tree. Classes, not inline `style`
+/// attributes: the Content-Security-Policy allows the app's own stylesheet only.
+pub fn depth_class(base: &str, depth: usize) -> String {
+    format!("{base} depth-{}", depth.min(MAX_DRAWN_DEPTH))
+}

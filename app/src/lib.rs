@@ -18,6 +18,8 @@ pub mod access;
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
+pub mod csp;
+#[cfg(feature = "ssr")]
 pub mod directory;
 #[cfg(feature = "ssr")]
 pub mod entity;
@@ -49,6 +51,8 @@ use pages::work_orders::{WorkOrderPage, WorkOrdersPage};
 
 /// The HTML document around the app (server-side rendering).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::protect_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">

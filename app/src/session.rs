@@ -162,7 +162,12 @@ pub struct ActiveImpersonation {
 /// What the authentication middleware found for a request, kept in its extensions.
 #[derive(Clone, Debug)]
 pub struct Authentication {
+    /// The effective identity: the user's own, or the subject of a live impersonation.
     pub result: Result<Principal, AuthFailure>,
+    /// The live session the session cookie names, whatever became of a view-as overlay on top
+    /// of it: a broken overlay must never cost a request the identity it needs to end its own
+    /// session (sign-out revokes this one).
+    pub own_session: Option<String>,
     /// The request carried a view-as cookie that is no longer usable: the response clears it.
     pub clear_view_as: bool,
 }
@@ -370,50 +375,43 @@ pub async fn authenticate(
     headers: &http::HeaderMap,
 ) -> Result<Authentication, DbErr> {
     let view_as = st.cookie.read_kind(CookieKind::ViewAs, headers);
-    let done = |result| Authentication {
-        result,
-        clear_view_as: false,
+    // Without a usable own session, a view-as cookie is worthless: it is cleared.
+    let refused = |reason| Authentication {
+        result: Err(reason),
+        own_session: None,
+        clear_view_as: view_as.is_some(),
     };
     let Some(token) = st.cookie.read(headers) else {
-        return Ok(Authentication {
-            result: Err(AuthFailure::Missing),
-            clear_view_as: view_as.is_some(),
-        });
+        return Ok(refused(AuthFailure::Missing));
     };
     let claims = match st.tokens.verify(&token) {
         Ok(c) => c,
-        Err(f) => {
-            return Ok(Authentication {
-                result: Err(f),
-                clear_view_as: view_as.is_some(),
-            });
-        }
+        Err(f) => return Ok(refused(f)),
     };
     let row = match live_row(&st.db, &claims).await? {
         // A view-as session is never accepted as someone's own session.
         Ok(row) if row.actor_user_id.is_none() => row,
-        Ok(_) => return Ok(done(Err(AuthFailure::Invalid))),
-        Err(f) => {
-            return Ok(Authentication {
-                result: Err(f),
-                clear_view_as: view_as.is_some(),
-            });
-        }
+        Ok(_) => return Ok(refused(AuthFailure::Invalid)),
+        Err(f) => return Ok(refused(f)),
     };
     let base = match principal_of(&st.db, &row).await? {
         Ok(p) => p,
-        Err(f) => return Ok(done(Err(f))),
+        Err(f) => return Ok(refused(f)),
     };
-    match view_as {
-        None => Ok(done(Ok(base))),
-        Some(token) => match crate::impersonation::store::overlay(st, base, &token).await? {
-            Ok(subject) => Ok(done(Ok(subject))),
-            Err(f) => Ok(Authentication {
-                result: Err(f),
-                clear_view_as: true,
-            }),
-        },
-    }
+    let own_session = Some(row.id);
+    let Some(token) = view_as else {
+        return Ok(Authentication {
+            result: Ok(base),
+            own_session,
+            clear_view_as: false,
+        });
+    };
+    let overlay = crate::impersonation::store::overlay(st, base, &token).await?;
+    Ok(Authentication {
+        clear_view_as: overlay.is_err(),
+        result: overlay,
+        own_session,
+    })
 }
 
 #[cfg(test)]

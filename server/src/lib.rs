@@ -3,9 +3,11 @@
 pub mod admin;
 pub mod config;
 pub mod demo;
+pub mod headers;
 pub mod health;
 pub mod keys;
 pub mod middleware;
+pub mod origins;
 pub mod scale;
 pub mod startup;
 pub mod telemetry;

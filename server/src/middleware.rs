@@ -1,6 +1,7 @@
 //! Request middleware: authentication, the page guard, the same-origin check, and the one
 //! mapping from `AppError` to an HTTP status.
 
+use crate::origins::Origins;
 use app::error::{AppError, AuthFailure};
 use app::routes;
 use app::session::{self, Authentication, CookieKind};
@@ -105,46 +106,61 @@ pub async fn page_guard(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Which origins may send state-changing requests.
-#[derive(Clone, Debug)]
-pub struct OriginPolicy {
-    /// The configured public origin; without one, the request's own `Host` decides.
-    pub public_origin: Option<String>,
-}
-
-impl OriginPolicy {
-    /// Whether a request with this `Origin` and `Host` comes from the app itself.
-    pub fn allows(&self, origin: Option<&str>, host: Option<&str>) -> bool {
-        let Some(origin) = origin else {
-            return false;
-        };
-        match (&self.public_origin, host) {
-            (Some(expected), _) => origin == expected,
-            (None, Some(host)) => {
-                origin == format!("http://{host}") || origin == format!("https://{host}")
-            }
-            (None, None) => false,
+/// Refuses, before routing, what must never reach a handler: a request addressed to a name
+/// this server does not answer to (DNS rebinding), and a path with dot segments, whose meaning
+/// differs between the page guard and the file server (`/pkg/../vehicles`).
+pub async fn trusted_request(State(origins): State<Origins>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if has_dot_segment(path) {
+        tracing::warn!("path with dot segments refused");
+        return error_response(AppError::BadRequest {
+            message: "the address contains “.” or “..” segments.".into(),
+        });
+    }
+    if !matches!(path, "/healthz" | "/readyz") {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            // HTTP/2 carries the authority in the URI instead.
+            .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        if !origins.allows_host(host) {
+            tracing::warn!(
+                ?host,
+                "request for a host this server does not serve refused"
+            );
+            return error_response(AppError::BadRequest {
+                message: "this server does not answer to that name.".into(),
+            });
         }
     }
+    next.run(req).await
+}
+
+/// A path segment that is `.` or `..`, literally or percent-encoded, or a backslash (which
+/// some clients treat as a separator).
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|seg| {
+        let decoded = seg.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "."
+            || decoded == ".."
+            || seg.contains('\\')
+            || seg.to_ascii_lowercase().contains("%5c")
+    }) || path.to_ascii_lowercase().contains("%2f")
 }
 
 /// Refuses every state-changing request whose `Origin` is not this app (CSRF defence in depth
 /// beside `SameSite=Strict`).
-pub async fn same_origin(State(policy): State<OriginPolicy>, req: Request, next: Next) -> Response {
+pub async fn same_origin(State(origins): State<Origins>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    // Read the headers in a block of their own: a borrow of the request must not live across
-    // the `.await` below (the body is not `Sync`).
-    let (allowed, origin) = {
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let origin = header(header::ORIGIN);
-        (
-            policy.allows(origin, header(header::HOST)),
-            origin.map(str::to_owned),
-        )
-    };
-    if allowed {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if origins.allows_origin(origin.as_deref()) {
         return next.run(req).await;
     }
     tracing::warn!(?origin, "cross-origin request refused");
@@ -152,6 +168,23 @@ pub async fn same_origin(State(policy): State<OriginPolicy>, req: Request, next:
         message: "This request did not come from the Fleetgate app and was refused.".into(),
         denial: None,
     })
+}
+
+/// The door of every server function, before its arguments are parsed: its declared policy,
+/// a session when it needs one, and what may be done in someone else's name
+/// (`app::api::guard::admit`, the same rule `Guard::enter` applies).
+pub async fn admit_server_fn(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let admitted = {
+        let auth = req.extensions().get::<Authentication>();
+        app::api::guard::admit(&st, req.uri().path(), auth).await
+    };
+    match admitted {
+        Ok(_) => next.run(req).await,
+        Err(e) => error_response(e),
+    }
 }
 
 /// Gives a failed server-function call the status its `AppError` names (server_fn answers
@@ -179,21 +212,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origin_must_match_host_or_public_origin() {
-        let by_host = OriginPolicy {
-            public_origin: None,
-        };
-        assert!(by_host.allows(Some("http://127.0.0.1:3000"), Some("127.0.0.1:3000")));
-        assert!(!by_host.allows(Some("http://evil.test"), Some("127.0.0.1:3000")));
-        assert!(!by_host.allows(None, Some("127.0.0.1:3000")));
-        assert!(!by_host.allows(Some("null"), Some("127.0.0.1:3000")));
-        assert!(!by_host.allows(Some("http://127.0.0.1:3000"), None));
-
-        let public = OriginPolicy {
-            public_origin: Some("https://fleet.example.com".into()),
-        };
-        assert!(public.allows(Some("https://fleet.example.com"), Some("10.0.0.5:3000")));
-        assert!(!public.allows(Some("http://10.0.0.5:3000"), Some("10.0.0.5:3000")));
+    fn dot_segments_are_found_however_they_are_spelled() {
+        for path in [
+            "/pkg/../vehicles",
+            "/pkg/%2e%2e/vehicles",
+            "/pkg/%2E./vehicles",
+            "/./vehicles",
+            "/pkg/..",
+            "/pkg/..%2fvehicles",
+            "/pkg\\..\\vehicles",
+            "/pkg/%5c../vehicles",
+        ] {
+            assert!(has_dot_segment(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/vehicles",
+            "/pkg/fleetgate.wasm",
+            "/vehicles/12",
+            "/a..b/c.d",
+        ] {
+            assert!(!has_dot_segment(path), "{path}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Building and running the application: database, migrations, router, listener, shutdown.
 
 use crate::config::{Config, Tuning};
-use crate::{demo, health, keys, middleware};
+use crate::origins::Origins;
+use crate::{demo, headers, health, keys, middleware};
 use app::access::AccessCache;
 use app::session::{CookieConfig, TokenKeys};
 use app::state::AppState;
@@ -87,13 +88,25 @@ impl Application {
             session_ttl: config.session_ttl(),
             leptos_options: leptos_options(config),
         };
-        let router = router(
-            state.clone(),
-            middleware::OriginPolicy {
-                public_origin: config.public_origin(),
-            },
-        );
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let origins = match config.public_origin() {
+            Some(public) => Origins::public(&public),
+            None => {
+                let addr = listener.local_addr()?;
+                if addr.ip().is_unspecified() {
+                    tracing::warn!(
+                        %addr,
+                        "listening on every interface without FLEETGATE_PUBLIC_URL: only the \
+                         loopback names are served; set the public URL to serve others"
+                    );
+                }
+                Origins::listening(addr)
+            }
+        };
+        let security = SecurityHeaders {
+            hsts: config.secure_cookies(),
+        };
+        let router = router(state.clone(), origins, security);
         Ok(Application {
             listener,
             router,
@@ -128,11 +141,18 @@ impl Application {
     }
 }
 
+/// Response headers that are not per-page (the page's nonce-bearing CSP is set by the shell).
+#[derive(Clone, Copy, Debug)]
+pub struct SecurityHeaders {
+    /// Served over HTTPS (the public URL says so): browsers must never use plain HTTP again.
+    pub hsts: bool,
+}
+
 /// The whole HTTP surface: probes, pages and server functions, behind the middleware.
-pub fn router(state: AppState, origin: middleware::OriginPolicy) -> Router {
+pub fn router(state: AppState, origins: Origins, security: SecurityHeaders) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
@@ -140,8 +160,23 @@ pub fn router(state: AppState, origin: middleware::OriginPolicy) -> Router {
         // Layers run outside-in from the last one added.
         .layer(axum::middleware::from_fn(middleware::error_status))
         .layer(axum::middleware::from_fn(middleware::page_guard))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
-        .layer(axum::middleware::from_fn_with_state(origin, middleware::same_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::admit_server_fn,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origins.clone(),
+            middleware::same_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            middleware::trusted_request,
+        ));
+    headers::apply(router, security)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
             let id = req

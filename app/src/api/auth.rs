@@ -15,6 +15,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::{password, routes, session};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+    // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
+    // it before parsing; entering the door here keeps the function honest on its own).
+    let st = ctx::state()?;
+    crate::api::guard::admit(&st, "/api/login", ctx::authentication().ok().as_ref()).await?;
     if email.trim().is_empty() {
         return Err(AppError::invalid("email", "Enter your e-mail address."));
     }
@@ -24,7 +28,6 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     if password.len() > password::MAX_PASSWORD_LEN {
         return Err(AppError::invalid("password", "That password is too long."));
     }
-    let st = ctx::state()?;
     let addr = ctx::client_addr();
     // Throttle on the normalised address even when it is malformed: every guess counts.
     let account_key = email.trim().to_lowercase();
@@ -67,30 +70,34 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         .sign(&session::Claims::for_session(&row))
         .map_err(|_| AppError::Internal)?;
     ctx::set_cookie(&st.cookie.set(&token, st.session_ttl))?;
+    // A view-as overlay belongs to the session it was started from, never to this new one.
+    ctx::set_cookie(&st.cookie.clear_kind(session::CookieKind::ViewAs))?;
     tracing::info!(user_id = user.id, "signed in");
     leptos_axum::redirect(&routes::safe_return_path(next.as_deref()));
     Ok(())
 }
 
-/// Signs out: revokes the session row (so the cookie is dead everywhere) and clears the cookie.
-/// While impersonating, it leaves the impersonation instead, back to the operator's own session.
+/// Signs out: revokes the session the request's own cookie names (so it is dead everywhere)
+/// and clears both cookies — whatever state a view-as cookie sent with it is in. While a live
+/// impersonation is on, it leaves the impersonation instead, back to the operator's own session.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::api::ctx;
     use crate::session::CookieKind;
     use crate::{routes, session};
 
-    if let Ok(p) = ctx::principal()
+    let auth = ctx::authentication()?;
+    if let Ok(p) = &auth.result
         && p.impersonation.is_some()
     {
         let g = crate::api::guard::Guard::enter("/api/logout").await?;
         return crate::api::impersonation::server::exit(&g).await;
     }
     let st = ctx::state()?;
-    // Signing out with an already-dead session still clears the cookie.
-    if let Ok(p) = ctx::principal() {
-        session::revoke(&st.db, &p.session_id).await?;
-        tracing::info!(user_id = p.user_id, "signed out");
+    // Signing out with an already-dead session still clears the cookies.
+    if let Some(own) = &auth.own_session {
+        session::revoke(&st.db, own).await?;
+        tracing::info!("signed out");
     }
     ctx::set_cookie(&st.cookie.clear())?;
     ctx::set_cookie(&st.cookie.clear_kind(CookieKind::ViewAs))?;

@@ -16,19 +16,23 @@ fn parts() -> Result<Parts, AppError> {
     use_context::<Parts>().ok_or(AppError::Internal)
 }
 
+/// What the authentication middleware found for this request (missing only when the request
+/// did not pass through it, which the router never allows).
+pub fn authentication() -> Result<Authentication, AppError> {
+    parts()?
+        .extensions
+        .get::<Authentication>()
+        .cloned()
+        .ok_or(AppError::Unauthenticated {
+            reason: AuthFailure::Missing,
+        })
+}
+
 /// The signed-in principal, or why there is none (401).
 pub fn principal() -> Result<Principal, AppError> {
-    let parts = parts()?;
-    match parts.extensions.get::<Authentication>() {
-        Some(Authentication { result: Ok(p), .. }) => Ok(p.clone()),
-        Some(Authentication {
-            result: Err(reason),
-            ..
-        }) => Err(AppError::Unauthenticated { reason: *reason }),
-        None => Err(AppError::Unauthenticated {
-            reason: AuthFailure::Missing,
-        }),
-    }
+    authentication()?
+        .result
+        .map_err(|reason| AppError::Unauthenticated { reason })
 }
 
 /// The peer's IP address (no proxy header is trusted).

@@ -2,11 +2,11 @@
 //! principal from the session, the cached effective permissions, the check, and the audit of a
 //! denial.
 
-use super::policy::{self, Kind, Policy, Requirement};
+use super::policy::{self, Caller, Policy, Refusal, Requirement};
 use crate::audit::{self, Outcome};
 use crate::authz::{Decision, Permission, TeamId, UserAccess};
-use crate::error::AppError;
-use crate::session::Principal;
+use crate::error::{AppError, AuthFailure};
+use crate::session::{Authentication, Principal};
 use crate::state::AppState;
 use std::sync::Arc;
 
@@ -17,18 +17,64 @@ pub struct Guard {
     policy: &'static Policy,
 }
 
+/// The answer to a call of a server function without a declared policy (deny by default).
+fn not_available(path: &str) -> AppError {
+    tracing::error!(path, "server function without a declared policy refused");
+    AppError::Forbidden {
+        message: "This action is not available.".into(),
+        denial: None,
+    }
+}
+
+/// The door of every server function, run by the server's middleware on each `/api/` request
+/// *before* its arguments are parsed, public functions included: the declared policy (none →
+/// refused), a session when it needs one (401, before anything is parsed or echoed), and what
+/// may be done in someone else's name. A refusal of a signed-in caller is audited.
+pub async fn admit(
+    state: &AppState,
+    path: &str,
+    auth: Option<&Authentication>,
+) -> Result<&'static Policy, AppError> {
+    let policy = policy::lookup(path).ok_or_else(|| not_available(path))?;
+    let principal = auth.and_then(|a| a.result.as_ref().ok());
+    let caller = match principal {
+        None => Caller::Anonymous,
+        Some(p) => match &p.impersonation {
+            None => Caller::Own,
+            Some(imp) => Caller::Impersonating(imp.mode),
+        },
+    };
+    let Err(refusal) = policy::admit(policy, caller) else {
+        return Ok(policy);
+    };
+    let err = match refusal {
+        Refusal::NotSignedIn => AppError::Unauthenticated {
+            reason: match auth.map(|a| &a.result) {
+                Some(Err(reason)) => *reason,
+                _ => AuthFailure::Missing,
+            },
+        },
+        Refusal::ReadOnly => AppError::ReadOnlyImpersonation,
+        Refusal::NotInSomeoneElsesName => AppError::Forbidden {
+            message: "This cannot be done while viewing as someone else.".into(),
+            denial: None,
+        },
+    };
+    if let Some(p) = principal {
+        let entry = entry_of(p, policy, "-", Outcome::Denied, Some(err.to_string()));
+        record(state, entry).await;
+    }
+    Err(err)
+}
+
 impl Guard {
-    /// Enters the server function at `path`: refuses it when it has no declared policy (deny by
-    /// default) and when there is no live session.
+    /// Enters the server function at `path`: its declared policy, the live session and the
+    /// admission rule (which the middleware already applied before parsing; entering checks it
+    /// again so no function can run without it), then an operator requirement.
     pub async fn enter(path: &str) -> Result<Guard, AppError> {
-        let Some(policy) = policy::lookup(path) else {
-            tracing::error!(path, "server function without a declared policy refused");
-            return Err(AppError::Forbidden {
-                message: "This action is not available.".into(),
-                denial: None,
-            });
-        };
         let state = super::ctx::state()?;
+        let auth = super::ctx::authentication()?;
+        let policy = admit(&state, path, Some(&auth)).await?;
         let principal = super::ctx::principal()?;
         let access = state.access.for_principal(&state.db, &principal).await?;
         let guard = Guard {
@@ -37,36 +83,10 @@ impl Guard {
             access,
             policy,
         };
-        guard.impersonation_rules().await?;
         if let Requirement::Operator(p) = policy.requirement {
             guard.require_operator(p).await?;
         }
         Ok(guard)
-    }
-
-    /// What may be done in someone else's name: reads always, writes only in `act` mode, exits
-    /// always, and never credentials, sessions or impersonation itself.
-    async fn impersonation_rules(&self) -> Result<(), AppError> {
-        let Some(imp) = &self.principal.impersonation else {
-            return Ok(());
-        };
-        let refusal = match (self.policy.kind, imp.mode) {
-            (Kind::Read | Kind::Exit, _) | (Kind::Write, crate::impersonation::Mode::Act) => None,
-            (Kind::Write, crate::impersonation::Mode::View) => {
-                Some(AppError::ReadOnlyImpersonation)
-            }
-            (Kind::OwnNameOnly, _) => Some(AppError::Forbidden {
-                message: "This cannot be done while viewing as someone else.".into(),
-                denial: None,
-            }),
-        };
-        match refusal {
-            None => Ok(()),
-            Some(e) => {
-                self.audit("-", Outcome::Denied, Some(e.to_string())).await;
-                Err(e)
-            }
-        }
     }
 
     /// An operator-wide permission: held on any team of the operator organisation.
@@ -129,30 +149,14 @@ impl Guard {
         Ok(teams)
     }
 
-    /// The audit record of this request's principal (both identities while impersonating).
     fn entry(&self, resource: &str, outcome: Outcome, detail: Option<String>) -> audit::Entry {
-        let (actor, impersonation_id) = match &self.principal.impersonation {
-            Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
-            None => (self.principal.user_id, None),
-        };
-        audit::Entry {
-            organisation_id: Some(self.principal.organisation_id),
-            actor_user_id: Some(actor),
-            subject_user_id: Some(self.principal.user_id),
-            impersonation_id,
-            action: self.policy.path.trim_start_matches("/api/").to_owned(),
-            resource: Some(resource.to_owned()),
-            outcome,
-            detail,
-        }
+        entry_of(&self.principal, self.policy, resource, outcome, detail)
     }
 
     /// Records an event about this request that changes nothing else (a denial); a failure to
     /// audit is logged, never hidden.
     pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
-        if let Err(e) = audit::record(&self.state.db, self.entry(resource, outcome, detail)).await {
-            tracing::error!(error = %e, "could not write the audit log");
-        }
+        record(&self.state, self.entry(resource, outcome, detail)).await;
     }
 
     /// Opens the transaction of a write; finish it with [`Guard::commit_write`], which appends
@@ -171,5 +175,37 @@ impl Guard {
         Ok(txn
             .commit_with(self.entry(resource, Outcome::Success, detail))
             .await?)
+    }
+}
+
+/// The audit record of a request by `principal` (both identities while impersonating).
+fn entry_of(
+    principal: &Principal,
+    policy: &Policy,
+    resource: &str,
+    outcome: Outcome,
+    detail: Option<String>,
+) -> audit::Entry {
+    let (actor, impersonation_id) = match &principal.impersonation {
+        Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
+        None => (principal.user_id, None),
+    };
+    audit::Entry {
+        organisation_id: Some(principal.organisation_id),
+        actor_user_id: Some(actor),
+        subject_user_id: Some(principal.user_id),
+        impersonation_id,
+        action: policy.path.trim_start_matches("/api/").to_owned(),
+        resource: Some(resource.to_owned()),
+        outcome,
+        detail,
+    }
+}
+
+/// Appends an event that changes nothing else (a denial); a failure to audit is logged, never
+/// hidden, and never turns the answer into a 500.
+async fn record(state: &AppState, entry: audit::Entry) {
+    if let Err(e) = audit::record(&state.db, entry).await {
+        tracing::error!(error = %e, "could not write the audit log");
     }
 }

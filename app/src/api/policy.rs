@@ -69,7 +69,8 @@ use Requirement::{Operator, Permission as Needs, Public, SignedIn};
 
 pub const POLICIES: &[Policy] = &[
     own_name_only("/api/login", Public),
-    exit("/api/logout", SignedIn),
+    // Public: signing out with a dead or half-dead session must still end what is left of it.
+    exit("/api/logout", Public),
     exit("/api/impersonation/exit", SignedIn),
     own_name_only("/api/account/password", SignedIn),
     own_name_only("/api/impersonation/start", Operator(P::UsersImpersonate)),
@@ -106,6 +107,50 @@ pub fn lookup(path: &str) -> Option<&'static Policy> {
     POLICIES.iter().find(|p| p.path == path)
 }
 
+/// Who is calling, as far as admission cares: the request's identity before any argument is
+/// parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// No usable session (missing, invalid, expired, revoked, or an impersonation that ended).
+    Anonymous,
+    /// Signed in, acting in their own name.
+    Own,
+    /// Operator staff viewing the app as a customer user, in this mode.
+    Impersonating(crate::impersonation::Mode),
+}
+
+/// Why a call was refused at the door, before its arguments were looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The function needs a session and the request has none (401).
+    NotSignedIn,
+    /// A change in read-only impersonation (403).
+    ReadOnly,
+    /// Credentials, sessions and impersonation are never handled in someone else's name (403).
+    NotInSomeoneElsesName,
+}
+
+/// The admission rule every server function passes before its arguments are parsed, public
+/// ones included: a session when the declared requirement needs one, and what may be done in
+/// someone else's name (reads always, writes only in `act` mode, exits always, never
+/// credentials, sessions or impersonation itself). The permission on the resource is checked
+/// later, by the guard, once the resource's owning team is known.
+pub fn admit(policy: &Policy, caller: Caller) -> Result<(), Refusal> {
+    use crate::impersonation::Mode;
+    if caller == Caller::Anonymous {
+        return match policy.requirement {
+            Requirement::Public => Ok(()),
+            _ => Err(Refusal::NotSignedIn),
+        };
+    }
+    match (policy.kind, caller) {
+        (_, Caller::Own) | (Kind::Read | Kind::Exit, _) => Ok(()),
+        (Kind::Write, Caller::Impersonating(Mode::Act)) => Ok(()),
+        (Kind::Write, _) => Err(Refusal::ReadOnly),
+        (Kind::OwnNameOnly, _) => Err(Refusal::NotInSomeoneElsesName),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +162,54 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), POLICIES.len());
         assert!(POLICIES.iter().all(|p| p.path.starts_with("/api/")));
+    }
+
+    const CALLERS: [Caller; 4] = [
+        Caller::Anonymous,
+        Caller::Own,
+        Caller::Impersonating(crate::impersonation::Mode::View),
+        Caller::Impersonating(crate::impersonation::Mode::Act),
+    ];
+
+    /// The admission rule against its definition, for every declared policy and every caller.
+    #[test]
+    fn admission_follows_the_declaration_for_every_function_and_caller() {
+        use crate::impersonation::Mode;
+        for policy in POLICIES {
+            for caller in CALLERS {
+                let expected = match (caller, policy.requirement, policy.kind) {
+                    (Caller::Anonymous, Requirement::Public, _) => Ok(()),
+                    (Caller::Anonymous, _, _) => Err(Refusal::NotSignedIn),
+                    (Caller::Own, _, _) => Ok(()),
+                    (Caller::Impersonating(_), _, Kind::OwnNameOnly) => {
+                        Err(Refusal::NotInSomeoneElsesName)
+                    }
+                    (Caller::Impersonating(Mode::View), _, Kind::Write) => Err(Refusal::ReadOnly),
+                    (Caller::Impersonating(_), _, _) => Ok(()),
+                };
+                assert_eq!(
+                    admit(policy, caller),
+                    expected,
+                    "{} as {caller:?}",
+                    policy.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn signing_in_is_never_done_in_someone_elses_name() {
+        let login = lookup("/api/login").expect("declared");
+        assert_eq!(admit(login, Caller::Anonymous), Ok(()));
+        for mode in [
+            crate::impersonation::Mode::View,
+            crate::impersonation::Mode::Act,
+        ] {
+            assert_eq!(
+                admit(login, Caller::Impersonating(mode)),
+                Err(Refusal::NotInSomeoneElsesName)
+            );
+        }
     }
 
     #[test]

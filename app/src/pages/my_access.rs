@@ -36,7 +36,7 @@ fn AccessView(a: MyAccess) -> impl IntoView {
             .map(|t| {
                 view! {
                     <section class="access-team" aria-label=t.team.name.clone()>
-                        <h2 style=format!("margin-left: {}rem", t.depth as f32 * 1.2)>{t.team.name.clone()}</h2>
+                        <h2 class=crate::components::depth_class("team-heading", t.depth)>{t.team.name.clone()}</h2>
                         <ul>
                             {t
                                 .permissions

@@ -53,7 +53,7 @@ fn MatrixTable(
                 .collect_view();
             view! {
                 <tr>
-                    <th scope="row" style=format!("padding-left: {}rem", 0.8 + row.depth as f32 * 1.2)>
+                    <th scope="row" class=crate::components::depth_class("team-row", row.depth)>
                         <a href=format!("/teams/{}", row.team.id)>{row.team.name}</a>
                     </th>
                     {cells}

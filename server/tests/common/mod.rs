@@ -137,6 +137,16 @@ impl TestApp {
         self.sibling_with(Tuning::default()).await
     }
 
+    /// The configuration this server was started with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Another server on the same database, with a configuration of the test's choosing.
+    pub async fn sibling_with_config(&self, config: &Config) -> TestApp {
+        Self::start_shared(self.db.clone(), config, &self.secret, Tuning::default()).await
+    }
+
     pub async fn sibling_with(&self, tuning: Tuning) -> TestApp {
         let mut config = self.config.clone();
         config.demo = false;

@@ -1,0 +1,147 @@
+//! Which names this server answers to, and which origins may send it writes.
+//!
+//! A browser page from anywhere can reach this server under a name the attacker controls (DNS
+//! rebinding: `evil.test` resolving to 127.0.0.1). Trusting the request's own `Host` would then
+//! make that page "same-origin". So the set is fixed at start-up: the configured public origin
+//! only, or, without one, the listening address's own origins (loopback names included).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origins {
+    /// Accepted `Host` header values (`host` or `host:port`), lower-case.
+    hosts: Vec<String>,
+    /// Accepted `Origin` header values (`scheme://host[:port]`), lower-case.
+    origins: Vec<String>,
+}
+
+impl Origins {
+    /// The configured public origin (`scheme://host[:port]`) only.
+    pub fn public(origin: &str) -> Origins {
+        let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+        let authority = origin
+            .split_once("://")
+            .map(|(_, a)| a.to_owned())
+            .unwrap_or_default();
+        let default_port = if origin.starts_with("https://") {
+            ":443"
+        } else {
+            ":80"
+        };
+        let mut hosts = vec![authority.clone()];
+        // `Host: example.com:443` and `Host: example.com` name the same thing.
+        match authority.strip_suffix(default_port) {
+            Some(bare) => hosts.push(bare.to_owned()),
+            None if !has_port(&authority) => hosts.push(format!("{authority}{default_port}")),
+            None => {}
+        }
+        Origins {
+            hosts,
+            origins: vec![origin],
+        }
+    }
+
+    /// The origins of the address the server listens on (plain HTTP: without a public URL
+    /// there is no TLS in front of it). An unspecified address (`0.0.0.0`, `::`) means every
+    /// interface, of which only the loopback names are known for certain.
+    pub fn listening(addr: SocketAddr) -> Origins {
+        let port = addr.port();
+        let ip = addr.ip();
+        let mut names = Vec::new();
+        if ip.is_unspecified() || ip.is_loopback() {
+            names.extend([
+                "localhost".to_owned(),
+                IpAddr::V4(Ipv4Addr::LOCALHOST).to_string(),
+                format!("[{}]", Ipv6Addr::LOCALHOST),
+            ]);
+        }
+        if !ip.is_unspecified() && !ip.is_loopback() {
+            names.push(match ip {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => format!("[{v6}]"),
+            });
+        }
+        let mut hosts: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
+        if port == 80 {
+            hosts.extend(names.iter().cloned());
+        }
+        let origins = hosts.iter().map(|h| format!("http://{h}")).collect();
+        Origins { hosts, origins }
+    }
+
+    /// Whether a request naming this `Host` is addressed to this app.
+    pub fn allows_host(&self, host: Option<&str>) -> bool {
+        host.is_some_and(|h| self.hosts.iter().any(|a| a.eq_ignore_ascii_case(h)))
+    }
+
+    /// Whether a request with this `Origin` comes from the app itself.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        origin.is_some_and(|o| self.origins.iter().any(|a| a.eq_ignore_ascii_case(o)))
+    }
+}
+
+fn has_port(authority: &str) -> bool {
+    // `[::1]` has colons but no port; `[::1]:80` and `host:80` have one.
+    match authority.rsplit_once(':') {
+        Some((_, port)) => !port.contains(']') && port.chars().all(|c| c.is_ascii_digit()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_origin_is_the_only_one() {
+        let o = Origins::public("https://Fleet.Example.com");
+        assert!(o.allows_host(Some("fleet.example.com")));
+        assert!(o.allows_host(Some("fleet.example.com:443")));
+        assert!(!o.allows_host(Some("127.0.0.1:3000")));
+        assert!(!o.allows_host(Some("evil.test")));
+        assert!(!o.allows_host(None));
+        assert!(o.allows_origin(Some("https://fleet.example.com")));
+        assert!(!o.allows_origin(Some("http://fleet.example.com")));
+        assert!(!o.allows_origin(Some("https://fleet.example.com.evil.test")));
+        assert!(!o.allows_origin(Some("null")));
+        assert!(!o.allows_origin(None));
+        let with_port = Origins::public("http://10.0.0.5:8080");
+        assert!(with_port.allows_host(Some("10.0.0.5:8080")));
+        assert!(!with_port.allows_host(Some("10.0.0.5")));
+    }
+
+    #[test]
+    fn a_loopback_listener_answers_to_its_loopback_names_only() {
+        let o = Origins::listening("127.0.0.1:3000".parse().unwrap());
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "LOCALHOST:3000",
+            "[::1]:3000",
+        ] {
+            assert!(o.allows_host(Some(host)), "{host}");
+        }
+        for host in [
+            "evil.test:3000",
+            "127.0.0.1:3001",
+            "127.0.0.1",
+            "attacker.localhost:3000",
+        ] {
+            assert!(!o.allows_host(Some(host)), "{host}");
+        }
+        assert!(o.allows_origin(Some("http://localhost:3000")));
+        assert!(!o.allows_origin(Some("https://localhost:3000")));
+        assert!(!o.allows_origin(Some("http://evil.test:3000")));
+    }
+
+    #[test]
+    fn a_specific_address_answers_to_itself() {
+        let o = Origins::listening("10.1.2.3:80".parse().unwrap());
+        assert!(o.allows_host(Some("10.1.2.3")));
+        assert!(o.allows_host(Some("10.1.2.3:80")));
+        assert!(!o.allows_host(Some("localhost:80")));
+        let any = Origins::listening("0.0.0.0:3000".parse().unwrap());
+        assert!(any.allows_host(Some("localhost:3000")));
+        assert!(!any.allows_host(Some("evil.test:3000")));
+    }
+}
