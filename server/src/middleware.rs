@@ -155,12 +155,15 @@ pub async fn same_origin(State(origins): State<Origins>, req: Request, next: Nex
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    if origins.allows_origin(origin.as_deref()) {
+    let (allowed, origin) = {
+        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let origin = header(header::ORIGIN);
+        (
+            origins.allows_origin(origin, header(header::HOST)),
+            origin.map(str::to_owned),
+        )
+    };
+    if allowed {
         return next.run(req).await;
     }
     tracing::warn!(?origin, "cross-origin request refused");

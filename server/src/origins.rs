@@ -74,9 +74,32 @@ impl Origins {
         host.is_some_and(|h| self.hosts.iter().any(|a| a.eq_ignore_ascii_case(h)))
     }
 
-    /// Whether a request with this `Origin` comes from the app itself.
-    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
-        origin.is_some_and(|o| self.origins.iter().any(|a| a.eq_ignore_ascii_case(o)))
+    /// Whether a request with this `Origin`, sent to this `Host`, comes from the app itself:
+    /// one of our origins, and the very one the request is addressed to (`localhost` and
+    /// `127.0.0.1` are different sites to a browser, so a page on one never writes to the other).
+    pub fn allows_origin(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        let (Some(origin), Some(host)) = (origin, host) else {
+            return false;
+        };
+        let ours = self.origins.iter().any(|a| a.eq_ignore_ascii_case(origin));
+        let addressed = origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| self.same_authority(authority, host));
+        ours && self.allows_host(Some(host)) && addressed
+    }
+
+    /// `example.com` and `example.com:443` are one authority behind HTTPS (likewise `:80`).
+    fn same_authority(&self, a: &str, b: &str) -> bool {
+        let strip = |x: &str| {
+            let x = x.to_ascii_lowercase();
+            for port in [":443", ":80"] {
+                if let Some(bare) = x.strip_suffix(port) {
+                    return bare.to_owned();
+                }
+            }
+            x
+        };
+        strip(a) == strip(b)
     }
 }
 
@@ -100,11 +123,17 @@ mod tests {
         assert!(!o.allows_host(Some("127.0.0.1:3000")));
         assert!(!o.allows_host(Some("evil.test")));
         assert!(!o.allows_host(None));
-        assert!(o.allows_origin(Some("https://fleet.example.com")));
-        assert!(!o.allows_origin(Some("http://fleet.example.com")));
-        assert!(!o.allows_origin(Some("https://fleet.example.com.evil.test")));
-        assert!(!o.allows_origin(Some("null")));
-        assert!(!o.allows_origin(None));
+        let host = Some("fleet.example.com");
+        assert!(o.allows_origin(Some("https://fleet.example.com"), host));
+        assert!(o.allows_origin(
+            Some("https://fleet.example.com"),
+            Some("fleet.example.com:443")
+        ));
+        assert!(!o.allows_origin(Some("http://fleet.example.com"), host));
+        assert!(!o.allows_origin(Some("https://fleet.example.com.evil.test"), host));
+        assert!(!o.allows_origin(Some("null"), host));
+        assert!(!o.allows_origin(None, host));
+        assert!(!o.allows_origin(Some("https://fleet.example.com"), Some("evil.test")));
         let with_port = Origins::public("http://10.0.0.5:8080");
         assert!(with_port.allows_host(Some("10.0.0.5:8080")));
         assert!(!with_port.allows_host(Some("10.0.0.5")));
@@ -129,9 +158,13 @@ mod tests {
         ] {
             assert!(!o.allows_host(Some(host)), "{host}");
         }
-        assert!(o.allows_origin(Some("http://localhost:3000")));
-        assert!(!o.allows_origin(Some("https://localhost:3000")));
-        assert!(!o.allows_origin(Some("http://evil.test:3000")));
+        let local = Some("localhost:3000");
+        assert!(o.allows_origin(Some("http://localhost:3000"), local));
+        assert!(!o.allows_origin(Some("https://localhost:3000"), local));
+        assert!(!o.allows_origin(Some("http://evil.test:3000"), local));
+        // Another site of this machine (a page on localhost writing to 127.0.0.1) is cross-site.
+        assert!(!o.allows_origin(Some("http://localhost:3000"), Some("127.0.0.1:3000")));
+        assert!(o.allows_origin(Some("http://127.0.0.1:3000"), Some("127.0.0.1:3000")));
     }
 
     #[test]

@@ -305,6 +305,16 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
             .expect("request");
         assert_eq!(res.status(), StatusCode::OK, "{host}");
     }
+    // A page on another loopback name is another site: it may not write to this one.
+    let res = app
+        .client
+        .post(app.url("/api/me"))
+        .header(header::ORIGIN, format!("http://localhost:{port}"))
+        .header(header::COOKIE, &maria)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // An origin that is not this app's, with the right Host, is still a cross-site write.
     let res = app
         .client
