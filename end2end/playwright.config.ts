@@ -33,7 +33,7 @@ export default defineConfig({
   },
   webServer: {
     cwd: '..',
-    command: 'rm -rf target/e2e-data && exec target/debug/server serve',
+    command: `rm -rf target/e2e-data && exec ${process.env.FLEETGATE_E2E_SERVER ?? 'target/debug/server'} serve`,
     env: {
       FLEETGATE_DEMO: 'true',
       FLEETGATE_DATA_DIR: 'target/e2e-data',

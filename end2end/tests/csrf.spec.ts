@@ -1,4 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { signIn } from './helpers';
 
 // A page on another site, served by Playwright itself (nothing leaves the machine).
@@ -50,15 +52,23 @@ test('a cross-site fetch with credentials is refused; the same request from the 
       },
       [url, form] as const,
     );
-  // A page of another site on this machine: http://localhost:3100 is not the same site as
-  // http://127.0.0.1:3100. It is really served (a page fulfilled by Playwright would count as
-  // the public internet, and Chromium's local-network rules would block the request before it
-  // reached the server, which is not what this test is about).
-  const otherSite = (baseURL ?? '').replace('127.0.0.1', 'localhost');
-  await page.goto(`${otherSite}/login`);
+  // A page of another site on this machine: http://localhost:<port> is not the same site as
+  // http://127.0.0.1:3100. It is really served, by a server of its own (a page fulfilled by
+  // Playwright would count as the public internet, and Chromium's local-network rules would
+  // block the request before it reached the server, which is not what this test is about; and
+  // a page of the app itself under another name carries the app's CSP, whose connect-src
+  // 'self' would stop the request in the browser before the origin check is reached).
+  const other = http.createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<h1>Another site</h1>');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const port = (other.address() as AddressInfo).port;
+  await page.goto(`http://localhost:${port}/`);
   const refused = page.waitForResponse((r) => r.url().endsWith('/api/vehicles/create'));
   await send(`${baseURL}/api/vehicles/create`, vehicleForm('Fetched Van', '1FTBW2CM8LKA66602'));
   expect((await refused).status()).toBe(403);
+  other.close();
 
   // The twin: the very same request from the app's own page goes through.
   await page.goto('/vehicles');
