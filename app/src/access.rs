@@ -106,7 +106,10 @@ pub async fn load_access(
     user_id: i32,
 ) -> Result<UserAccess, DbErr> {
     let policy = Arc::new(load_policy(db, organisation_id).await?);
-    Ok(UserAccess::new(policy, load_memberships(db, user_id).await?))
+    Ok(UserAccess::new(
+        policy,
+        load_memberships(db, user_id).await?,
+    ))
 }
 
 pub async fn load_memberships(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, DbErr> {

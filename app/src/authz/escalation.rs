@@ -84,7 +84,11 @@ pub fn may_confer(
 }
 
 /// The operation's own permission on `scope`, before what it confers.
-fn requires(access: &UserAccess, permission: Permission, scope: TeamId) -> Result<(), GrantRefusal> {
+fn requires(
+    access: &UserAccess,
+    permission: Permission,
+    scope: TeamId,
+) -> Result<(), GrantRefusal> {
     match access.check(permission, scope) {
         Decision::Allow => Ok(()),
         Decision::Deny(d) => Err(GrantRefusal::Missing(d)),
