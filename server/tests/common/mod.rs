@@ -360,8 +360,21 @@ impl TestApp {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let calls: Vec<_> = (0..n)
-            .map(|_| {
+        self.call_each_in_parallel(endpoint, cookie, vec![form; n])
+            .await
+    }
+
+    /// Sends one call of `endpoint` per form, all at once; each answer's status and body, in
+    /// the order of the forms.
+    pub async fn call_each_in_parallel(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        forms: Vec<Vec<(String, String)>>,
+    ) -> Vec<(StatusCode, String)> {
+        let calls: Vec<_> = forms
+            .into_iter()
+            .map(|form| {
                 let req = self
                     .client
                     .post(self.url(&format!("/api/{endpoint}")))
@@ -375,7 +388,7 @@ impl TestApp {
                 })
             })
             .collect();
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(calls.len());
         for c in calls {
             out.push(c.await.expect("task"));
         }
