@@ -98,6 +98,20 @@ pub async fn load_policy(
     Ok(OrgPolicy { tree, grants })
 }
 
+/// A user's access as the directory stands in `db` right now, bypassing the cache: inside a
+/// write's transaction, what a security rule is re-checked against.
+pub async fn load_access(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    user_id: i32,
+) -> Result<UserAccess, DbErr> {
+    let policy = Arc::new(load_policy(db, organisation_id).await?);
+    Ok(UserAccess::new(
+        policy,
+        load_memberships(db, user_id).await?,
+    ))
+}
+
 pub async fn load_memberships(db: &impl ConnectionTrait, user_id: i32) -> Result<Vec<i32>, DbErr> {
     Ok(membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))

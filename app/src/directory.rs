@@ -6,7 +6,7 @@ use crate::authz::PermissionSet;
 use crate::entity::{membership, organisation, team, team_permission, user};
 use crate::model::{Email, OrgKind, Role};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter,
@@ -91,23 +91,35 @@ pub async fn create_user(
     .await
 }
 
+/// Makes a user a member of a team; true when they were not one already. Idempotent by
+/// construction (the primary key decides, not an earlier read), so two concurrent adds of the
+/// same membership both succeed and only one row exists.
 pub async fn add_member(
     db: &impl ConnectionTrait,
     organisation_id: i32,
     user_id: i32,
     team_id: i32,
-) -> Result<(), DbErr> {
-    bump_authz_version(db, organisation_id).await?;
-    membership::ActiveModel {
+) -> Result<bool, DbErr> {
+    let row = membership::ActiveModel {
         user_id: Set(user_id),
         team_id: Set(team_id),
         created_at: Set(Utc::now()),
+    };
+    let inserted = membership::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([membership::Column::UserId, membership::Column::TeamId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    if inserted > 0 {
+        bump_authz_version(db, organisation_id).await?;
     }
-    .insert(db)
-    .await
-    .map(drop)
+    Ok(inserted > 0)
 }
 
+/// Grants permissions to a team, skipping any it already has (idempotent, as above).
 pub async fn grant(
     db: &impl ConnectionTrait,
     organisation_id: i32,
@@ -117,14 +129,23 @@ pub async fn grant(
 ) -> Result<(), DbErr> {
     bump_authz_version(db, organisation_id).await?;
     for p in permissions.iter() {
-        team_permission::ActiveModel {
+        let row = team_permission::ActiveModel {
             team_id: Set(team_id),
             permission: Set(p.key().to_owned()),
             granted_by: Set(granted_by),
             created_at: Set(Utc::now()),
-        }
-        .insert(db)
-        .await?;
+        };
+        team_permission::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    team_permission::Column::TeamId,
+                    team_permission::Column::Permission,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

@@ -134,16 +134,56 @@ mod server_fn_error {
 
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
-    /// A lost database is "unavailable" (503); anything else is logged here and shown as a
-    /// generic failure, never with the database's own message.
+    /// A lost database is "unavailable" (503); a duplicate that slipped past a write's own
+    /// check (two requests racing for one unique value) is a conflict (409), never a 500 — a
+    /// write that knows which field the unique index is about says so with
+    /// [`DuplicateField::or_duplicate`]; anything else is logged here and shown as a generic
+    /// failure, never with the database's own message.
     fn from(e: sea_orm::DbErr) -> Self {
         if database_unreachable(&e) {
             tracing::warn!(error = %e, "database unreachable");
             AppError::Unavailable
+        } else if is_duplicate(&e) {
+            tracing::warn!(error = %e, "unique constraint refused a write");
+            AppError::Conflict {
+                message: "That already exists. Reload the page to see it.".into(),
+            }
         } else {
             tracing::error!(error = %e, "database error");
             AppError::Internal
         }
+    }
+}
+
+/// Whether the database refused a write because of a unique index or primary key, on either
+/// engine: the race between a write's check for a duplicate and its insert.
+#[cfg(feature = "ssr")]
+pub fn is_duplicate(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// For a write whose unique index belongs to one form field (a vehicle's VIN): a duplicate
+/// becomes that field's message (422), whether the write's own check caught it or the index
+/// did because a concurrent request got there first.
+#[cfg(feature = "ssr")]
+pub trait DuplicateField<T> {
+    fn or_duplicate(self, field: &str, message: &str) -> Result<T, AppError>;
+}
+
+#[cfg(feature = "ssr")]
+impl<T> DuplicateField<T> for Result<T, sea_orm::DbErr> {
+    fn or_duplicate(self, field: &str, message: &str) -> Result<T, AppError> {
+        self.map_err(|e| {
+            if is_duplicate(&e) {
+                tracing::info!(field, "unique constraint refused a concurrent duplicate");
+                AppError::invalid(field, message)
+            } else {
+                AppError::from(e)
+            }
+        })
     }
 }
 

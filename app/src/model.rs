@@ -553,10 +553,13 @@ pub struct TeamMembers {
     pub team: crate::authz::TeamRef,
     pub parent: Option<crate::authz::TeamRef>,
     pub members: Vec<Member>,
-    /// People of the organisation who are not members yet (only when `manage` allows).
+    /// People of the organisation who are not members yet (only when the viewer may add).
     pub candidates: Vec<UserRef>,
-    /// `members.manage` on this team.
+    /// `members.manage` on this team (removing members).
     pub manage: crate::authz::Decision,
+    /// Why the viewer may not add members here, if they may not: `members.manage`, or a
+    /// permission the team grants that the viewer does not hold there (no escalation).
+    pub add_locked: Option<crate::authz::GrantRefusal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
-//! Sign-in throttling per account and per client address.
+//! Password throttling per account and per client address: sign-in, and every other check of
+//! a password (the password change), on the same counters.
 //!
 //! Each attempt is counted as a failure the moment it is admitted and forgiven only when it
 //! succeeds, so parallel attempts cannot slip past the limit while their password hashes are
@@ -7,6 +8,7 @@
 //! balancer, not per process. The decision itself is pure ([`decide`]) and unit-tested.
 
 use crate::entity::sign_in_throttle as row;
+use crate::error::AppError;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -203,6 +205,32 @@ impl Throttle {
             self.sweep(db).await?;
         }
         Ok(verdict)
+    }
+
+    /// Admits one proof of a password for `account` (the normalised e-mail) from `address`:
+    /// signing in and every other place that checks a password (the password change) go
+    /// through here, on the same counters, so a stolen session cannot guess where sign-in
+    /// would stop it. Refused (429, with the time left) while locked; slowed near the limit;
+    /// counted as a failure until [`Throttle::succeeded`] forgives it.
+    pub async fn admit_password(
+        &self,
+        db: &DatabaseConnection,
+        account: &str,
+        address: &str,
+    ) -> Result<(), AppError> {
+        match self.admit(db, account, address).await? {
+            Verdict::Refuse { retry_after } => {
+                tracing::warn!(%address, "password attempt refused: throttled");
+                Err(AppError::Throttled {
+                    retry_after_secs: Ord::max(retry_after.as_secs(), 1),
+                })
+            }
+            Verdict::Slow(delay) => {
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+            Verdict::Allow => Ok(()),
+        }
     }
 
     /// A successful sign-in forgives the account's failures and this attempt's address count.

@@ -24,15 +24,22 @@ pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Changes the caller's password (the current one is required) and signs out their other
-/// sessions.
+/// Changes the caller's password (the current one is required, and a wrong one counts on the
+/// sign-in throttle of the account) and signs out their other sessions.
 #[server(endpoint = "account/password")]
 pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
+    use crate::audit::Outcome;
     use crate::entity::{session, user};
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+    if current.is_empty() {
+        return Err(AppError::invalid("current", "Enter your current password."));
+    }
+    if current.len() > crate::password::MAX_PASSWORD_LEN {
+        return Err(AppError::invalid("current", "That password is too long."));
+    }
     check_new_password(&new, &repeat)?;
     let g = Guard::enter("/api/account/password").await?;
     let me = user::Entity::find_by_id(g.principal.user_id)
@@ -41,12 +48,39 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .ok_or(AppError::NotFound {
             what: "User".into(),
         })?;
+    let resource = format!("user:{}", me.id);
+    // The current password is a guess like a sign-in: counted on the same counters (the
+    // stored e-mail is the normalised account key sign-in uses), so a stolen session is no
+    // oracle for it.
+    let addr = crate::api::ctx::client_addr();
+    if let Err(e) = g
+        .state
+        .throttle
+        .admit_password(&g.state.db, &me.email, &addr)
+        .await
+    {
+        if matches!(e, AppError::Throttled { .. }) {
+            g.audit(&resource, Outcome::Denied, Some("throttled".into()))
+                .await;
+        }
+        return Err(e);
+    }
     if !crate::password::verify(current, Some(me.password_hash.clone())).await {
+        g.audit(
+            &resource,
+            Outcome::Denied,
+            Some("wrong current password".into()),
+        )
+        .await;
         return Err(AppError::invalid(
             "current",
             "That is not your current password.",
         ));
     }
+    g.state
+        .throttle
+        .succeeded(&g.state.db, &me.email, &addr)
+        .await?;
     let hash = crate::password::hash(new)
         .await
         .map_err(|_| AppError::Internal)?;
@@ -63,11 +97,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .filter(session::Column::RevokedAt.is_null())
         .exec(&*txn)
         .await?;
-    g.commit_write(
-        txn,
-        &format!("user:{}", me.id),
-        Some("password changed".into()),
-    )
-    .await?;
+    g.commit_write(txn, &resource, Some("password changed".into()))
+        .await?;
     Ok(())
 }

@@ -11,7 +11,6 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::entity::user;
     use crate::error::AuthFailure;
     use crate::model::Email;
-    use crate::throttle::Verdict;
     use crate::{password, routes, session};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -31,16 +30,9 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let addr = ctx::client_addr();
     // Throttle on the normalised address even when it is malformed: every guess counts.
     let account_key = email.trim().to_lowercase();
-    match st.throttle.admit(&st.db, &account_key, &addr).await? {
-        Verdict::Refuse { retry_after } => {
-            tracing::warn!(%addr, "sign-in refused: throttled");
-            return Err(AppError::Throttled {
-                retry_after_secs: retry_after.as_secs().max(1),
-            });
-        }
-        Verdict::Slow(delay) => tokio::time::sleep(delay).await,
-        Verdict::Allow => {}
-    }
+    st.throttle
+        .admit_password(&st.db, &account_key, &addr)
+        .await?;
 
     let found = match Email::parse(&email) {
         Ok(e) => {

@@ -19,4 +19,6 @@ pub(crate) mod ctx;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
+pub mod no_escalation;
+#[cfg(feature = "ssr")]
 pub mod versioned;

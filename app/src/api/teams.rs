@@ -1,4 +1,5 @@
-//! Teams: the permission matrix, granting and revoking (no escalation), and "My access".
+//! Teams: the permission matrix, granting and revoking, members (both under the no-escalation
+//! rule, `authz::may_confer`), and "My access".
 
 #[cfg(feature = "ssr")]
 use crate::authz::Permission;
@@ -54,8 +55,7 @@ async fn change_grant(
     on: bool,
 ) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
-    use crate::authz::{GrantRefusal, can_grant};
+    use crate::authz::can_grant;
 
     let permission = Permission::from_key(&permission)
         .map_err(|_| AppError::invalid("permission", "Unknown permission."))?;
@@ -67,26 +67,15 @@ async fn change_grant(
         });
     }
     g.authorize(team, &resource).await?;
-    if let Err(refusal) = can_grant(&g.access, g.principal.operator, permission, team) {
-        g.audit(
-            &resource,
-            Outcome::Denied,
-            Some(permission.key().to_owned()),
-        )
-        .await;
-        let denial = match &refusal {
-            GrantRefusal::Missing(d) => Some(d.clone()),
-            GrantRefusal::OperatorOnly(_) => None,
-        };
-        return Err(AppError::Forbidden {
-            message: refusal.to_string(),
-            denial,
-        });
-    }
+    let operator = g.principal.operator;
+    let (txn, now) = crate::api::no_escalation::begin_checked(&g, &resource, |a| {
+        can_grant(a, operator, permission, team)
+    })
+    .await?;
     let org = g.principal.organisation_id;
-    let txn = g.begin_write().await?;
-    if on {
-        if !g.access.policy.grants.on(team).contains(permission) {
+    let changed = if on {
+        let already = now.policy.grants.on(team).contains(permission);
+        if !already {
             crate::directory::grant(
                 &*txn,
                 org,
@@ -96,8 +85,13 @@ async fn change_grant(
             )
             .await?;
         }
+        !already
     } else {
-        crate::directory::revoke(&*txn, org, team, permission).await?;
+        crate::directory::revoke(&*txn, org, team, permission).await?
+    };
+    if !changed {
+        txn.commit_unaudited().await?;
+        return Ok(());
     }
     let verb = if on { "granted" } else { "revoked" };
     g.commit_write(txn, &resource, Some(format!("{verb} {}", permission.key())))
@@ -111,7 +105,8 @@ pub async fn grant_permission(team: TeamId, permission: String) -> Result<(), Ap
     change_grant("/api/permissions/grant", team, permission, true).await
 }
 
-/// Revokes `permission` on `team`, under the same rule as granting.
+/// Revokes `permission` on `team`, under the same rule as granting (taking away cannot
+/// escalate; the rule keeps the matrix symmetrical).
 #[server(endpoint = "permissions/revoke")]
 pub async fn revoke_permission(team: TeamId, permission: String) -> Result<(), AppError> {
     change_grant("/api/permissions/revoke", team, permission, false).await
@@ -177,9 +172,10 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
         .all(&g.state.db)
         .await?;
     let manage = g.access.check(Permission::MembersManage, team);
+    let add_locked = crate::authz::can_add_member(&g.access, g.principal.operator, team).err();
     let (members, others): (Vec<_>, Vec<_>) =
         people.into_iter().partition(|u| member_ids.contains(&u.id));
-    let candidates = if manage.is_allowed() {
+    let candidates = if add_locked.is_none() {
         others
             .into_iter()
             .filter(|u| u.active)
@@ -202,12 +198,14 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
             .collect(),
         candidates,
         manage,
+        add_locked,
     })
 }
 
 #[cfg(feature = "ssr")]
 async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Result<(), AppError> {
     use crate::api::guard::Guard;
+    use crate::authz::can_add_member;
     use crate::entity::user as users;
     use sea_orm::EntityTrait;
 
@@ -225,17 +223,21 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
         .await?
         .filter(|u| u.organisation_id == org)
         .ok_or_else(|| AppError::invalid("user", "Choose someone from your organisation."))?;
-    let txn = g.begin_write().await?;
-    let changed = if add {
-        let already = crate::access::load_memberships(&*txn, person.id)
-            .await?
-            .contains(&team);
-        if !already {
-            crate::directory::add_member(&*txn, org, person.id, team).await?;
-        }
-        !already
+    let changed;
+    let txn = if add {
+        // Adding gives the person the team's whole grant there: no escalation.
+        let operator = g.principal.operator;
+        let (txn, _) = crate::api::no_escalation::begin_checked(&g, &resource, |a| {
+            can_add_member(a, operator, team)
+        })
+        .await?;
+        changed = crate::directory::add_member(&*txn, org, person.id, team).await?;
+        txn
     } else {
-        crate::directory::remove_member(&*txn, org, person.id, team).await?
+        // Taking away cannot escalate: `members.manage` (checked above) is the whole rule.
+        let txn = g.begin_write().await?;
+        changed = crate::directory::remove_member(&*txn, org, person.id, team).await?;
+        txn
     };
     if changed {
         let verb = if add { "added" } else { "removed" };
@@ -247,7 +249,8 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
     Ok(())
 }
 
-/// Adds someone of the organisation to a team (needs `members.manage` on it).
+/// Adds someone of the organisation to a team (needs `members.manage` on it, and every
+/// permission the team grants: no escalation).
 #[server(endpoint = "members/add")]
 pub async fn add_member(team: TeamId, user: i32) -> Result<(), AppError> {
     change_membership("/api/members/add", team, user, true).await

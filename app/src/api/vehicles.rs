@@ -54,7 +54,12 @@ pub(crate) mod server {
             })
     }
 
-    /// A VIN is unique within an organisation.
+    /// A VIN is unique within an organisation (the index `idx_vehicles_org_vin`).
+    pub const DUPLICATE_VIN: &str = "A vehicle with this VIN is already registered.";
+
+    /// A VIN is unique within an organisation: the friendly check before writing. The index
+    /// has the last word: a concurrent duplicate gets the same message from the write itself
+    /// (`or_duplicate`).
     pub async fn refuse_duplicate_vin(
         g: &Guard,
         vin: &str,
@@ -66,10 +71,7 @@ pub(crate) mod server {
             .one(&g.state.db)
             .await?;
         match existing {
-            Some(v) if Some(v.id) != except => Err(AppError::invalid(
-                "vin",
-                "A vehicle with this VIN is already registered.",
-            )),
+            Some(v) if Some(v.id) != except => Err(AppError::invalid("vin", DUPLICATE_VIN)),
             _ => Ok(()),
         }
     }
@@ -80,6 +82,7 @@ pub(crate) mod server {
             version: vehicle::Column::Version,
             updated_at: vehicle::Column::UpdatedAt,
             what: "vehicle",
+            unique: Some(("vin", DUPLICATE_VIN)),
         };
 
     /// One page of the vehicles in `teams`, by (name, id), after `after`; and the cursor of
@@ -260,6 +263,7 @@ pub async fn create_vehicle(
 ) -> Result<i32, AppError> {
     use crate::api::guard::Guard;
     use crate::entity::vehicle;
+    use crate::error::DuplicateField;
     use crate::model::VehicleStatus;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
@@ -289,7 +293,8 @@ pub async fn create_vehicle(
         ..Default::default()
     }
     .insert(&*txn)
-    .await?;
+    .await
+    .or_duplicate("vin", server::DUPLICATE_VIN)?;
     g.commit_write(txn, &format!("vehicle:{}", v.id), None)
         .await?;
     Ok(v.id)

@@ -2,7 +2,7 @@
 //! was made against and applies only if the row is still there; otherwise it is a conflict,
 //! never a silent overwrite.
 
-use crate::error::AppError;
+use crate::error::{AppError, DuplicateField};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -13,6 +13,9 @@ pub struct Versioned<E: EntityTrait> {
     pub updated_at: E::Column,
     /// "work order", "vehicle": for the conflict message.
     pub what: &'static str,
+    /// The form field and message for the table's unique index, if a change can hit one (a
+    /// vehicle's VIN): a concurrent duplicate is that field's message, never a 500.
+    pub unique: Option<(&'static str, &'static str)>,
 }
 
 impl<E: EntityTrait> Versioned<E> {
@@ -33,7 +36,11 @@ impl<E: EntityTrait> Versioned<E> {
             .filter(self.id.eq(id))
             .filter(self.version.eq(version))
             .exec(db)
-            .await?;
+            .await;
+        let res = match self.unique {
+            Some((field, message)) => res.or_duplicate(field, message)?,
+            None => res?,
+        };
         if res.rows_affected == 0 {
             return Err(AppError::Conflict {
                 message: format!(

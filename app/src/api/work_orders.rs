@@ -269,6 +269,7 @@ pub(crate) mod server {
             version: work_order::Column::Version,
             updated_at: work_order::Column::UpdatedAt,
             what: "work order",
+            unique: None,
         };
 
     /// A validated new work order.

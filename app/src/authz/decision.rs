@@ -37,19 +37,23 @@ pub struct Denial {
 impl Denial {
     /// One sentence for people: label and key, scope, and the way to get it.
     pub fn describe(&self) -> String {
-        let who = if self.granted_by.is_empty() {
-            "No team grants it there yet; someone with permissions.grant can add it.".to_owned()
-        } else {
-            let names: Vec<_> = self.granted_by.iter().map(|t| t.name.as_str()).collect();
-            format!("Granted to members of: {}.", names.join(", "))
-        };
         format!(
             "You need “{}” ({}) on {}. {}",
             self.permission.label(),
             self.permission.key(),
             self.scope.name,
-            who
+            self.who_grants()
         )
+    }
+
+    /// The way to get it: the teams whose members hold it there, or that nobody does yet.
+    pub fn who_grants(&self) -> String {
+        if self.granted_by.is_empty() {
+            "No team grants it there yet; someone with permissions.grant can add it.".to_owned()
+        } else {
+            let names: Vec<_> = self.granted_by.iter().map(|t| t.name.as_str()).collect();
+            format!("Granted to members of: {}.", names.join(", "))
+        }
     }
 }
 

@@ -5,18 +5,19 @@
 //! - [`TeamTree`]: an organisation's teams; a grant on a team flows down to its subtree.
 //! - [`EffectivePermissions`]: what one user may do on each team, precomputed per session.
 //! - [`UserAccess::check`]: `(principal, permission, scope) → Decision`; a denial explains itself.
-//! - [`can_grant`]: the no-escalation rule for granting and revoking.
+//! - [`may_confer`]: the one no-escalation rule, for every path that can widen anyone's
+//!   permissions ([`can_grant`], [`can_add_member`], …).
 
 mod catalogue;
 mod decision;
 mod effective;
-mod grant;
+mod escalation;
 mod ids;
 mod tree;
 
 pub use catalogue::{Permission, PermissionGroup, PermissionSet, UnknownPermission, templates};
 pub use decision::{Decision, Denial};
 pub use effective::{EffectivePermissions, Grants, OrgPolicy, UserAccess};
-pub use grant::{GrantRefusal, can_grant};
+pub use escalation::{GrantRefusal, can_add_member, can_grant, may_confer};
 pub use ids::IdMap;
 pub use tree::{TeamId, TeamRef, TeamTree, TreeError};

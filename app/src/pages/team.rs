@@ -1,7 +1,8 @@
-//! `/teams/:id`: a team's members; adding and removing needs `members.manage` on it.
+//! `/teams/:id`: a team's members; removing needs `members.manage` on it, adding also every
+//! permission the team grants (no escalation).
 
 use crate::api::teams::{AddMember, RemoveMember, team_members};
-use crate::components::{ActionButton, ActionError, ActionReads, or_alert};
+use crate::components::{ActionButton, ActionError, ActionReads, ReasonButton, or_alert};
 use crate::model::TeamMembers;
 use leptos::prelude::*;
 
@@ -51,16 +52,25 @@ fn TeamView(
                 }
             }).collect_view()}
         </ul>
-        {(!t.candidates.is_empty()).then(|| view! {
-            <section class="assign" aria-label="Add a member">
-                <label for="new-member">"Add member"</label>
-                <select id="new-member" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
-                    {t.candidates.iter().map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> }).collect_view()}
-                </select>
-                <button type="button" class="secondary" on:click=move |_| {
-                    if let Some(user) = chosen.get_untracked() { add.dispatch(AddMember { team, user }); }
-                }>"Add"</button>
-            </section>
-        })}
+        {match t.add_locked {
+            // Adding here would need what the viewer lacks (members.manage, or a permission
+            // the team grants): the control stays visible, greyed, with the reason.
+            Some(refusal) => Some(view! {
+                <section class="assign" aria-label="Add a member">
+                    <ReasonButton label="Add" why=Some(refusal.to_string()) on_click=|_| {} />
+                </section>
+            }.into_any()),
+            None => (!t.candidates.is_empty()).then(|| view! {
+                <section class="assign" aria-label="Add a member">
+                    <label for="new-member">"Add member"</label>
+                    <select id="new-member" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
+                        {t.candidates.iter().map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> }).collect_view()}
+                    </select>
+                    <button type="button" class="secondary" on:click=move |_| {
+                        if let Some(user) = chosen.get_untracked() { add.dispatch(AddMember { team, user }); }
+                    }>"Add"</button>
+                </section>
+            }.into_any()),
+        }}
     }
 }

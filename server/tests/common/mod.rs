@@ -355,3 +355,53 @@ pub fn view_as_cookie(res: &Response) -> Option<String> {
         .find(|v| v.starts_with("fleetgate_view_as="))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
 }
+
+impl TestApp {
+    /// Sends the same server-function call `n` times at once (each on its own task, so they
+    /// really race); each answer's status and body, in no particular order.
+    pub async fn call_in_parallel(
+        &self,
+        n: usize,
+        endpoint: &str,
+        cookie: &str,
+        form: &[(&str, &str)],
+    ) -> Vec<(StatusCode, String)> {
+        let form: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.call_each_in_parallel(endpoint, cookie, vec![form; n])
+            .await
+    }
+
+    /// Sends one call of `endpoint` per form, all at once; each answer's status and body, in
+    /// the order of the forms.
+    pub async fn call_each_in_parallel(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        forms: Vec<Vec<(String, String)>>,
+    ) -> Vec<(StatusCode, String)> {
+        let calls: Vec<_> = forms
+            .into_iter()
+            .map(|form| {
+                let req = self
+                    .client
+                    .post(self.url(&format!("/api/{endpoint}")))
+                    .header(header::ORIGIN, &self.base)
+                    .header(header::COOKIE, cookie)
+                    .form(&form);
+                tokio::spawn(async move {
+                    let res = req.send().await.expect("request");
+                    let status = res.status();
+                    (status, res.text().await.expect("body"))
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(calls.len());
+        for c in calls {
+            out.push(c.await.expect("task"));
+        }
+        out
+    }
+}

@@ -1,0 +1,145 @@
+//! Concurrent duplicates, over real HTTP on SQLite and PostgreSQL: requests racing for one
+//! unique value get the field's message (or a conflict), never a 500, and exactly one wins.
+
+mod common;
+
+use app::entity::{audit_event, vehicle};
+use app::error::AppError;
+use app::model::{VehicleDetail, VehicleList};
+use common::{Backend, TestApp};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+on_both_databases!(
+    parallel_creates_with_one_vin_make_one_vehicle,
+    parallel_edits_to_one_vin_change_one_vehicle,
+    a_unique_violation_anywhere_is_a_conflict_never_a_500,
+);
+
+const VIN: &str = "1FTBW2CM8LKA10199";
+const MESSAGE: &str = "A vehicle with this VIN is already registered.";
+
+/// Exactly one success; every other answer a 422 naming the `vin` field; nothing else.
+fn one_wins(answers: &[(StatusCode, String)]) {
+    let won = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(won, 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::OK) {
+        assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let err: AppError = serde_json::from_str(body).expect("an AppError");
+        assert_eq!(err.field_message("vin"), Some(MESSAGE), "{body}");
+    }
+}
+
+async fn with_vin(app: &TestApp) -> u64 {
+    vehicle::Entity::find()
+        .filter(vehicle::Column::Vin.eq(VIN))
+        .count(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn audited(app: &TestApp, action: &str) -> u64 {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .filter(audit_event::Column::Outcome.eq("success"))
+        .count(&app.state.db)
+        .await
+        .unwrap()
+}
+
+async fn parallel_creates_with_one_vin_make_one_vehicle(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let boston = app.team_id("Boston Depot").await.to_string();
+    let form = [
+        ("team", boston.as_str()),
+        ("name", "Van B-199"),
+        ("vin", VIN),
+        ("make", "Ford"),
+        ("model", "Transit"),
+        ("year", "2023"),
+        ("plate", "MA 9ZZ199"),
+        ("odometer", "12"),
+    ];
+    let answers = app
+        .call_in_parallel(12, "vehicles/create", &maria, &form)
+        .await;
+    one_wins(&answers);
+    assert_eq!(with_vin(&app).await, 1);
+    assert_eq!(audited(&app, "vehicles/create").await, 1);
+}
+
+async fn parallel_edits_to_one_vin_change_one_vehicle(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let list: VehicleList = app
+        .call("vehicles/list", Some(&maria), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list.rows.len() >= 2,
+        "the demo gives Maria several vehicles"
+    );
+    let mut forms = Vec::new();
+    for row in list.rows.iter().take(6) {
+        let d: VehicleDetail = app
+            .call("vehicles/get", Some(&maria), &[("id", &row.id.to_string())])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let v = d.vehicle;
+        forms.push(vec![
+            ("id".to_owned(), v.id.to_string()),
+            ("version".to_owned(), d.version.to_string()),
+            ("name".to_owned(), v.name),
+            ("vin".to_owned(), VIN.to_owned()),
+            ("make".to_owned(), v.make),
+            ("model".to_owned(), v.model),
+            ("year".to_owned(), v.year.to_string()),
+            ("plate".to_owned(), v.plate),
+            ("odometer".to_owned(), d.odometer.to_string()),
+        ]);
+    }
+    let answers = app
+        .call_each_in_parallel("vehicles/edit", &maria, forms)
+        .await;
+    one_wins(&answers);
+    assert_eq!(with_vin(&app).await, 1);
+    assert_eq!(audited(&app, "vehicles/edit").await, 1);
+}
+
+/// The fallback for a write that names no field: whatever unique index refuses it, on either
+/// engine, the answer is 409, while other database errors stay 500.
+async fn a_unique_violation_anywhere_is_a_conflict_never_a_500(backend: Backend) {
+    use app::entity::membership;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = TestApp::spawn(backend).await;
+    let row = |user_id, team_id| membership::ActiveModel {
+        user_id: Set(user_id),
+        team_id: Set(team_id),
+        created_at: Set(chrono::Utc::now()),
+    };
+    let (maria, northeast) = (
+        app.user_id("maria@acme.test").await,
+        app.team_id("Northeast Region").await,
+    );
+    let e = row(maria, northeast)
+        .insert(&app.state.db)
+        .await
+        .expect_err("Maria is already a member of Northeast Region");
+    assert!(app::error::is_duplicate(&e), "{e}");
+    let err = AppError::from(e);
+    assert_eq!(err.status(), 409);
+    assert!(!err.to_string().contains("UNIQUE") && !err.to_string().contains("duplicate key"));
+
+    // The twin: a missing team is a foreign-key failure, not a duplicate.
+    let e = row(maria, 999_999)
+        .insert(&app.state.db)
+        .await
+        .expect_err("no such team");
+    assert!(!app::error::is_duplicate(&e), "{e}");
+    assert_eq!(AppError::from(e).status(), 500);
+}
