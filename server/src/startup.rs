@@ -60,6 +60,8 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     pub state: AppState,
+    /// Ends expired impersonations in the background; stops when the application does.
+    _sweeper: app::impersonation::ending::Sweeper,
 }
 
 impl Application {
@@ -94,10 +96,15 @@ impl Application {
             },
         );
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let sweeper = app::impersonation::ending::Sweeper::spawn(
+            state.db.clone(),
+            tuning.impersonation_sweep,
+        );
         Ok(Application {
             listener,
             router,
             state,
+            _sweeper: sweeper,
         })
     }
 

@@ -30,6 +30,7 @@ pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
 pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
     use crate::entity::{session, user};
+    use crate::impersonation::ending::{self, Ending};
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -56,6 +57,23 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .filter(user::Column::Id.eq(me.id))
         .exec(&*txn)
         .await?;
+    // Impersonations of this user, and those started from the sessions signed out here, end
+    // with their own records first; then the other sessions go.
+    let changed = Ending::RuleBroken("the user's password changed".into());
+    ending::end_of_user(&txn, me.id, &changed).await?;
+    let others = session::Entity::find()
+        .filter(session::Column::UserId.eq(me.id))
+        .filter(session::Column::ActorUserId.is_null())
+        .filter(session::Column::Id.ne(g.principal.session_id.clone()))
+        .filter(session::Column::RevokedAt.is_null())
+        .all(&*txn)
+        .await?;
+    let signed_out = Ending::RuleBroken(
+        "the session it was started from was signed out by a password change".into(),
+    );
+    for s in &others {
+        ending::end_started_from(&txn, &s.id, &signed_out).await?;
+    }
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
         .filter(session::Column::UserId.eq(me.id))
@@ -66,7 +84,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     g.commit_write(
         txn,
         &format!("user:{}", me.id),
-        Some("password changed".into()),
+        crate::audit::Details::new().with(crate::audit::Field::Change, "password changed"),
     )
     .await?;
     Ok(())

@@ -17,10 +17,52 @@ pub struct Guard {
     policy: &'static Policy,
 }
 
+/// The outcome of entering a server function: admitted, or refused at the door (no live policy
+/// rule allows it). A refusal is not audited yet: [`Refused::audit`] records it the usual way,
+/// a caller that knows more about the attempt (whom it was aimed at) records it itself.
+pub enum Admission {
+    Admitted(Guard),
+    Refused(Refused),
+}
+
+/// A refusal at the door, with what is needed to record it; it cannot be turned into a guard.
+#[must_use = "a refusal must be audited and returned"]
+pub struct Refused {
+    guard: Guard,
+    pub error: AppError,
+    pub details: audit::Details,
+}
+
+impl Refused {
+    pub fn state(&self) -> &AppState {
+        &self.guard.state
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.guard.principal
+    }
+
+    /// Records the refusal as the guard does for every server function, and returns its error.
+    pub async fn audit(self) -> AppError {
+        self.guard.audit("-", Outcome::Denied, self.details).await;
+        self.error
+    }
+}
+
 impl Guard {
     /// Enters the server function at `path`: refuses it when it has no declared policy (deny by
     /// default) and when there is no live session.
     pub async fn enter(path: &str) -> Result<Guard, AppError> {
+        match Self::admit(path).await? {
+            Admission::Admitted(g) => Ok(g),
+            Admission::Refused(r) => Err(r.audit().await),
+        }
+    }
+
+    /// Like [`Guard::enter`], but a refusal by the declared rules (impersonation rules,
+    /// operator permission) is handed back unaudited, for a caller that records the attempt
+    /// with its subject. Missing policy and missing session are errors as in `enter`.
+    pub async fn admit(path: &str) -> Result<Admission, AppError> {
         let Some(policy) = policy::lookup(path) else {
             tracing::error!(path, "server function without a declared policy refused");
             return Err(AppError::Forbidden {
@@ -37,53 +79,65 @@ impl Guard {
             access,
             policy,
         };
-        guard.impersonation_rules().await?;
-        if let Requirement::Operator(p) = policy.requirement {
-            guard.require_operator(p).await?;
-        }
-        Ok(guard)
+        let refusal = guard
+            .impersonation_refusal()
+            .or_else(|| match policy.requirement {
+                Requirement::Operator(p) => guard.operator_refusal(p),
+                _ => None,
+            });
+        Ok(match refusal {
+            None => Admission::Admitted(guard),
+            Some((error, details)) => Admission::Refused(Refused {
+                guard,
+                error,
+                details,
+            }),
+        })
     }
 
     /// What may be done in someone else's name: reads always, writes only in `act` mode, exits
     /// always, and never credentials, sessions or impersonation itself.
-    async fn impersonation_rules(&self) -> Result<(), AppError> {
-        let Some(imp) = &self.principal.impersonation else {
-            return Ok(());
-        };
-        let refusal = match (self.policy.kind, imp.mode) {
-            (Kind::Read | Kind::Exit, _) | (Kind::Write, crate::impersonation::Mode::Act) => None,
-            (Kind::Write, crate::impersonation::Mode::View) => {
-                Some(AppError::ReadOnlyImpersonation)
+    fn impersonation_refusal(&self) -> Option<(AppError, audit::Details)> {
+        let imp = self.principal.impersonation.as_ref()?;
+        let e = match (self.policy.kind, imp.mode) {
+            (Kind::Read | Kind::Exit, _) | (Kind::Write, crate::impersonation::Mode::Act) => {
+                return None;
             }
-            (Kind::OwnNameOnly, _) => Some(AppError::Forbidden {
+            (Kind::Write, crate::impersonation::Mode::View) => AppError::ReadOnlyImpersonation,
+            (Kind::OwnNameOnly, _) => AppError::Forbidden {
                 message: "This cannot be done while viewing as someone else.".into(),
                 denial: None,
-            }),
+            },
         };
-        match refusal {
-            None => Ok(()),
-            Some(e) => {
-                self.audit("-", Outcome::Denied, Some(e.to_string())).await;
-                Err(e)
-            }
-        }
+        let details = audit::Details::why(e.to_string());
+        Some((e, details))
     }
 
-    /// An operator-wide permission: held on any team of the operator organisation.
-    pub async fn require_operator(&self, permission: Permission) -> Result<(), AppError> {
+    /// Refuses an operator-wide permission the caller does not hold on any operator team.
+    fn operator_refusal(&self, permission: Permission) -> Option<(AppError, audit::Details)> {
         if self.principal.operator && self.access.effective.anywhere(permission) {
-            return Ok(());
+            return None;
         }
-        self.audit("-", Outcome::Denied, Some(permission.key().to_owned()))
-            .await;
-        Err(AppError::Forbidden {
+        let e = AppError::Forbidden {
             message: format!(
                 "You need “{}” ({}), which only operator staff can hold.",
                 permission.label(),
                 permission.key()
             ),
             denial: None,
-        })
+        };
+        Some((e, audit::Details::permission(permission)))
+    }
+
+    /// An operator-wide permission: held on any team of the operator organisation.
+    pub async fn require_operator(&self, permission: Permission) -> Result<(), AppError> {
+        match self.operator_refusal(permission) {
+            None => Ok(()),
+            Some((e, details)) => {
+                self.audit("-", Outcome::Denied, details).await;
+                Err(e)
+            }
+        }
     }
 
     /// Checks the declared permission on `scope`, the owning team of the resource at hand.
@@ -105,8 +159,12 @@ impl Guard {
         match self.access.check(permission, scope) {
             Decision::Allow => Ok(()),
             Decision::Deny(denial) => {
-                self.audit(resource, Outcome::Denied, Some(permission.key().to_owned()))
-                    .await;
+                self.audit(
+                    resource,
+                    Outcome::Denied,
+                    audit::Details::permission(permission),
+                )
+                .await;
                 Err(AppError::Forbidden {
                     message: denial.describe(),
                     denial: Some(denial),
@@ -130,7 +188,7 @@ impl Guard {
     }
 
     /// The audit record of this request's principal (both identities while impersonating).
-    fn entry(&self, resource: &str, outcome: Outcome, detail: Option<String>) -> audit::Entry {
+    fn entry(&self, resource: &str, outcome: Outcome, details: audit::Details) -> audit::Entry {
         let (actor, impersonation_id) = match &self.principal.impersonation {
             Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
             None => (self.principal.user_id, None),
@@ -143,14 +201,15 @@ impl Guard {
             action: self.policy.path.trim_start_matches("/api/").to_owned(),
             resource: Some(resource.to_owned()),
             outcome,
-            detail,
+            details,
         }
     }
 
     /// Records an event about this request that changes nothing else (a denial); a failure to
     /// audit is logged, never hidden.
-    pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
-        if let Err(e) = audit::record(&self.state.db, self.entry(resource, outcome, detail)).await {
+    pub async fn audit(&self, resource: &str, outcome: Outcome, details: audit::Details) {
+        if let Err(e) = audit::record(&self.state.db, self.entry(resource, outcome, details)).await
+        {
             tracing::error!(error = %e, "could not write the audit log");
         }
     }
@@ -166,10 +225,10 @@ impl Guard {
         &self,
         txn: audit::AuditedTxn,
         resource: &str,
-        detail: Option<String>,
+        details: audit::Details,
     ) -> Result<(), AppError> {
         Ok(txn
-            .commit_with(self.entry(resource, Outcome::Success, detail))
+            .commit_with(self.entry(resource, Outcome::Success, details))
             .await?)
     }
 }

@@ -71,7 +71,7 @@ async fn change_grant(
         g.audit(
             &resource,
             Outcome::Denied,
-            Some(permission.key().to_owned()),
+            crate::audit::Details::permission(permission),
         )
         .await;
         let denial = match &refusal {
@@ -100,8 +100,10 @@ async fn change_grant(
         crate::directory::revoke(&*txn, org, team, permission).await?;
     }
     let verb = if on { "granted" } else { "revoked" };
-    g.commit_write(txn, &resource, Some(format!("{verb} {}", permission.key())))
-        .await?;
+    let details = crate::audit::Details::new()
+        .with(crate::audit::Field::Change, verb)
+        .with(crate::audit::Field::Permission, permission.key());
+    g.commit_write(txn, &resource, details).await?;
     Ok(())
 }
 
@@ -239,8 +241,10 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
     };
     if changed {
         let verb = if add { "added" } else { "removed" };
-        g.commit_write(txn, &resource, Some(format!("{verb} user:{}", person.id)))
-            .await?;
+        let details = crate::audit::Details::new()
+            .with(crate::audit::Field::Change, verb)
+            .with(crate::audit::Field::User, format!("user:{}", person.id));
+        g.commit_write(txn, &resource, details).await?;
     } else {
         txn.commit_unaudited().await?;
     }
