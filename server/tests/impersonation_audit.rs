@@ -23,6 +23,7 @@ on_both_databases!(
     every_impersonation_ends_exactly_once_whatever_ends_it,
     two_instances_sweeping_at_once_end_each_expiry_once,
     random_sequences_end_every_impersonation_exactly_once,
+    the_sweep_survives_database_errors,
 );
 
 const REASON: &str = "Ticket SUP-42: technician cannot complete a work order";
@@ -835,4 +836,32 @@ async fn random_sequences_end_every_impersonation_exactly_once(backend: Backend)
     await_sweep(&app).await;
     let ends = assert_every_start_ends_once(&app).await;
     eprintln!("{} impersonations ended: {ends:?}", ends.len());
+}
+
+async fn the_sweep_survives_database_errors(backend: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn_with(backend, fast_sweep()).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
+    let (_, sid) = started(&app, &admin, "tina@acme.test", "view").await;
+    expire_now(&app, &sid).await;
+    // The sessions table goes away for a while: every sweep meanwhile fails.
+    app.state
+        .db
+        .execute_unprepared("ALTER TABLE sessions RENAME TO sessions_away")
+        .await
+        .unwrap();
+    assert!(ending::sweep(&app.state.db).await.is_err());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.state
+        .db
+        .execute_unprepared("ALTER TABLE sessions_away RENAME TO sessions")
+        .await
+        .unwrap();
+    // The background sweep is still running and catches up.
+    await_sweep(&app).await;
+    let ends = assert_every_start_ends_once(&app).await;
+    assert_eq!(
+        ends.get(&sid).map(String::as_str),
+        Some("impersonation.expire")
+    );
 }

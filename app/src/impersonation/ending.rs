@@ -174,10 +174,23 @@ async fn end_all(
 /// One sweep: ends every live impersonation whose time has run out, whether or not its cookie
 /// is ever presented again. Returns how many it ended.
 pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    // A look without the audit log's lock first: most sweeps find nothing to do, and should
+    // not hold up the writes of every instance to find that out.
+    let now = Utc::now();
+    let any_due = session::Entity::find()
+        .filter(session::Column::ActorUserId.is_not_null())
+        .filter(session::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .iter()
+        .any(|r| r.expires_at <= now);
+    if !any_due {
+        return Ok(0);
+    }
     let txn = audit::begin(db).await?;
     // Compared here rather than in SQL: SQLite keeps times as text. Live impersonations are
-    // few (operator staff, an hour at most), so reading them all is cheap.
-    let now = Utc::now();
+    // few (operator staff, an hour at most), so reading them all is cheap. Read again under
+    // the lock: another instance may have ended some meanwhile (end_in would skip them anyway).
     let rows = live_ids(&txn, |q| q).await?;
     let due = rows.into_iter().filter(|r| r.expires_at <= now).collect();
     let n = end_all(&txn, due, &Ending::Expiry).await?;
