@@ -34,6 +34,164 @@ impl Outcome {
     }
 }
 
+/// The key of one structured detail of an event. Keys are stable (they are hashed into the chain
+/// and stored); each value is kept and shown as a separate field, so text a user typed (a reason,
+/// a ticket) can never pass for another field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// Why the actor did it, in their words (impersonation reason).
+    Reason,
+    /// The support ticket the actor named.
+    Ticket,
+    /// Impersonation mode (`view`, `act`).
+    Mode,
+    /// How long an impersonation was asked for, in minutes.
+    Minutes,
+    /// The permission a denial or a change is about.
+    Permission,
+    /// Why something was refused or ended, as the system decided it.
+    Why,
+    /// What a write did (`granted`, `revoked`, `added`, `removed`, `retired`, …).
+    Change,
+    /// The user a write was about (`user:<id>`).
+    User,
+    /// The vehicle a write was about (`vehicle:<id>`).
+    Vehicle,
+    /// A new status (work orders, inspections).
+    Status,
+    /// A work order's new assignee (`user:<id>`, empty for none).
+    Assignee,
+    /// An organisation's impersonation consent.
+    Consent,
+}
+
+impl Field {
+    pub const ALL: [Field; 12] = [
+        Field::Reason,
+        Field::Ticket,
+        Field::Mode,
+        Field::Minutes,
+        Field::Permission,
+        Field::Why,
+        Field::Change,
+        Field::User,
+        Field::Vehicle,
+        Field::Status,
+        Field::Assignee,
+        Field::Consent,
+    ];
+
+    /// The stored and hashed key: never change one, add new ones.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Field::Reason => "reason",
+            Field::Ticket => "ticket",
+            Field::Mode => "mode",
+            Field::Minutes => "minutes",
+            Field::Permission => "permission",
+            Field::Why => "why",
+            Field::Change => "change",
+            Field::User => "user",
+            Field::Vehicle => "vehicle",
+            Field::Status => "status",
+            Field::Assignee => "assignee",
+            Field::Consent => "consent",
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Field::Reason => "Reason",
+            Field::Ticket => "Ticket",
+            Field::Mode => "Mode",
+            Field::Minutes => "Minutes",
+            Field::Permission => "Permission",
+            Field::Why => "Why",
+            Field::Change => "Change",
+            Field::User => "User",
+            Field::Vehicle => "Vehicle",
+            Field::Status => "Status",
+            Field::Assignee => "Assignee",
+            Field::Consent => "Consent",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.key() == key)
+    }
+}
+
+/// The structured details of an event: fields in the order they were given. Build it with
+/// [`Details::with`]; values are stored as given, never joined into one string.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details(Vec<(String, String)>);
+
+impl Details {
+    pub fn new() -> Details {
+        Details::default()
+    }
+
+    /// Adds one field.
+    pub fn with(mut self, field: Field, value: impl Into<String>) -> Details {
+        self.0.push((field.key().to_owned(), value.into()));
+        self
+    }
+
+    /// Adds one field when there is a value.
+    pub fn with_opt(self, field: Field, value: Option<impl Into<String>>) -> Details {
+        match value {
+            Some(v) => self.with(field, v),
+            None => self,
+        }
+    }
+
+    /// The usual detail of a denial: the permission that was missing.
+    pub fn permission(p: crate::authz::Permission) -> Details {
+        Details::new().with(Field::Permission, p.key())
+    }
+
+    /// Why something was refused or ended.
+    pub fn why(why: impl Into<String>) -> Details {
+        Details::new().with(Field::Why, why)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields as (key, value), in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The value of `field`, if given.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.pairs()
+            .find(|(k, _)| *k == field.key())
+            .map(|(_, v)| v)
+    }
+
+    /// The stored form: a JSON array of `[key, value]` pairs (ordered, unambiguous); `None`
+    /// when there are no fields, as on rows written before fields existed.
+    pub fn to_stored(&self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        serde_json::to_string(&self.0).ok()
+    }
+
+    /// Reads the stored form back; `None` when it is not what [`Details::to_stored`] writes.
+    pub fn from_stored(stored: Option<&str>) -> Option<Details> {
+        match stored {
+            None => Some(Details::default()),
+            Some(s) => serde_json::from_str::<Vec<(String, String)>>(s)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(Details),
+        }
+    }
+}
+
 /// One event to record.
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -44,15 +202,23 @@ pub struct Entry {
     pub action: String,
     pub resource: Option<String>,
     pub outcome: Outcome,
-    pub detail: Option<String>,
+    pub details: Details,
 }
 
 /// The hash of one row: SHA-256 over the previous hash and every field, length-prefixed so no
-/// two different rows can produce the same input.
-pub fn chain_hash(prev_hash: &str, occurred_at: &DateTime<Utc>, e: &Entry) -> String {
+/// two different rows can produce the same input. `legacy_detail` is the free-text detail of
+/// rows written before structured fields (always `None` for new rows). The structured fields
+/// follow as a count and then each key and value on its own, so a value cannot be moved into
+/// another field, and rows without fields hash exactly as they always did.
+pub fn chain_hash(
+    prev_hash: &str,
+    occurred_at: &DateTime<Utc>,
+    e: &Entry,
+    legacy_detail: Option<&str>,
+) -> String {
     let mut h = Sha256::new();
     let opt_i = |v: Option<i32>| v.map(|x| x.to_string()).unwrap_or_default();
-    let fields = [
+    let mut fields = vec![
         prev_hash.to_owned(),
         occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
         opt_i(e.organisation_id),
@@ -62,8 +228,15 @@ pub fn chain_hash(prev_hash: &str, occurred_at: &DateTime<Utc>, e: &Entry) -> St
         e.action.clone(),
         e.resource.clone().unwrap_or_default(),
         e.outcome.key().to_owned(),
-        e.detail.clone().unwrap_or_default(),
+        legacy_detail.unwrap_or_default().to_owned(),
     ];
+    if !e.details.is_empty() {
+        fields.push(format!("fields:{}", e.details.0.len()));
+        for (k, v) in e.details.pairs() {
+            fields.push(k.to_owned());
+            fields.push(v.to_owned());
+        }
+    }
     for f in &fields {
         h.update((f.len() as u64).to_be_bytes());
         h.update(f.as_bytes());
@@ -117,6 +290,17 @@ impl AuditedTxn {
         append(&self.txn, entry).await?;
         self.txn.commit().await
     }
+
+    /// Appends `entry` inside the transaction (for a change that records several events, such
+    /// as ending impersonations together with what ended them); commit with [`Self::commit`].
+    pub async fn append(&self, entry: Entry) -> Result<(), DbErr> {
+        append(&self.txn, entry).await
+    }
+
+    /// Commits the transaction with the events appended so far.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
 }
 
 /// Appends one event on its own (events that change nothing else: denials, impersonation
@@ -135,7 +319,7 @@ async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<(), DbErr> {
     // Microsecond precision: what both databases store exactly, so the hash can be re-checked.
     let now = Utc::now();
     let occurred_at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    let hash = chain_hash(&prev, &occurred_at, &entry);
+    let hash = chain_hash(&prev, &occurred_at, &entry, None);
     audit_event::ActiveModel {
         occurred_at: Set(occurred_at),
         organisation_id: Set(entry.organisation_id),
@@ -145,7 +329,8 @@ async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<(), DbErr> {
         action: Set(entry.action),
         resource: Set(entry.resource),
         outcome: Set(entry.outcome.key().to_owned()),
-        detail: Set(entry.detail),
+        detail: Set(None),
+        fields: Set(entry.details.to_stored()),
         prev_hash: Set(prev),
         hash: Set(hash),
         ..Default::default()
@@ -166,6 +351,10 @@ pub async fn verify(db: &DatabaseConnection) -> Result<(u64, Option<i32>), DbErr
     while let Some(page) = pages.fetch_and_next().await? {
         for r in page {
             rows += 1;
+            // Fields that cannot be read back as written count as a broken row.
+            let Some(details) = Details::from_stored(r.fields.as_deref()) else {
+                return Ok((rows, Some(r.id)));
+            };
             let entry = Entry {
                 organisation_id: r.organisation_id,
                 actor_user_id: r.actor_user_id,
@@ -178,12 +367,12 @@ pub async fn verify(db: &DatabaseConnection) -> Result<(u64, Option<i32>), DbErr
                     "denied" => Outcome::Denied,
                     _ => Outcome::Failure,
                 },
-                detail: r.detail.clone(),
+                details,
             };
             let known_outcome = matches!(r.outcome.as_str(), "success" | "denied" | "failure");
             if !known_outcome
                 || r.prev_hash != prev
-                || chain_hash(&prev, &r.occurred_at, &entry) != r.hash
+                || chain_hash(&prev, &r.occurred_at, &entry, r.detail.as_deref()) != r.hash
             {
                 return Ok((rows, Some(r.id)));
             }
@@ -206,27 +395,125 @@ mod tests {
             action: "work_orders/complete".into(),
             resource: Some("work_order:1".into()),
             outcome: Outcome::Denied,
-            detail: Some("work_orders.complete".into()),
+            details: Details::new(),
         }
+    }
+
+    fn hash(e: &Entry, legacy: Option<&str>) -> String {
+        let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        chain_hash(GENESIS, &t, e, legacy)
     }
 
     #[test]
     fn every_field_and_the_previous_hash_count() {
         let t = Utc::now();
-        let base = chain_hash(GENESIS, &t, &entry());
+        let base = chain_hash(GENESIS, &t, &entry(), Some("work_orders.complete"));
         assert_eq!(base.len(), 64);
-        assert_eq!(base, chain_hash(GENESIS, &t, &entry()));
-        assert_ne!(base, chain_hash(&base, &t, &entry()));
+        assert_eq!(
+            base,
+            chain_hash(GENESIS, &t, &entry(), Some("work_orders.complete"))
+        );
+        assert_ne!(
+            base,
+            chain_hash(&base, &t, &entry(), Some("work_orders.complete"))
+        );
         let mut e = entry();
         e.outcome = Outcome::Success;
-        assert_ne!(base, chain_hash(GENESIS, &t, &e));
+        assert_ne!(
+            base,
+            chain_hash(GENESIS, &t, &e, Some("work_orders.complete"))
+        );
         let mut e = entry();
-        e.detail = None;
         e.resource = Some("work_order:1work_orders.complete".into());
         assert_ne!(
             base,
-            chain_hash(GENESIS, &t, &e),
+            chain_hash(GENESIS, &t, &e, None),
             "fields cannot be shifted into each other"
         );
+    }
+
+    /// A row written before structured fields (this hash was computed by the code of that
+    /// time) still verifies: rows without fields hash exactly as before.
+    #[test]
+    fn rows_without_fields_hash_as_they_always_did() {
+        let mut h = Sha256::new();
+        let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for f in [
+            GENESIS,
+            &t.to_rfc3339_opts(SecondsFormat::Micros, true),
+            "2",
+            "4",
+            "4",
+            "",
+            "work_orders/complete",
+            "work_order:1",
+            "denied",
+            "work_orders.complete",
+        ] {
+            h.update((f.len() as u64).to_be_bytes());
+            h.update(f.as_bytes());
+        }
+        assert_eq!(
+            hex::encode(h.finalize()),
+            hash(&entry(), Some("work_orders.complete"))
+        );
+    }
+
+    #[test]
+    fn each_field_is_hashed_on_its_own() {
+        let with = |d: Details| Entry {
+            details: d,
+            ..entry()
+        };
+        let real = with(
+            Details::new()
+                .with(Field::Reason, "Routine check")
+                .with(Field::Ticket, "SUP-9999"),
+        );
+        let base = hash(&real, None);
+        // The forgery of the attack: the ticket typed into the reason.
+        let forged = with(Details::new().with(Field::Reason, "Routine check; ticket=SUP-9999"));
+        assert_ne!(base, hash(&forged, None));
+        // Text moved from one field to the next.
+        let moved = with(
+            Details::new()
+                .with(Field::Reason, "Routine checkS")
+                .with(Field::Ticket, "UP-9999"),
+        );
+        assert_ne!(base, hash(&moved, None));
+        // One value changed, keys swapped, or the same text as the old free-text detail.
+        let changed = with(
+            Details::new()
+                .with(Field::Reason, "Routine check")
+                .with(Field::Ticket, "SUP-9998"),
+        );
+        assert_ne!(base, hash(&changed, None));
+        let swapped = with(
+            Details::new()
+                .with(Field::Ticket, "Routine check")
+                .with(Field::Reason, "SUP-9999"),
+        );
+        assert_ne!(base, hash(&swapped, None));
+        assert_ne!(
+            hash(&with(Details::new().with(Field::Why, "x")), None),
+            hash(&entry(), Some("x"))
+        );
+    }
+
+    #[test]
+    fn details_round_trip_through_their_stored_form() {
+        let d = Details::new()
+            .with(Field::Reason, "a \"quoted\" reason; ticket=x")
+            .with(Field::Mode, "view");
+        let stored = d.to_stored().unwrap();
+        assert_eq!(Details::from_stored(Some(&stored)), Some(d.clone()));
+        assert_eq!(d.get(Field::Mode), Some("view"));
+        assert_eq!(Details::new().to_stored(), None);
+        assert_eq!(Details::from_stored(None), Some(Details::new()));
+        assert_eq!(Details::from_stored(Some("not json")), None);
+        assert_eq!(Details::from_stored(Some("[]")), None);
+        for f in Field::ALL {
+            assert_eq!(Field::from_key(f.key()), Some(f));
+        }
     }
 }

@@ -618,7 +618,28 @@ pub struct AuditRow {
     pub action: String,
     pub resource: Option<String>,
     pub outcome: String,
+    /// Free-text detail of rows written before structured fields.
     pub detail: Option<String>,
+    /// The event's structured details, each shown on its own.
+    pub fields: Vec<AuditFieldView>,
+}
+
+impl AuditRow {
+    /// The value of the field with stable key `key` (`reason`, `ticket`, `mode`, …).
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| f.value.as_str())
+    }
+}
+
+/// One structured detail of an audit event: its stable key, label and value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFieldView {
+    pub key: String,
+    pub label: String,
+    pub value: String,
 }
 
 /// The audit page: events, and (for operator staff) whether the whole chain verifies.

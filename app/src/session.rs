@@ -268,26 +268,21 @@ pub async fn principal_of(
     }))
 }
 
-/// Ends a session at once (sign-out), and every impersonation started from it.
+/// Ends a session at once (sign-out), and every impersonation started from it, each with its
+/// end record, all in one transaction.
 pub async fn revoke(db: &DatabaseConnection, session_id: &str) -> Result<(), DbErr> {
+    use crate::impersonation::ending::{self, Ending};
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
+    let txn = crate::audit::begin(db).await?;
+    ending::end_started_from(&txn, session_id, &Ending::SignOut).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(session::Column::ParentSessionId.eq(session_id))
+        .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&*txn)
         .await?;
-    if let Some(row) = session::Entity::find_by_id(session_id.to_owned())
-        .one(db)
-        .await?
-        && row.revoked_at.is_none()
-    {
-        let mut active: session::ActiveModel = row.into();
-        active.revoked_at = Set(Some(Utc::now()));
-        active.update(db).await?;
-    }
-    Ok(())
+    txn.commit().await
 }
 
 /// Which cookie: the user's own session, or the view-as overlay of an impersonation (which is

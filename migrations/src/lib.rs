@@ -16,6 +16,7 @@ mod m0011_authz_version;
 mod m0012_impersonation_consent;
 mod m0013_list_pages;
 mod m0014_sign_in_throttle;
+mod m0015_audit_fields;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_impersonation_consent::Migration),
             Box::new(m0013_list_pages::Migration),
             Box::new(m0014_sign_in_throttle::Migration),
+            Box::new(m0015_audit_fields::Migration),
         ]
     }
 }

@@ -81,6 +81,9 @@ impl Config {
 pub struct Tuning {
     pub throttle_account: Policy,
     pub throttle_address: Policy,
+    /// How often expired impersonations are ended and recorded, whether or not anyone presents
+    /// their cookie again.
+    pub impersonation_sweep: std::time::Duration,
 }
 
 impl Default for Tuning {
@@ -88,6 +91,7 @@ impl Default for Tuning {
         Tuning {
             throttle_account: Policy::ACCOUNT,
             throttle_address: Policy::ADDRESS,
+            impersonation_sweep: std::time::Duration::from_secs(15),
         }
     }
 }

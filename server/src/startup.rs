@@ -61,6 +61,8 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     pub state: AppState,
+    /// Ends expired impersonations in the background; stops when the application does.
+    _sweeper: app::impersonation::ending::Sweeper,
 }
 
 impl Application {
@@ -107,10 +109,15 @@ impl Application {
             hsts: config.secure_cookies(),
         };
         let router = router(state.clone(), origins, security);
+        let sweeper = app::impersonation::ending::Sweeper::spawn(
+            state.db.clone(),
+            tuning.impersonation_sweep,
+        );
         Ok(Application {
             listener,
             router,
             state,
+            _sweeper: sweeper,
         })
     }
 

@@ -496,7 +496,9 @@ async fn tina_is_refused_with_the_explanation_and_the_denial_is_audited(backend:
     );
     let denied = audit_event::Entity::find()
         .filter(audit_event::Column::Outcome.eq("denied"))
-        .filter(audit_event::Column::Detail.eq("work_orders.complete"))
+        .filter(audit_event::Column::Fields.eq(
+            app::audit::Details::permission(app::authz::Permission::WorkOrdersComplete).to_stored(),
+        ))
         .count(&app.state.db)
         .await
         .unwrap();

@@ -31,6 +31,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     use crate::api::guard::Guard;
     use crate::audit::Outcome;
     use crate::entity::{session, user};
+    use crate::impersonation::ending::{self, Ending};
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -60,8 +61,12 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .await
     {
         if matches!(e, AppError::Throttled { .. }) {
-            g.audit(&resource, Outcome::Denied, Some("throttled".into()))
-                .await;
+            g.audit(
+                &resource,
+                Outcome::Denied,
+                crate::audit::Details::why("throttled"),
+            )
+            .await;
         }
         return Err(e);
     }
@@ -69,7 +74,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         g.audit(
             &resource,
             Outcome::Denied,
-            Some("wrong current password".into()),
+            crate::audit::Details::why("wrong current password"),
         )
         .await;
         return Err(AppError::invalid(
@@ -90,6 +95,23 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .filter(user::Column::Id.eq(me.id))
         .exec(&*txn)
         .await?;
+    // Impersonations of this user, and those started from the sessions signed out here, end
+    // with their own records first; then the other sessions go.
+    let changed = Ending::RuleBroken("the user's password changed".into());
+    ending::end_of_user(&txn, me.id, &changed).await?;
+    let others = session::Entity::find()
+        .filter(session::Column::UserId.eq(me.id))
+        .filter(session::Column::ActorUserId.is_null())
+        .filter(session::Column::Id.ne(g.principal.session_id.clone()))
+        .filter(session::Column::RevokedAt.is_null())
+        .all(&*txn)
+        .await?;
+    let signed_out = Ending::RuleBroken(
+        "the session it was started from was signed out by a password change".into(),
+    );
+    for s in &others {
+        ending::end_started_from(&txn, &s.id, &signed_out).await?;
+    }
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
         .filter(session::Column::UserId.eq(me.id))
@@ -97,7 +119,11 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .filter(session::Column::RevokedAt.is_null())
         .exec(&*txn)
         .await?;
-    g.commit_write(txn, &resource, Some("password changed".into()))
-        .await?;
+    g.commit_write(
+        txn,
+        &resource,
+        crate::audit::Details::new().with(crate::audit::Field::Change, "password changed"),
+    )
+    .await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub async fn audit_list(
     use crate::entity::{audit_event, organisation as orgs, user};
     use crate::model::{AuditRow, ChainStatus};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use server::field_views;
     use std::collections::HashMap;
 
     let g = Guard::enter("/api/audit/list").await?;
@@ -84,7 +85,34 @@ pub async fn audit_list(
                 resource: r.resource,
                 outcome: r.outcome,
                 detail: r.detail,
+                fields: field_views(r.fields.as_deref()),
             })
             .collect(),
     })
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use crate::audit::{Details, Field};
+    use crate::model::AuditFieldView;
+
+    /// The stored fields as labelled items; a field this version does not know keeps its key
+    /// as its label, and an unreadable value is shown as such rather than hidden.
+    pub fn field_views(stored: Option<&str>) -> Vec<AuditFieldView> {
+        let Some(details) = Details::from_stored(stored) else {
+            return vec![AuditFieldView {
+                key: "unreadable".into(),
+                label: "Unreadable fields".into(),
+                value: stored.unwrap_or_default().to_owned(),
+            }];
+        };
+        details
+            .pairs()
+            .map(|(k, v)| AuditFieldView {
+                key: k.to_owned(),
+                label: Field::from_key(k).map_or_else(|| k.to_owned(), |f| f.label().to_owned()),
+                value: v.to_owned(),
+            })
+            .collect()
+    }
 }

@@ -61,17 +61,59 @@ pub async fn admit(
         },
     };
     if let Some(p) = principal {
-        let entry = entry_of(p, policy, "-", Outcome::Denied, Some(err.to_string()));
-        record(state, entry).await;
+        let details = audit::Details::why(err.to_string());
+        record(state, entry_of(p, policy, "-", Outcome::Denied, details)).await;
     }
     Err(err)
 }
 
+/// The outcome of entering a server function: admitted, or refused at the door (no live policy
+/// rule allows it). A refusal is not audited yet: [`Refused::audit`] records it the usual way,
+/// a caller that knows more about the attempt (whom it was aimed at) records it itself.
+pub enum Admission {
+    Admitted(Guard),
+    Refused(Refused),
+}
+
+/// A refusal at the door, with what is needed to record it; it cannot be turned into a guard.
+#[must_use = "a refusal must be audited and returned"]
+pub struct Refused {
+    guard: Guard,
+    pub error: AppError,
+    pub details: audit::Details,
+}
+
+impl Refused {
+    pub fn state(&self) -> &AppState {
+        &self.guard.state
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.guard.principal
+    }
+
+    /// Records the refusal as the guard does for every server function, and returns its error.
+    pub async fn audit(self) -> AppError {
+        self.guard.audit("-", Outcome::Denied, self.details).await;
+        self.error
+    }
+}
+
 impl Guard {
-    /// Enters the server function at `path`: its declared policy, the live session and the
-    /// admission rule (which the middleware already applied before parsing; entering checks it
-    /// again so no function can run without it), then an operator requirement.
+    /// Enters the server function at `path`: refuses it when it has no declared policy (deny by
+    /// default) and when there is no live session.
     pub async fn enter(path: &str) -> Result<Guard, AppError> {
+        match Self::admit(path).await? {
+            Admission::Admitted(g) => Ok(g),
+            Admission::Refused(r) => Err(r.audit().await),
+        }
+    }
+
+    /// Like [`Guard::enter`], but a refusal by the operator requirement is handed back
+    /// unaudited, for a caller that records the attempt with its subject. The door
+    /// ([`admit`]: missing policy, missing session, what may be done in someone else's name)
+    /// refuses and audits as in `enter`.
+    pub async fn admit(path: &str) -> Result<Admission, AppError> {
         let state = super::ctx::state()?;
         let auth = super::ctx::authentication()?;
         let policy = admit(&state, path, Some(&auth)).await?;
@@ -83,27 +125,45 @@ impl Guard {
             access,
             policy,
         };
-        if let Requirement::Operator(p) = policy.requirement {
-            guard.require_operator(p).await?;
-        }
-        Ok(guard)
+        let refusal = match policy.requirement {
+            Requirement::Operator(p) => guard.operator_refusal(p),
+            _ => None,
+        };
+        Ok(match refusal {
+            None => Admission::Admitted(guard),
+            Some((error, details)) => Admission::Refused(Refused {
+                guard,
+                error,
+                details,
+            }),
+        })
     }
 
-    /// An operator-wide permission: held on any team of the operator organisation.
-    pub async fn require_operator(&self, permission: Permission) -> Result<(), AppError> {
+    /// Refuses an operator-wide permission the caller does not hold on any operator team.
+    fn operator_refusal(&self, permission: Permission) -> Option<(AppError, audit::Details)> {
         if self.principal.operator && self.access.effective.anywhere(permission) {
-            return Ok(());
+            return None;
         }
-        self.audit("-", Outcome::Denied, Some(permission.key().to_owned()))
-            .await;
-        Err(AppError::Forbidden {
+        let e = AppError::Forbidden {
             message: format!(
                 "You need “{}” ({}), which only operator staff can hold.",
                 permission.label(),
                 permission.key()
             ),
             denial: None,
-        })
+        };
+        Some((e, audit::Details::permission(permission)))
+    }
+
+    /// An operator-wide permission: held on any team of the operator organisation.
+    pub async fn require_operator(&self, permission: Permission) -> Result<(), AppError> {
+        match self.operator_refusal(permission) {
+            None => Ok(()),
+            Some((e, details)) => {
+                self.audit("-", Outcome::Denied, details).await;
+                Err(e)
+            }
+        }
     }
 
     /// Checks the declared permission on `scope`, the owning team of the resource at hand.
@@ -125,8 +185,12 @@ impl Guard {
         match self.access.check(permission, scope) {
             Decision::Allow => Ok(()),
             Decision::Deny(denial) => {
-                self.audit(resource, Outcome::Denied, Some(permission.key().to_owned()))
-                    .await;
+                self.audit(
+                    resource,
+                    Outcome::Denied,
+                    audit::Details::permission(permission),
+                )
+                .await;
                 Err(AppError::Forbidden {
                     message: denial.describe(),
                     denial: Some(denial),
@@ -149,14 +213,14 @@ impl Guard {
         Ok(teams)
     }
 
-    fn entry(&self, resource: &str, outcome: Outcome, detail: Option<String>) -> audit::Entry {
-        entry_of(&self.principal, self.policy, resource, outcome, detail)
+    fn entry(&self, resource: &str, outcome: Outcome, details: audit::Details) -> audit::Entry {
+        entry_of(&self.principal, self.policy, resource, outcome, details)
     }
 
     /// Records an event about this request that changes nothing else (a denial); a failure to
     /// audit is logged, never hidden.
-    pub async fn audit(&self, resource: &str, outcome: Outcome, detail: Option<String>) {
-        record(&self.state, self.entry(resource, outcome, detail)).await;
+    pub async fn audit(&self, resource: &str, outcome: Outcome, details: audit::Details) {
+        record(&self.state, self.entry(resource, outcome, details)).await;
     }
 
     /// Opens the transaction of a write; finish it with [`Guard::commit_write`], which appends
@@ -170,10 +234,10 @@ impl Guard {
         &self,
         txn: audit::AuditedTxn,
         resource: &str,
-        detail: Option<String>,
+        details: audit::Details,
     ) -> Result<(), AppError> {
         Ok(txn
-            .commit_with(self.entry(resource, Outcome::Success, detail))
+            .commit_with(self.entry(resource, Outcome::Success, details))
             .await?)
     }
 }
@@ -184,7 +248,7 @@ fn entry_of(
     policy: &Policy,
     resource: &str,
     outcome: Outcome,
-    detail: Option<String>,
+    details: audit::Details,
 ) -> audit::Entry {
     let (actor, impersonation_id) = match &principal.impersonation {
         Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
@@ -198,7 +262,7 @@ fn entry_of(
         action: policy.path.trim_start_matches("/api/").to_owned(),
         resource: Some(resource.to_owned()),
         outcome,
-        detail,
+        details,
     }
 }
 

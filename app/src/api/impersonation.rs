@@ -14,15 +14,17 @@ pub async fn start_impersonation(
     minutes: String,
 ) -> Result<(), AppError> {
     use crate::api::ctx;
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Admission, Guard};
     use crate::impersonation::{self, Mode, store};
     use crate::session::{Claims, CookieKind};
-    use crate::validate::{self as v, Problems};
+    use crate::validate::Problems;
 
+    // Malformed input is answered field by field and is not an attempt on anyone: it is not
+    // audited. Everything after this point that refuses the start is.
     let mut p = Problems::default();
     let fields = (
         p.check("reason", impersonation::reason(&reason)),
-        p.check("ticket", v::optional(&ticket, impersonation::TICKET_MAX)),
+        p.check("ticket", impersonation::ticket(&ticket)),
         p.check(
             "mode",
             Mode::from_key(&mode).ok_or_else(|| "Choose Read-only or Act as user.".to_owned()),
@@ -33,10 +35,28 @@ pub async fn start_impersonation(
     let (Some(reason), Some(ticket), Some(mode), Some(minutes)) = fields else {
         return Err(AppError::Internal);
     };
-    // Refuses nesting (start is never allowed in someone else's name) and non-operators.
-    let g = Guard::enter("/api/impersonation/start").await?;
-    let ticket = Some(ticket).filter(|t| !t.is_empty());
-    let row = store::start(&g.state, &g.principal, user, mode, reason, ticket, minutes).await?;
+    let attempt = store::Attempt {
+        user_id: user,
+        mode,
+        reason,
+        ticket,
+        minutes,
+    };
+    // Refuses nesting (start is never allowed in someone else's name) and anyone without
+    // users.impersonate; the refusal is recorded as an attempt on `user`, on their
+    // organisation's log.
+    let g = match Guard::admit("/api/impersonation/start").await? {
+        Admission::Admitted(g) => g,
+        Admission::Refused(r) => {
+            let permission = (r.details)
+                .get(crate::audit::Field::Permission)
+                .and_then(|k| crate::authz::Permission::from_key(k).ok());
+            let why = r.error.to_string();
+            store::refuse(r.state(), r.principal(), &attempt, &why, permission).await;
+            return Err(r.error);
+        }
+    };
+    let row = store::start(&g.state, &g.principal, attempt).await?;
     let token = g
         .state
         .tokens
@@ -62,10 +82,9 @@ pub async fn exit_impersonation() -> Result<(), AppError> {
 pub(crate) mod server {
     use crate::api::ctx;
     use crate::api::guard::Guard;
-    use crate::entity::session;
     use crate::error::AppError;
+    use crate::impersonation::ending::{self, Ending};
     use crate::session::CookieKind;
-    use sea_orm::EntityTrait;
 
     /// Ends the current impersonation; refused when there is none (a user's own session can
     /// never turn into anyone else's).
@@ -75,12 +94,7 @@ pub(crate) mod server {
                 message: "You are not viewing as anyone.".into(),
             });
         };
-        if let Some(row) = session::Entity::find_by_id(imp.id.clone())
-            .one(&g.state.db)
-            .await?
-        {
-            crate::impersonation::store::end(&g.state, row, "impersonation.exit", None).await?;
-        }
+        ending::end(&g.state.db, &imp.id, Ending::Exit).await?;
         ctx::set_cookie(&g.state.cookie.clear_kind(CookieKind::ViewAs))?;
         leptos_axum::redirect(&format!("/admin/users?user={}", g.principal.user_id));
         Ok(())

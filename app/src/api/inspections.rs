@@ -154,14 +154,14 @@ pub async fn submit_inspection(
     g.commit_write(
         txn,
         &resource,
-        Some(format!(
-            "inspection {}",
+        crate::audit::Details::new().with(
+            crate::audit::Field::Status,
             if failed.is_empty() {
                 "passed"
             } else {
                 "failed"
-            }
-        )),
+            },
+        ),
     )
     .await?;
     Ok(work_order)

@@ -39,7 +39,7 @@ pub async fn refuse(g: &Guard, resource: &str, r: GrantRefusal) -> AppError {
     g.audit(
         resource,
         Outcome::Denied,
-        Some(r.permission().key().to_owned()),
+        crate::audit::Details::permission(r.permission()),
     )
     .await;
     AppError::Forbidden {

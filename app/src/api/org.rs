@@ -58,10 +58,13 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
         .filter(organisation::Column::Id.eq(org))
         .exec(&*txn)
         .await?;
+    // Live impersonations the new consent refuses end now, each with its record, rather than
+    // on their next request (which may never come).
+    crate::impersonation::ending::end_refused_by_consent(&txn, org, consent).await?;
     g.commit_write(
         txn,
         &format!("organisation:{org}"),
-        Some(format!("impersonation consent={}", consent.key())),
+        crate::audit::Details::new().with(crate::audit::Field::Consent, consent.key()),
     )
     .await?;
     Ok(())

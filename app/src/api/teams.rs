@@ -94,8 +94,10 @@ async fn change_grant(
         return Ok(());
     }
     let verb = if on { "granted" } else { "revoked" };
-    g.commit_write(txn, &resource, Some(format!("{verb} {}", permission.key())))
-        .await?;
+    let details = crate::audit::Details::new()
+        .with(crate::audit::Field::Change, verb)
+        .with(crate::audit::Field::Permission, permission.key());
+    g.commit_write(txn, &resource, details).await?;
     Ok(())
 }
 
@@ -241,8 +243,10 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
     };
     if changed {
         let verb = if add { "added" } else { "removed" };
-        g.commit_write(txn, &resource, Some(format!("{verb} user:{}", person.id)))
-            .await?;
+        let details = crate::audit::Details::new()
+            .with(crate::audit::Field::Change, verb)
+            .with(crate::audit::Field::User, format!("user:{}", person.id));
+        g.commit_write(txn, &resource, details).await?;
     } else {
         txn.commit_unaudited().await?;
     }

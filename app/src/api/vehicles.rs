@@ -295,7 +295,7 @@ pub async fn create_vehicle(
     .insert(&*txn)
     .await
     .or_duplicate("vin", server::DUPLICATE_VIN)?;
-    g.commit_write(txn, &format!("vehicle:{}", v.id), None)
+    g.commit_write(txn, &format!("vehicle:{}", v.id), Default::default())
         .await?;
     Ok(v.id)
 }
@@ -339,7 +339,8 @@ pub async fn edit_vehicle(
             ],
         )
         .await?;
-    g.commit_write(txn, &format!("vehicle:{id}"), None).await?;
+    g.commit_write(txn, &format!("vehicle:{id}"), Default::default())
+        .await?;
     Ok(())
 }
 
@@ -371,7 +372,11 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
             )],
         )
         .await?;
-    g.commit_write(txn, &format!("vehicle:{id}"), Some("retired".into()))
-        .await?;
+    g.commit_write(
+        txn,
+        &format!("vehicle:{id}"),
+        crate::audit::Details::new().with(crate::audit::Field::Change, "retired"),
+    )
+    .await?;
     Ok(())
 }

@@ -341,9 +341,9 @@ pub(crate) mod server {
         g: &Guard,
         txn: crate::audit::AuditedTxn,
         id: i32,
-        detail: String,
+        details: crate::audit::Details,
     ) -> Result<WorkOrderDetail, AppError> {
-        g.commit_write(txn, &format!("work_order:{id}"), Some(detail))
+        g.commit_write(txn, &format!("work_order:{id}"), details)
             .await?;
         let w = load(g, id).await?;
         self::detail(g, w).await
@@ -439,7 +439,8 @@ pub async fn set_work_order_status(
             vec![(work_order::Column::Status, Expr::value(new.key()))],
         )
         .await?;
-    server::done(&g, txn, id, format!("status={}", new.key())).await
+    let details = crate::audit::Details::new().with(crate::audit::Field::Status, new.key());
+    server::done(&g, txn, id, details).await
 }
 
 /// Completes a work order.
@@ -468,7 +469,8 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
             ],
         )
         .await?;
-    server::done(&g, txn, id, "status=completed".into()).await
+    let details = crate::audit::Details::new().with(crate::audit::Field::Status, "completed");
+    server::done(&g, txn, id, details).await
 }
 
 /// Assigns a work order to someone who can be assigned to its team (or to nobody).
@@ -502,16 +504,11 @@ pub async fn assign_work_order(
             vec![(work_order::Column::AssigneeId, Expr::value(assignee))],
         )
         .await?;
-    server::done(
-        &g,
-        txn,
-        id,
-        format!(
-            "assignee={}",
-            assignee.map(|a| a.to_string()).unwrap_or_default()
-        ),
-    )
-    .await
+    let details = crate::audit::Details::new().with(
+        crate::audit::Field::Assignee,
+        assignee.map(|a| format!("user:{a}")).unwrap_or_default(),
+    );
+    server::done(&g, txn, id, details).await
 }
 
 /// Opens a work order on a vehicle (needs `work_orders.create` on the vehicle's team).
@@ -542,7 +539,8 @@ pub async fn create_work_order(
     g.commit_write(
         txn,
         &format!("work_order:{id}"),
-        Some(format!("vehicle:{vehicle}")),
+        crate::audit::Details::new()
+            .with(crate::audit::Field::Vehicle, format!("vehicle:{vehicle}")),
     )
     .await?;
     Ok(id)

@@ -14,7 +14,10 @@ pub struct Model {
     pub action: String,
     pub resource: Option<String>,
     pub outcome: String,
+    /// Free-text detail of rows written before structured fields; never written now.
     pub detail: Option<String>,
+    /// Structured details: a JSON array of `[key, value]` pairs (see `audit::Details`).
+    pub fields: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }

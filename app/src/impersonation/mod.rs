@@ -5,6 +5,8 @@ use crate::model::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod ending;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 pub const DEFAULT_MINUTES: u32 = 30;
@@ -136,9 +138,22 @@ pub fn eligibility(actor_user_id: i32, target: &Target, mode: Mode) -> Result<()
     }
 }
 
-/// The reason, 10 to 500 characters once trimmed.
+/// Text typed on one line: no control characters (CR, LF, tab, ESC, NUL, any Cc). A line break
+/// or an escape sequence could make the text read like another field or another record.
+fn one_line(s: &str, what: &str) -> Result<(), String> {
+    if s.chars().any(char::is_control) {
+        Err(format!(
+            "The {what} must be one line of plain text (no line breaks or control characters)."
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The reason, 10 to 500 characters once trimmed, on one line.
 pub fn reason(raw: &str) -> Result<String, String> {
     let s = raw.trim();
+    one_line(s, "reason")?;
     let n = s.chars().count();
     if n < REASON_MIN {
         Err(format!(
@@ -149,6 +164,17 @@ pub fn reason(raw: &str) -> Result<String, String> {
     } else {
         Ok(s.to_owned())
     }
+}
+
+/// The optional ticket reference, up to 100 characters once trimmed, on one line; empty means
+/// none.
+pub fn ticket(raw: &str) -> Result<Option<String>, String> {
+    let s = raw.trim();
+    one_line(s, "ticket")?;
+    if s.chars().count() > TICKET_MAX {
+        return Err(format!("Use at most {TICKET_MAX} characters."));
+    }
+    Ok(Some(s.to_owned()).filter(|t| !t.is_empty()))
 }
 
 /// Minutes, 1 to 60; empty means the default 30.
@@ -229,6 +255,27 @@ mod tests {
             eligibility(1, &ro, Mode::Act),
             Err(Refusal::OrganisationSaysReadOnly)
         );
+    }
+
+    #[test]
+    fn reason_and_ticket_are_one_line_of_plain_text() {
+        for bad in [
+            "Routine check\r\nticket=SUP-9999",
+            "Routine check\nticket=SUP-9999",
+            "Routine check\u{1b}[2J cleared",
+            "Routine check\0 with a NUL",
+            "Routine\tcheck with a tab",
+            "Routine check\u{85}next line",
+        ] {
+            assert!(reason(bad).unwrap_err().contains("one line"), "{bad:?}");
+            assert!(ticket(bad).unwrap_err().contains("one line"), "{bad:?}");
+        }
+        // Surrounding whitespace (a pasted trailing newline) is trimmed, not refused.
+        assert_eq!(reason("Routine check\n").unwrap(), "Routine check");
+        assert_eq!(ticket(" SUP-42\n"), Ok(Some("SUP-42".into())));
+        assert_eq!(ticket("  "), Ok(None));
+        assert!(ticket(&"x".repeat(101)).is_err());
+        assert_eq!(ticket(&"x".repeat(100)), Ok(Some("x".repeat(100))));
     }
 
     #[test]

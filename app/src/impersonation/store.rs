@@ -5,8 +5,9 @@
 //! the session it was started from, so a view-as token alone is worth nothing, and ending it
 //! simply drops the overlay — no new session for the actor is ever minted.
 
+use super::ending::{self, Ending};
 use super::{Consent, Mode, Refusal, Target};
-use crate::audit::{self, Outcome};
+use crate::audit::{self, Details, Field, Outcome};
 use crate::authz::Permission;
 use crate::entity::{organisation, session, user};
 use crate::error::{AppError, AuthFailure};
@@ -61,90 +62,153 @@ async fn actor_may(st: &AppState, actor: &Principal, mode: Mode) -> Result<bool,
     Ok(needed(mode).iter().all(|p| access.effective.anywhere(*p)))
 }
 
-fn entry(
-    row: &session::Model,
-    org: Option<i32>,
-    action: &str,
-    outcome: Outcome,
-    detail: Option<String>,
-) -> audit::Entry {
-    audit::Entry {
-        organisation_id: org,
-        actor_user_id: row.actor_user_id,
-        subject_user_id: Some(row.user_id),
-        impersonation_id: Some(row.id.clone()),
-        action: action.to_owned(),
-        resource: Some(format!("user:{}", row.user_id)),
-        outcome,
-        detail,
+/// A request to start viewing as someone, as it was made: what every refusal records.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub user_id: i32,
+    pub mode: Mode,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub minutes: u32,
+}
+
+impl Attempt {
+    /// What the actor asked for, field by field (never joined into one string).
+    fn details(&self) -> Details {
+        Details::new()
+            .with(Field::Mode, self.mode.key())
+            .with(Field::Reason, self.reason.clone())
+            .with_opt(Field::Ticket, self.ticket.clone())
+            .with(Field::Minutes, self.minutes.to_string())
     }
 }
 
-/// Ends an impersonation (exit, expiry, or a rule that no longer holds) and audits why.
-pub async fn end(
+/// Why a start was refused, for the audit log and the answer.
+struct Refused {
+    error: AppError,
+    why: String,
+    permission: Option<Permission>,
+}
+
+impl Refused {
+    fn rule(r: Refusal) -> Refused {
+        Refused {
+            why: r.to_string(),
+            error: AppError::Forbidden {
+                message: r.to_string(),
+                denial: None,
+            },
+            permission: None,
+        }
+    }
+}
+
+/// Records a refused start: one denied row on the log of the organisation of the person it was
+/// aimed at (so the customer sees attempts on its people), with the real actor (the operator
+/// behind an impersonation, for a nested attempt), the subject, and what was asked and why it
+/// was refused. A failure to audit is logged, never hidden.
+pub async fn refuse(
     st: &AppState,
-    row: session::Model,
-    action: &str,
-    why: Option<String>,
-) -> Result<(), DbErr> {
-    if row.revoked_at.is_some() {
-        return Ok(());
+    actor: &Principal,
+    attempt: &Attempt,
+    why: &str,
+    permission: Option<Permission>,
+) {
+    let (actor_id, impersonation_id) = match &actor.impersonation {
+        Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
+        None => (actor.user_id, None),
+    };
+    let subject = match user::Entity::find_by_id(attempt.user_id).one(&st.db).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look up the subject of a refused start");
+            None
+        }
+    };
+    let details = match permission {
+        Some(p) => attempt.details().with(Field::Permission, p.key()),
+        None => attempt.details(),
+    };
+    let e = audit::Entry {
+        organisation_id: subject.as_ref().map(|u| u.organisation_id),
+        actor_user_id: Some(actor_id),
+        subject_user_id: subject.as_ref().map(|u| u.id),
+        impersonation_id,
+        action: "impersonation.start".to_owned(),
+        resource: Some(format!("user:{}", attempt.user_id)),
+        outcome: Outcome::Denied,
+        details: details.with(Field::Why, why),
+    };
+    if let Err(e) = audit::record(&st.db, e).await {
+        tracing::error!(error = %e, "could not write the audit log");
     }
-    let org = user::Entity::find_by_id(row.user_id)
-        .one(&st.db)
-        .await?
-        .map(|u| u.organisation_id);
-    let e = entry(&row, org, action, Outcome::Success, why);
-    let txn = audit::begin(&st.db).await?;
-    let mut active: session::ActiveModel = row.into();
-    active.revoked_at = Set(Some(Utc::now()));
-    active.update(&*txn).await?;
-    txn.commit_with(e).await
 }
 
-/// Starts viewing as `user_id`. The caller has checked `users.impersonate` and that `actor` is
-/// not impersonating already.
+/// Starts viewing as `attempt.user_id`. The caller has checked `users.impersonate` and that
+/// `actor` is not impersonating already. Every refusal is audited (once) before it is returned.
 pub async fn start(
     st: &AppState,
     actor: &Principal,
-    user_id: i32,
-    mode: Mode,
-    reason: String,
-    ticket: Option<String>,
-    minutes: u32,
+    attempt: Attempt,
 ) -> Result<session::Model, AppError> {
-    if !actor_may(st, actor, mode).await? {
-        return Err(AppError::Forbidden {
-            message: Refusal::CannotAct.to_string(),
-            denial: None,
-        });
+    match checked_start(st, actor, &attempt).await {
+        Ok(Ok(row)) => Ok(row),
+        Ok(Err(r)) => {
+            refuse(st, actor, &attempt, &r.why, r.permission).await;
+            Err(r.error)
+        }
+        Err(e) => Err(e),
     }
-    let Some((_, org, target)) = target(st, user_id).await? else {
-        return Err(AppError::NotFound {
-            what: "User".into(),
-        });
+}
+
+/// The start itself: the outer error is the database's, the inner one a refusal to audit.
+async fn checked_start(
+    st: &AppState,
+    actor: &Principal,
+    attempt: &Attempt,
+) -> Result<Result<session::Model, Refused>, AppError> {
+    let mode = attempt.mode;
+    if !actor_may(st, actor, mode).await? {
+        let mut r = Refused::rule(Refusal::CannotAct);
+        r.permission = Some(Permission::UsersImpersonateAct);
+        return Ok(Err(r));
+    }
+    let Some((_, org, target)) = target(st, attempt.user_id).await? else {
+        return Ok(Err(Refused {
+            error: AppError::NotFound {
+                what: "User".into(),
+            },
+            why: "no such user".into(),
+            permission: None,
+        }));
     };
-    super::eligibility(actor.user_id, &target, mode).map_err(|r| AppError::Forbidden {
-        message: r.to_string(),
-        denial: None,
-    })?;
-    let parent = session::Entity::find_by_id(actor.session_id.clone())
+    if let Err(r) = super::eligibility(actor.user_id, &target, mode) {
+        return Ok(Err(Refused::rule(r)));
+    }
+    let Some(parent) = session::Entity::find_by_id(actor.session_id.clone())
         .one(&st.db)
         .await?
-        .ok_or(AppError::Unauthenticated {
-            reason: AuthFailure::Revoked,
-        })?;
+    else {
+        return Ok(Err(Refused {
+            error: AppError::Unauthenticated {
+                reason: AuthFailure::Revoked,
+            },
+            why: "the session it was started from has ended".into(),
+            permission: None,
+        }));
+    };
     let now = crate::session::now_seconds();
     // Never outlives the session it was started from.
-    let expires_at = (now + chrono::Duration::minutes(i64::from(minutes))).min(parent.expires_at);
+    let expires_at =
+        (now + chrono::Duration::minutes(i64::from(attempt.minutes))).min(parent.expires_at);
     let txn = audit::begin(&st.db).await?;
     let row = session::ActiveModel {
         id: Set(crate::session::new_session_id()),
-        user_id: Set(user_id),
+        user_id: Set(attempt.user_id),
         actor_user_id: Set(Some(actor.user_id)),
         parent_session_id: Set(Some(actor.session_id.clone())),
-        reason: Set(Some(reason.clone())),
-        ticket: Set(ticket.clone()),
+        reason: Set(Some(attempt.reason.clone())),
+        ticket: Set(attempt.ticket.clone()),
         mode: Set(Some(mode.key().to_owned())),
         created_at: Set(now),
         expires_at: Set(expires_at),
@@ -153,20 +217,18 @@ pub async fn start(
     }
     .insert(&*txn)
     .await?;
-    let detail = format!(
-        "mode={}; reason={reason}{}",
-        mode.key(),
-        ticket.map(|t| format!("; ticket={t}")).unwrap_or_default()
-    );
-    let e = entry(
-        &row,
-        Some(org.id),
-        "impersonation.start",
-        Outcome::Success,
-        Some(detail),
-    );
+    let e = audit::Entry {
+        organisation_id: Some(org.id),
+        actor_user_id: Some(actor.user_id),
+        subject_user_id: Some(row.user_id),
+        impersonation_id: Some(row.id.clone()),
+        action: "impersonation.start".to_owned(),
+        resource: Some(format!("user:{}", row.user_id)),
+        outcome: Outcome::Success,
+        details: attempt.details(),
+    };
     txn.commit_with(e).await?;
-    Ok(row)
+    Ok(Ok(row))
 }
 
 /// Applies a view-as token on top of the actor's own live session `base`: every rule is checked
@@ -202,7 +264,7 @@ pub async fn overlay(
         return Ok(Err(AuthFailure::ImpersonationEnded));
     }
     if row.expires_at <= Utc::now() {
-        end(st, row, "impersonation.expire", None).await?;
+        ending::end(&st.db, &row.id, Ending::Expiry).await?;
         return Ok(Err(AuthFailure::ImpersonationEnded));
     }
     let Some(mode) = row.mode.as_deref().and_then(Mode::from_key) else {
@@ -217,7 +279,7 @@ pub async fn overlay(
                 .collect::<Vec<_>>()
                 .join(" and ")
         );
-        end(st, row, "impersonation.end", Some(why)).await?;
+        ending::end(&st.db, &row.id, Ending::RuleBroken(why)).await?;
         return Ok(Err(AuthFailure::ImpersonationEnded));
     }
     let eligible = match target(st, row.user_id).await? {
@@ -225,19 +287,14 @@ pub async fn overlay(
         None => Err("the user no longer exists".to_owned()),
     };
     if let Err(why) = eligible {
-        end(st, row, "impersonation.end", Some(why)).await?;
+        ending::end(&st.db, &row.id, Ending::RuleBroken(why)).await?;
         return Ok(Err(AuthFailure::ImpersonationEnded));
     }
     let mut subject = match principal_of(&st.db, &row).await? {
         Ok(p) => p,
         Err(_) => {
-            end(
-                st,
-                row,
-                "impersonation.end",
-                Some("the user can no longer sign in".into()),
-            )
-            .await?;
+            let why = "the user can no longer sign in".to_owned();
+            ending::end(&st.db, &row.id, Ending::RuleBroken(why)).await?;
             return Ok(Err(AuthFailure::ImpersonationEnded));
         }
     };

@@ -3,7 +3,7 @@
 
 use crate::api::audit_log::audit_list;
 use crate::components::or_alert;
-use crate::model::AuditPage;
+use crate::model::{AuditFieldView, AuditPage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -42,6 +42,23 @@ pub fn AuditLogPage() -> impl IntoView {
     }
 }
 
+/// Each structured detail as its own labelled item: what a user typed stays in its field.
+#[component]
+fn AuditFields(fields: Vec<AuditFieldView>) -> impl IntoView {
+    (!fields.is_empty()).then(|| {
+        view! {
+            <dl class="audit-fields">
+                {fields.into_iter().map(|f| view! {
+                    <div data-field=f.key>
+                        <dt>{f.label}</dt>
+                        <dd>{f.value}</dd>
+                    </div>
+                }).collect_view()}
+            </dl>
+        }
+    })
+}
+
 #[component]
 fn AuditTable(p: AuditPage) -> impl IntoView {
     view! {
@@ -76,7 +93,10 @@ fn AuditTable(p: AuditPage) -> impl IntoView {
                                 <td>{e.subject.unwrap_or_default()}</td>
                                 <td>{e.organisation.unwrap_or_default()}</td>
                                 <td>{e.resource.unwrap_or_default()}</td>
-                                <td class="detail">{e.detail.unwrap_or_default()}</td>
+                                <td class="detail">
+                                    {e.detail}
+                                    <AuditFields fields=e.fields />
+                                </td>
                             </tr>
                         }
                     }).collect_view()}
