@@ -132,9 +132,12 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
         .one(&app.state.db)
         .await
         .unwrap()
-        .unwrap()
-        .detail;
-    assert_eq!(detail.as_deref(), Some("org.settings"));
+        .unwrap();
+    let fields = app::audit::Details::from_stored(detail.fields.as_deref()).expect("fields");
+    assert_eq!(
+        fields.get(app::audit::Field::Permission),
+        Some("org.settings")
+    );
 
     // …nor can she grant it onward, where she manages grants.
     let res = app
