@@ -17,7 +17,7 @@ cargo fmt --all -- --check
 SSR=(-p app -p server -p migration --features app/ssr)
 
 step "clippy (ssr, all targets)"
-cargo clippy "${SSR[@]}" --all-targets -- -D warnings
+cargo clippy "${SSR[@]}" -p load-baseline --all-targets -- -D warnings
 
 step "clippy (hydrate, wasm32)"
 cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -28,14 +28,21 @@ cargo test "${SSR[@]}"
 step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each)"
 scripts/fuzz.sh
 
-step "wasm bundle"
+step "wasm bundle (debug, target/site)"
 cargo leptos build --frontend-only
 
-step "browser tests (Playwright, Debian chromium)"
-# The server binary is the one `cargo test` just built; nothing is compiled twice.
-(cd end2end && npx playwright test)
+step "release build (server, and wasm through wasm-opt into target/site-release)"
+# Exactly `make release`, into a site root of its own so the debug bundle stays in target/site.
+LEPTOS_SITE_ROOT=target/site-release scripts/release.sh
+
+step "browser tests (Playwright, Debian chromium; debug build, then release build)"
+# Debug: the server binary `cargo test` just built; nothing is compiled twice. Release: the
+# binary and bundle `make release` ships. Every spec runs on both, failing on any page error,
+# console error, missing asset or page that does not hydrate.
+(cd end2end && FLEETGATE_E2E_BUILDS=debug,release npx playwright test)
 
 step "load smoke (release build, wrk, ${LOAD_SECONDS:-3}s per scenario: no 5xx, no lost write)"
+# The release server built above, not built again.
 DURATION=${LOAD_SECONDS:-3} scripts/load.sh
 
 echo

@@ -1,5 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { signIn } from './helpers';
+import { Page } from '@playwright/test';
+import { test, expect, signIn } from './helpers';
 
 // A page on another site, served by Playwright itself (nothing leaves the machine).
 const EVIL = 'http://evil.test';
