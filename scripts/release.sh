@@ -16,7 +16,7 @@ WASM_OPT_VERSION=$(sed -n 's/^ *"binaryen": "\([0-9]*\)\..*/\1/p' scripts/wasm-o
 export PATH="$WASM_OPT_BIN:$PATH"
 if [ "$(command -v wasm-opt)" != "$WASM_OPT_BIN/wasm-opt" ] ||
   ! wasm-opt --version | grep -q "^wasm-opt version ${WASM_OPT_VERSION} "; then
-  echo "release: the pinned wasm-opt ${WASM_OPT_VERSION} is missing; run scripts/setup.sh release" >&2
+  echo "release: the pinned wasm-opt ${WASM_OPT_VERSION} is missing; run scripts/setup.sh" >&2
   exit 1
 fi
 
