@@ -1,19 +1,19 @@
 # The two commands of the Quick start. Each installs what is missing first (scripts/setup.sh).
 .PHONY: run test release bench
 
-## Serve http://127.0.0.1:3000 with SQLite in ./data and the demo data set.
+## Serve http://127.0.0.1:3000 with SQLite in ./data and the demo data set (reuses what `make test` built).
 run:
 	scripts/setup.sh run
-	FLEETGATE_DEMO=$${FLEETGATE_DEMO:-true} cargo leptos serve
+	scripts/run.sh
 
 ## Format, lint (both feature sets), unit and integration tests (SQLite and PostgreSQL), browser tests.
 test:
 	scripts/test.sh
 
-## An optimised build: target/release/server and target/site.
+## An optimised build: target/release/server and target/site (wasm through the pinned wasm-opt).
 release:
 	scripts/setup.sh run
-	cargo leptos build --release
+	scripts/release.sh
 
 ## Benchmarks (not part of `make test`): authz check vs cedar-policy and casbin, effective
 ## permissions at scale, and a guarded server function over HTTP vs a bare axum handler.

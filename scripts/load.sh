@@ -2,7 +2,7 @@
 # The load run (docs/BENCHMARKS.md, "Load"): the release server on loopback with the demo data,
 # driven by wrk (Debian package) through each scenario in turn, bounded in time:
 #
-#   baseline   a bare axum JSON handler (server/examples/baseline.rs), same machine, same run
+#   baseline   a bare axum JSON handler (load/baseline), same machine, same run
 #   page       signed-in page views, rendered on the server (GET /vehicles)
 #   read       a server-function read (POST /api/vehicles/list)
 #   write      server-function writes (POST /api/vehicles/create, a fresh VIN each)
@@ -28,14 +28,18 @@ OUT=target/load
 mkdir -p "$OUT"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
-cargo build --release -p server --bin server --example baseline
+# The server exactly as `cargo leptos build --release` builds it (`make release`, and `make test`
+# before this), so cargo finds it fresh instead of compiling a second release server. The
+# baseline, in the same invocation, adds no feature to the server's dependencies.
+cargo build --release -p server --bin server -p load-baseline --bin baseline
+RELEASE="${CARGO_TARGET_DIR:-target}/release"
 
 DATA=$(mktemp -d)
 export FLEETGATE_DATA_DIR="$DATA" FLEETGATE_ADDR="127.0.0.1:$PORT" FLEETGATE_DEMO=true RUST_LOG=warn
 export DATABASE_URL=${DATABASE_URL:-"sqlite://$DATA/fleetgate.db?mode=rwc"}
 SERVER=
 start_server() {
-  target/release/server serve >>"$OUT/server.log" 2>&1 &
+  "$RELEASE/server" serve >>"$OUT/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -fs "$ORIGIN/readyz" >/dev/null && return; sleep 0.2; done
   echo "the server did not start"; exit 1
@@ -55,7 +59,7 @@ reset_throttle() {
 }
 : >"$OUT/server.log"
 start_server
-target/release/examples/baseline "127.0.0.1:$BASELINE_PORT" &
+"$RELEASE/baseline" "127.0.0.1:$BASELINE_PORT" &
 BASELINE=$!
 trap 'kill $SERVER $BASELINE 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$BASELINE_PORT/" >/dev/null && break; sleep 0.2; done
@@ -103,7 +107,7 @@ sed -n 's/^RESULT /storm(bg) /p' "$OUT/storm-background.txt" >>"$RESULTS"
 # Rows the writes left, against the writes the server confirmed.
 ROWS=$("${SQL[@]}" "SELECT count(*) FROM vehicles WHERE name LIKE 'Load 9%'")
 AUDITED=$("${SQL[@]}" "SELECT count(*) FROM audit_events WHERE action = 'vehicles/create' AND outcome = 'success'")
-AUDIT_OK=$(target/release/server audit verify >/dev/null 2>&1 && echo intact || echo BROKEN)
+AUDIT_OK=$("$RELEASE/server" audit verify >/dev/null 2>&1 && echo intact || echo BROKEN)
 
 python3 - "$RESULTS" "$ROWS" "$AUDIT_OK" "$AUDITED" "$CONNECTIONS" <<'EOF' | tee "$OUT/report.md"
 import json, sys

@@ -29,8 +29,6 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-apt_install binaryen
-
 if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
   say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 23 minutes on 2 cores)"
   cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
@@ -39,6 +37,16 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
   say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (about 6 minutes)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# The wasm optimiser of release builds (scripts/release.sh puts it first on PATH): binaryen from
+# npm, pinned in scripts/wasm-opt/package-lock.json. Not Debian's binaryen 108, whose wasm-opt
+# breaks the output of wasm-bindgen 0.2.130 (the release page never hydrates).
+WASM_OPT_VERSION=$(sed -n 's/^ *"binaryen": "\(.*\)"/\1/p' scripts/wasm-opt/package.json)
+if [ "$(cat scripts/wasm-opt/node_modules/binaryen/package.json 2>/dev/null |
+  sed -n 's/^ *"version": "\(.*\)",/\1/p')" != "$WASM_OPT_VERSION" ]; then
+  say "installing binaryen ${WASM_OPT_VERSION} (wasm-opt) from npm"
+  (cd scripts/wasm-opt && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$purpose" = test ]; then

@@ -13,11 +13,12 @@ scripts/setup.sh test
 step "format"
 cargo fmt --all -- --check
 
-# The server side: app with `ssr`, never unified with `hydrate`.
+# The server side: app with `ssr`, never unified with `hydrate`. scripts/run.sh (`make run`)
+# builds with the same packages and features, so it reuses this build.
 SSR=(-p app -p server -p migration --features app/ssr)
 
 step "clippy (ssr, all targets)"
-cargo clippy "${SSR[@]}" --all-targets -- -D warnings
+cargo clippy "${SSR[@]}" -p load-baseline --all-targets -- -D warnings
 
 step "clippy (hydrate, wasm32)"
 cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -28,14 +29,23 @@ cargo test "${SSR[@]}"
 step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each)"
 scripts/fuzz.sh
 
-step "wasm bundle"
+step "wasm bundle (debug, target/site)"
 cargo leptos build --frontend-only
 
-step "browser tests (Playwright, Debian chromium)"
-# The server binary is the one `cargo test` just built; nothing is compiled twice.
-(cd end2end && npx playwright test)
+step "browser tests, debug build (Playwright, Debian chromium)"
+# The server binary `cargo test` just built; nothing is compiled twice. Every test fails on a
+# page error, a console error, an asset that does not load or a page that does not hydrate.
+(cd end2end && FLEETGATE_E2E_BUILDS=debug npx playwright test)
+
+step "release build (server, and wasm through the pinned wasm-opt into target/site-release)"
+# Exactly `make release`, into a site root of its own so the debug bundle stays in target/site.
+LEPTOS_SITE_ROOT=target/site-release scripts/release.sh
+
+step "browser tests, release build (the server and bundle that ship)"
+(cd end2end && FLEETGATE_E2E_BUILDS=release npx playwright test)
 
 step "load smoke (release build, wrk, ${LOAD_SECONDS:-3}s per scenario: no 5xx, no lost write)"
+# The release server built above, not built again.
 DURATION=${LOAD_SECONDS:-3} scripts/load.sh
 
 echo

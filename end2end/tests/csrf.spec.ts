@@ -1,7 +1,7 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signIn } from './helpers';
+import { test, expect, signIn } from './helpers';
 
 // A page on another site, served by Playwright itself (nothing leaves the machine).
 const EVIL = 'http://evil.test';

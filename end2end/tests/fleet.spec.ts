@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { test, expect, hydrated, signIn } from './helpers';
 
 test('a bad VIN is caught in the browser, then the vehicle is added', async ({ page }) => {
   await signIn(page, 'maria@acme.test');

@@ -1,7 +1,7 @@
-import { test, expect } from '@playwright/test';
+import { test as unwatched } from '@playwright/test';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hydrated, signIn } from './helpers';
+import { test, expect, hydrated, signIn } from './helpers';
 
 // The Content-Security-Policy allows the app's own scripts, styles and wasm only (inline scripts
 // by nonce): the pages must still hydrate and work under it, with no violation reported.
@@ -29,8 +29,9 @@ test('pages hydrate and work under the Content-Security-Policy, with no violatio
 });
 
 // Clickjacking: another site framing the app gets nothing (frame-ancestors 'none' and
-// X-Frame-Options: DENY); the twin is the same page opened directly.
-test('another site cannot frame the app', async ({ page, baseURL }) => {
+// X-Frame-Options: DENY); the twin is the same page opened directly. Not watched for console
+// errors: the browser's refusal to frame the app is itself logged as one.
+unwatched('another site cannot frame the app', async ({ page, baseURL }) => {
   const other = http.createServer((_, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(`<h1>Other site</h1><iframe id="app" src="${baseURL}/login"></iframe>`);

@@ -1,5 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { Page } from '@playwright/test';
+import { test, expect, hydrated, signIn } from './helpers';
 
 // One server and database for the file: the steps build on each other (Maria's grant changes
 // what Tina may do), so they run in order.
@@ -55,8 +55,8 @@ test('maria cannot grant outside what she holds', async ({ page }) => {
   expect(await operatorOnly.text()).toContain('reserved for the operator');
 });
 
-test('maria grants work_orders.complete to Boston Depot, then tina completes hers', async ({ browser }) => {
-  const maria = await browser.newPage();
+test('maria grants work_orders.complete to Boston Depot, then tina completes hers', async ({ newSession }) => {
+  const maria = await newSession();
   await signIn(maria, 'maria@acme.test');
   await maria.getByRole('link', { name: 'Teams' }).click();
   const cell = maria.getByRole('checkbox', { name: 'work_orders.complete on Boston Depot' });
@@ -67,7 +67,7 @@ test('maria grants work_orders.complete to Boston Depot, then tina completes her
   await maria.reload();
   await expect(maria.getByRole('checkbox', { name: 'work_orders.complete on Boston Depot' })).toBeChecked();
 
-  const tina = await browser.newPage();
+  const tina = await newSession();
   await signIn(tina, 'tina@acme.test');
   await openWorkOrder(tina, 'Replace front brake pads');
   const complete = tina.getByRole('button', { name: 'Complete' });

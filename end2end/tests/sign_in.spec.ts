@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { hydrated, signIn } from './helpers';
+import { test, expect, hydrated, signIn } from './helpers';
 
 test('maria signs in, sees her vehicles, and signs out', async ({ page }) => {
   await signIn(page, 'maria@acme.test');

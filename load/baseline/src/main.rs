@@ -1,7 +1,7 @@
 //! The baseline of the load run (scripts/load.sh): a bare axum JSON handler on the same runtime
 //! settings and loopback, so the app's figures can be read as a ratio to "axum doing nothing".
 //!
-//! `cargo run --release -p server --example baseline -- 127.0.0.1:3201`
+//! `cargo run --release -p load-baseline -- 127.0.0.1:3201`
 
 use axum::{Json, Router, routing::get};
 
