@@ -93,6 +93,22 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
         (Permission::OrgSettings, "Boston Depot")
     );
     assert!(page.candidates.is_empty());
+    // The page renders it greyed, with the reason beside it.
+    let html = app
+        .get(&format!("/teams/{boston}"), Some(&maria))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let add = html
+        .find("aria-describedby=\"why-add\"")
+        .expect("a greyed Add");
+    let button = &html[html[..add].rfind("<button").unwrap()..];
+    assert!(
+        button[..button.find('>').unwrap()].contains("disabled"),
+        "{button}"
+    );
+    assert!(html.contains("(org.settings) on Boston Depot"), "{html}");
 
     // The attack: adding herself, or anyone, is refused with the explanation, writes nothing
     // and is audited as a denial.
@@ -165,6 +181,13 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
     let page = members(&app, &maria, northeast).await;
     assert_eq!(page.add_locked, None);
     assert!(page.candidates.iter().any(|c| c.id == dan_id));
+    let html = app
+        .get(&format!("/teams/{northeast}"), Some(&maria))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Add member") && !html.contains("why-add"));
     let res = app
         .call(
             "members/add",

@@ -86,9 +86,18 @@ async fn wrong_current_passwords_are_throttled_with_sign_in_and_audited(backend:
     );
     assert_eq!(denials(&app, "throttled").await, 1);
 
-    // The counter is the account's, shared with sign-in: signing in is refused too…
+    // The counter is the account's, shared with sign-in and by every instance: signing in is
+    // refused too, here and on a second server on the same database…
     assert_eq!(
         app.login("tina@acme.test", DEMO_PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let sibling = app.sibling_with(tuning()).await;
+    assert_eq!(
+        sibling
+            .login("tina@acme.test", DEMO_PASSWORD)
+            .await
+            .status(),
         StatusCode::TOO_MANY_REQUESTS
     );
     // …and the password did not change.
