@@ -143,6 +143,14 @@ impl From<sea_orm::DbErr> for AppError {
         if database_unreachable(&e) {
             tracing::warn!(error = %e, "database unreachable");
             AppError::Unavailable
+        } else if sqlstate_class(&e).as_deref() == Some("22") {
+            // A data exception (a value too long for its column, out of range): the request
+            // carried something no form allows. A form's own check says which field; this is
+            // the backstop that keeps it from being a 500.
+            tracing::warn!(error = %e, "the database refused a value");
+            AppError::BadRequest {
+                message: "a value is too long or out of range.".into(),
+            }
         } else if is_duplicate(&e) {
             tracing::warn!(error = %e, "unique constraint refused a write");
             AppError::Conflict {
@@ -184,6 +192,25 @@ impl<T> DuplicateField<T> for Result<T, sea_orm::DbErr> {
                 AppError::from(e)
             }
         })
+    }
+}
+
+/// The SQLSTATE class (its first two characters) of a database error, when it has one.
+#[cfg(feature = "ssr")]
+fn sqlstate_class(e: &sea_orm::DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    match e {
+        sea_orm::DbErr::Exec(RuntimeErr::SqlxError(x))
+        | sea_orm::DbErr::Query(RuntimeErr::SqlxError(x)) => match x.as_ref() {
+            // A SQLSTATE has five characters (PostgreSQL); SQLite's numeric codes are not one.
+            Sqlx::Database(db) => db
+                .code()
+                .filter(|c| c.len() == 5)
+                .map(|c| c.chars().take(2).collect()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -11,8 +11,8 @@ use crate::entity::sign_in_throttle as row;
 use crate::error::AppError;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -289,21 +289,34 @@ async fn update_pair<T>(
         select = select.lock_exclusive();
     }
     let rows = select.all(&txn).await?;
+    // A row the clean-up deleted between the insert and the lock (PostgreSQL's insert above
+    // does not lock an existing row) is a fresh counter: nothing to remember about it.
     let find = |k: &String| {
         rows.iter()
             .find(|r| &r.key == k)
-            .ok_or_else(|| DbErr::RecordNotFound(k.clone()))
+            .map(Entry::from)
+            .unwrap_or_default()
     };
-    let (mut account, mut address) = (Entry::from(find(&keys[0])?), Entry::from(find(&keys[1])?));
+    let (mut account, mut address) = (find(&keys[0]), find(&keys[1]));
     let out = change(&mut account, &mut address);
     for (key, entry) in [(&keys[0], account), (&keys[1], address)] {
-        row::ActiveModel {
+        // An upsert: the row may have been cleaned up since it was read (see above).
+        row::Entity::insert(row::ActiveModel {
             key: Set(key.clone()),
             failures: Set(i32::try_from(entry.failures).unwrap_or(i32::MAX)),
             last_at: Set(entry.last),
             locked_until: Set(entry.locked_until),
-        }
-        .update(&txn)
+        })
+        .on_conflict(
+            OnConflict::column(row::Column::Key)
+                .update_columns([
+                    row::Column::Failures,
+                    row::Column::LastAt,
+                    row::Column::LockedUntil,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
         .await?;
     }
     txn.commit().await?;

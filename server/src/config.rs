@@ -64,12 +64,12 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+            .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
     }
 
     /// `scheme://host[:port]` of the public URL, for the same-origin check.
     pub fn public_origin(&self) -> Option<String> {
-        let url = self.public_url.as_deref()?;
+        let url = self.public_url.as_deref()?.trim().to_ascii_lowercase();
         let (scheme, rest) = url.split_once("://")?;
         let host = rest.split('/').next()?;
         Some(format!("{scheme}://{host}"))

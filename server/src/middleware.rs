@@ -121,12 +121,19 @@ pub async fn trusted_request(State(origins): State<Origins>, req: Request, next:
         let host = req
             .headers()
             .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            // HTTP/2 carries the authority in the URI instead.
-            .or_else(|| req.uri().authority().map(|a| a.as_str()));
-        if !origins.allows_host(host) {
+            .and_then(|v| v.to_str().ok());
+        // An absolute-form request line (`GET http://name/ HTTP/1.1`) names the host too, and
+        // wins over the header by the HTTP spec: both must be ours, and the same one. HTTP/2
+        // carries it only there.
+        let authority = req.uri().authority().map(|a| a.as_str());
+        let addressed = match (host, authority) {
+            (Some(h), Some(a)) => h.eq_ignore_ascii_case(a).then_some(h),
+            (h, a) => h.or(a),
+        };
+        if !origins.allows_host(addressed) {
             tracing::warn!(
                 ?host,
+                ?authority,
                 "request for a host this server does not serve refused"
             );
             return error_response(AppError::BadRequest {

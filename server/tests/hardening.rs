@@ -21,6 +21,8 @@ on_both_databases!(
     only_this_servers_own_names_are_served,
     answers_carry_the_security_headers,
     dot_segments_are_refused_before_routing,
+    an_overlong_sign_in_is_a_field_error_not_a_500,
+    signing_in_again_ends_the_previous_session,
 );
 
 const REASON: &str = "Ticket SUP-7: checking the work order page";
@@ -466,6 +468,12 @@ async fn dot_segments_are_refused_before_routing(backend: Backend) {
         assert_eq!(status, 400, "{path}: {body}");
         assert!(!body.contains("<!DOCTYPE html>"), "{path} rendered a page");
     }
+    // An absolute-form request line names the host too: it must be ours, and the Host's.
+    let port = addr.rsplit(':').next().expect("port");
+    let (status, _) = raw(&addr, &format!("http://evil.test:{port}/vehicles"), &addr).await;
+    assert_eq!(status, 400, "absolute form naming another host");
+    let (status, _) = raw(&addr, &format!("http://{addr}/vehicles"), &addr).await;
+    assert_eq!(status, 303, "absolute form naming this one");
     // Twins: the plain paths behave as before.
     let (status, _) = raw_get(&addr, "/vehicles").await;
     assert_eq!(status, 303, "a page without a session goes to sign-in");
@@ -475,8 +483,12 @@ async fn dot_segments_are_refused_before_routing(backend: Backend) {
 
 /// A GET sent byte for byte (HTTP clients resolve dot segments before sending).
 async fn raw_get(addr: &str, path: &str) -> (u16, String) {
+    raw(addr, path, addr).await
+}
+
+async fn raw(addr: &str, target: &str, host: &str) -> (u16, String) {
     let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     tcp.write_all(req.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     tcp.read_to_end(&mut buf).await.expect("read");
@@ -487,4 +499,41 @@ async fn raw_get(addr: &str, path: &str) -> (u16, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     (status, text)
+}
+
+/// A value longer than its column must never reach the database as a 500 (PostgreSQL refuses
+/// it; SQLite would store it): the e-mail of a sign-in is used as a throttle key.
+async fn an_overlong_sign_in_is_a_field_error_not_a_500(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let email = format!("{}@x.io", "a".repeat(295));
+    let res = app.login(&email, "whatever").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app_error(res).await.field_message("email").is_some());
+    // Twin: an address of a legal length is an ordinary failed sign-in.
+    let res = app
+        .login(&format!("{}@x.io", "a".repeat(60)), "whatever")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Signing in from a browser that is already signed in replaces its session: the old cookie
+/// is dead at once, so a shared browser never keeps two identities alive.
+async fn signing_in_again_ends_the_previous_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.sign_in("maria@acme.test").await;
+    let res = app
+        .call(
+            "login",
+            Some(&first),
+            &[
+                ("email", "dan@acme.test"),
+                ("password", common::DEMO_PASSWORD),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let second = common::session_cookie(&res).expect("a new session");
+    assert_eq!(me_status(&app, &first).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&app, &second).await, StatusCode::OK);
 }

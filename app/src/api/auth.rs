@@ -21,6 +21,13 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     if email.trim().is_empty() {
         return Err(AppError::invalid("email", "Enter your e-mail address."));
     }
+    // Longer than any address can be: refused before it is used as a throttle key.
+    if email.trim().len() > crate::model::Email::MAX_LEN {
+        return Err(AppError::invalid(
+            "email",
+            "That e-mail address is too long.",
+        ));
+    }
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
@@ -56,6 +63,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     };
     st.throttle.succeeded(&st.db, &account_key, &addr).await?;
 
+    // Signing in again from a signed-in browser replaces its session: the old one (and any
+    // impersonation started from it, with its sign-out record) ends rather than lingering.
+    if let Some(previous) = ctx::authentication().ok().and_then(|a| a.own_session) {
+        session::revoke(&st.db, &previous).await?;
+    }
     let row = session::start(&st.db, user.id, st.session_ttl, Some(addr)).await?;
     let token = st
         .tokens

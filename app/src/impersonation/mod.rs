@@ -138,10 +138,26 @@ pub fn eligibility(actor_user_id: i32, target: &Target, mode: Mode) -> Result<()
     }
 }
 
-/// Text typed on one line: no control characters (CR, LF, tab, ESC, NUL, any Cc). A line break
-/// or an escape sequence could make the text read like another field or another record.
+/// Text typed on one line: no control characters (CR, LF, tab, ESC, NUL, any Cc), no Unicode
+/// line or paragraph separator, and no invisible format character that reorders or hides text
+/// (bidi overrides and isolates, marks, zero-width ones). Any of them could make the text read
+/// like another field or another record.
+fn is_invisible_layout(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' // line and paragraph separators (Zl, Zp)
+            | '\u{00AD}' | '\u{061C}' | '\u{180E}'
+            | '\u{200B}'..='\u{200F}' // zero-width characters, LTR/RTL marks
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
 fn one_line(s: &str, what: &str) -> Result<(), String> {
-    if s.chars().any(char::is_control) {
+    if s.chars().any(|c| c.is_control() || is_invisible_layout(c)) {
         Err(format!(
             "The {what} must be one line of plain text (no line breaks or control characters)."
         ))
@@ -266,6 +282,11 @@ mod tests {
             "Routine check\0 with a NUL",
             "Routine\tcheck with a tab",
             "Routine check\u{85}next line",
+            "Routine check\u{2028}ticket=SUP-9999",
+            "Routine check\u{2029}ticket=SUP-9999",
+            "Routine check \u{202E}9999-PUS=tekcit",
+            "Routine check \u{2066}hidden\u{2069}",
+            "Routine\u{200B}check",
         ] {
             assert!(reason(bad).unwrap_err().contains("one line"), "{bad:?}");
             assert!(ticket(bad).unwrap_err().contains("one line"), "{bad:?}");
