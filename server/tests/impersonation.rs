@@ -629,12 +629,7 @@ async fn the_customer_sees_who_looked_and_decides_who_may(backend: Backend) {
     );
     // Olga (audit.view on Acme) sees the start, with who and why.
     let olga = app.sign_in("olga@acme.test").await;
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&olga), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&olga).await;
     let start_event = page
         .events
         .iter()
@@ -655,12 +650,7 @@ async fn the_customer_sees_who_looked_and_decides_who_may(backend: Backend) {
     );
     // Gary (Globex) sees none of it; Tina (no audit.view) is refused.
     let gary = app.sign_in("gary@globex.test").await;
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&gary), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&gary).await;
     assert!(
         page.events
             .iter()
@@ -672,12 +662,7 @@ async fn the_customer_sees_who_looked_and_decides_who_may(backend: Backend) {
         StatusCode::FORBIDDEN
     );
     // The operator sees everything and the chain's status.
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&admin), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&admin).await;
     assert_eq!(page.chain.as_ref().map(|c| c.first_broken), Some(None));
 
     // Consent: Olga says read-only; Maria may not change it.
@@ -760,12 +745,7 @@ async fn a_tampered_audit_row_breaks_the_chain(backend: Backend) {
         .unwrap();
     let (_, broken) = app::audit::verify(&app.state.db).await.unwrap();
     assert_eq!(broken, Some(first.id));
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&admin), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&admin).await;
     assert_eq!(page.chain.and_then(|c| c.first_broken), Some(first.id));
 
     // The CLI says so with a non-zero exit.

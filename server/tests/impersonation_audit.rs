@@ -24,6 +24,7 @@ on_both_databases!(
     two_instances_sweeping_at_once_end_each_expiry_once,
     random_sequences_end_every_impersonation_exactly_once,
     the_sweep_survives_database_errors,
+    losing_the_right_ends_it_when_the_change_commits,
 );
 
 const REASON: &str = "Ticket SUP-42: technician cannot complete a work order";
@@ -388,12 +389,7 @@ async fn every_refused_start_is_an_attempt_on_the_customers_log(backend: Backend
     assert_eq!(events(&app, "impersonation.start").await.len(), before);
 
     // The customer's audit page shows the attempts on its people, with who tried and why.
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&olga), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&olga).await;
     let attempts: Vec<_> = page
         .events
         .iter()
@@ -423,12 +419,7 @@ async fn every_refused_start_is_an_attempt_on_the_customers_log(backend: Backend
     );
     // Globex sees the one on Gary, and nothing of Acme's.
     let gary = app.sign_in("gary@globex.test").await;
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&gary), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&gary).await;
     let on_gary: Vec<_> = page
         .events
         .iter()
@@ -505,12 +496,7 @@ async fn a_ticket_typed_into_the_reason_is_refused_and_fields_stay_apart(backend
     assert_eq!(f.get(Field::Mode), Some("view"));
     assert_eq!(e.detail, None, "no free text is written any more");
     let olga = app.sign_in("olga@acme.test").await;
-    let page: app::model::AuditPage = app
-        .call("audit/list", Some(&olga), &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.audit_page(&olga).await;
     let row = page
         .events
         .iter()
@@ -893,4 +879,91 @@ async fn the_sweep_survives_database_errors(backend: Backend) {
         ends.get(&sid).map(String::as_str),
         Some("impersonation.expire")
     );
+}
+
+/// A revoked grant in the operator's organisation ends, in the same transaction, the
+/// impersonations of every actor who no longer holds what their mode needs: "rights lost" is on
+/// the record at once, not when the cookie is next seen or the sweep finds it expired. The
+/// twin: an actor who still holds the right (through another team) goes on.
+async fn losing_the_right_ends_it_when_the_change_commits(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let fleetgate = app.team_id("Fleetgate").await;
+    let operator_org = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq("Fleetgate"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // The demo's admins cannot change operator grants; give them the means for this test.
+    app::directory::grant(
+        &app.state.db,
+        operator_org,
+        fleetgate,
+        [app::authz::Permission::PermissionsGrant]
+            .into_iter()
+            .collect(),
+        None,
+    )
+    .await
+    .unwrap();
+    let admin = app.sign_in("admin@fleetgate.test").await;
+    let support = app.sign_in("support@fleetgate.test").await;
+    let (sam_view, sam_sid) = started(&app, &support, "tina@acme.test", "view").await;
+    let (alice_view, alice_sid) = started(&app, &admin, "dan@acme.test", "view").await;
+
+    let res = app
+        .call(
+            "permissions/revoke",
+            Some(&admin),
+            &[
+                ("team", &fleetgate.to_string()),
+                ("permission", "users.impersonate"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Ended at once, with its one record, before anyone presents the cookie.
+    let row = session::Entity::find_by_id(sam_sid.clone())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.revoked_at.is_some(),
+        "support's impersonation ended with the grant"
+    );
+    let ends: Vec<_> = events(&app, "impersonation.end")
+        .await
+        .into_iter()
+        .filter(|e| e.impersonation_id.as_deref() == Some(sam_sid.as_str()))
+        .collect();
+    assert_eq!(ends.len(), 1);
+    assert!(
+        fields(&ends[0])
+            .get(Field::Why)
+            .is_some_and(|w| w.contains("users.impersonate"))
+    );
+    assert_eq!(
+        app_error(app.call("me", Some(&both(&support, &sam_view)), &[]).await).await,
+        app::error::AppError::Unauthenticated {
+            reason: app::error::AuthFailure::ImpersonationEnded
+        }
+    );
+    // Twin: the admin holds it through Administrators as well, and goes on viewing.
+    let alice = session::Entity::find_by_id(alice_sid)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(alice.revoked_at.is_none());
+    assert_eq!(
+        app.call("me", Some(&both(&admin, &alice_view)), &[])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(events(&app, "impersonation.end").await.len(), 1);
+    assert_eq!(app::audit::verify(&app.state.db).await.unwrap().1, None);
 }

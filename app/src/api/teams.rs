@@ -93,6 +93,9 @@ async fn change_grant(
         txn.commit_unaudited().await?;
         return Ok(());
     }
+    if !on {
+        rights_taken(&g, &txn).await?;
+    }
     let verb = if on { "granted" } else { "revoked" };
     let details = crate::audit::Details::new()
         .with(crate::audit::Field::Change, verb)
@@ -204,6 +207,24 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
     })
 }
 
+/// After a change that takes permissions away in the operator's organisation: the
+/// impersonations whose actor no longer holds what their mode needs end in the same
+/// transaction, each with its record (customer organisations have no actors).
+#[cfg(feature = "ssr")]
+async fn rights_taken(
+    g: &crate::api::guard::Guard,
+    txn: &crate::audit::AuditedTxn,
+) -> Result<(), AppError> {
+    if g.principal.operator {
+        crate::impersonation::ending::end_of_actors_without_rights(
+            txn,
+            g.principal.organisation_id,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 #[cfg(feature = "ssr")]
 async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Result<(), AppError> {
     use crate::api::guard::Guard;
@@ -242,6 +263,9 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
         txn
     };
     if changed {
+        if !add {
+            rights_taken(&g, &txn).await?;
+        }
         let verb = if add { "added" } else { "removed" };
         let details = crate::audit::Details::new()
             .with(crate::audit::Field::Change, verb)

@@ -136,15 +136,7 @@ pub async fn end_refused_by_consent(
     consent: Consent,
 ) -> Result<usize, DbErr> {
     let rows = live_ids(txn, |q| {
-        q.filter(
-            session::Column::UserId.in_subquery(
-                Query::select()
-                    .column(user::Column::Id)
-                    .from(user::Entity)
-                    .and_where(user::Column::OrganisationId.eq(org))
-                    .to_owned(),
-            ),
-        )
+        q.filter(session::Column::UserId.in_subquery(users_of(org)))
     })
     .await?;
     let refused = rows
@@ -155,6 +147,49 @@ pub async fn end_refused_by_consent(
         })
         .collect();
     end_all(txn, refused, &Ending::ConsentChanged(consent)).await
+}
+
+/// Ends the live impersonations by actors of organisation `org` (the operator's) who no longer
+/// hold what their mode needs, as the change that took it away commits: a revoked grant or a
+/// removed membership ends them at once, with "rights lost" on the record, rather than when
+/// the view-as cookie is next seen or the sweep finds them expired.
+pub async fn end_of_actors_without_rights(txn: &AuditedTxn, org: i32) -> Result<usize, DbErr> {
+    let rows = live_ids(txn, |q| {
+        q.filter(session::Column::ActorUserId.in_subquery(users_of(org)))
+    })
+    .await?;
+    let mut n = 0;
+    for r in rows {
+        let (Some(actor), Some(mode)) =
+            (r.actor_user_id, r.mode.as_deref().and_then(Mode::from_key))
+        else {
+            continue;
+        };
+        // Read inside the transaction: the change being made is part of what is checked.
+        let access = crate::access::load_access(&**txn, org, actor).await?;
+        let lacking: Vec<&str> = super::store::needed(mode)
+            .iter()
+            .filter(|p| !access.effective.anywhere(**p))
+            .map(|p| p.key())
+            .collect();
+        if lacking.is_empty() {
+            continue;
+        }
+        let why = format!("the actor no longer holds {}", lacking.join(" and "));
+        if end_in(txn, &r.id, &Ending::RuleBroken(why)).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The ids of organisation `org`'s users, as a subquery.
+fn users_of(org: i32) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::OrganisationId.eq(org))
+        .to_owned()
 }
 
 async fn end_all(

@@ -43,7 +43,7 @@ pub async fn target(
 }
 
 /// The permissions an operator needs for `mode`.
-fn needed(mode: Mode) -> &'static [Permission] {
+pub(crate) fn needed(mode: Mode) -> &'static [Permission] {
     match mode {
         Mode::View => &[Permission::UsersImpersonate],
         Mode::Act => &[

@@ -222,6 +222,13 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    /// The audit log page as `cookie`'s user sees it (their organisation's, or all for staff).
+    pub async fn audit_page(&self, cookie: &str) -> app::model::AuditPage {
+        let res = self.call("audit/list", Some(cookie), &[]).await;
+        assert_eq!(res.status(), StatusCode::OK, "the audit page");
+        res.json().await.expect("an audit page")
+    }
+
     /// Signs in and returns the `name=value` of the session cookie.
     pub async fn sign_in(&self, email: &str) -> String {
         let res = self.login(email, DEMO_PASSWORD).await;
