@@ -271,18 +271,29 @@ pub async fn principal_of(
 /// Ends a session at once (sign-out), and every impersonation started from it, each with its
 /// end record, all in one transaction.
 pub async fn revoke(db: &DatabaseConnection, session_id: &str) -> Result<(), DbErr> {
-    use crate::impersonation::ending::{self, Ending};
+    use crate::impersonation::ending::Ending;
+    let txn = crate::audit::begin(db).await?;
+    revoke_in(&txn, session_id, &Ending::SignOut).await?;
+    txn.commit().await
+}
+
+/// Revokes one session inside `txn`, and ends every impersonation started from it with its
+/// record (`ending` says why: a sign-out, a password change …).
+pub async fn revoke_in(
+    txn: &crate::audit::AuditedTxn,
+    session_id: &str,
+    ending: &crate::impersonation::ending::Ending,
+) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
-    let txn = crate::audit::begin(db).await?;
-    ending::end_started_from(&txn, session_id, &Ending::SignOut).await?;
+    crate::impersonation::ending::end_started_from(txn, session_id, ending).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(session::Column::Id.eq(session_id))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(&*txn)
+        .exec(&**txn)
         .await?;
-    txn.commit().await
+    Ok(())
 }
 
 /// Which cookie: the user's own session, or the view-as overlay of an impersonation (which is

@@ -147,11 +147,7 @@ async fn repeated_failures_are_throttled_with_retry_after(backend: Backend) {
     // Locked now: even the right password is refused, with a clear message and Retry-After.
     let res = app.login("tina@acme.test", "fleetgate-demo").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()[header::RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = common::retry_after(&res);
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert!(set_cookie(&res).is_none());
     let err = app_error(res).await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::entity::{audit_event, organisation, session, user, work_order};
+use app::entity::{audit_event, session, user, work_order};
 use app::error::{AppError, AuthFailure};
 use app::model::{Me, WorkOrderDetail, WorkOrderStatus};
 use common::{Backend, TestApp, app_error, view_as_cookie};
@@ -219,15 +219,7 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
     )
     .await;
     // An organisation that said never.
-    organisation::Entity::update_many()
-        .col_expr(
-            organisation::Column::ImpersonationConsent,
-            Expr::value("never"),
-        )
-        .filter(organisation::Column::Name.eq("Globex Transport"))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.set_consent("Globex Transport", "never").await;
     expect(
         start(&app, &admin, "gary@globex.test", "view", REASON).await,
         StatusCode::FORBIDDEN,

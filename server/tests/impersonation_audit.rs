@@ -239,15 +239,7 @@ async fn every_refused_start_is_an_attempt_on_the_customers_log(backend: Backend
         .exec(&app.state.db)
         .await
         .unwrap();
-    organisation::Entity::update_many()
-        .col_expr(
-            organisation::Column::ImpersonationConsent,
-            Expr::value("never"),
-        )
-        .filter(organisation::Column::Name.eq("Globex Transport"))
-        .exec(&app.state.db)
-        .await
-        .unwrap();
+    app.set_consent("Globex Transport", "never").await;
     let (_, live_sid) = started(&app, &admin, "maria@acme.test", "view").await;
     let (view_as, _) = started(&app, &admin, "tina@acme.test", "view").await;
     let nested_cookie = both(&admin, &view_as);

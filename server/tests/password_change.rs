@@ -5,7 +5,7 @@ mod common;
 
 use app::entity::audit_event;
 use common::{Backend, DEMO_PASSWORD, TestApp, app_error};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use server::config::Tuning;
 use std::time::Duration;
@@ -72,11 +72,7 @@ async fn wrong_current_passwords_are_throttled_with_sign_in_and_audited(backend:
     // Locked now: even the right current password is refused, with Retry-After, and audited.
     let res = change(&app, &tina, DEMO_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()[header::RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry = common::retry_after(&res);
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert!(
         app_error(res)

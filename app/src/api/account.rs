@@ -110,15 +110,8 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         "the session it was started from was signed out by a password change".into(),
     );
     for s in &others {
-        ending::end_started_from(&txn, &s.id, &signed_out).await?;
+        crate::session::revoke_in(&txn, &s.id, &signed_out).await?;
     }
-    session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(chrono::Utc::now()))
-        .filter(session::Column::UserId.eq(me.id))
-        .filter(session::Column::Id.ne(g.principal.session_id.clone()))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&*txn)
-        .await?;
     g.commit_write(
         txn,
         &resource,

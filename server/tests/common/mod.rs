@@ -229,6 +229,20 @@ impl TestApp {
         res.json().await.expect("an audit page")
     }
 
+    /// Sets an organisation's standing consent to being viewed as (`allowed`, `read_only`,
+    /// `never`) directly in the database, as test set-up.
+    pub async fn set_consent(&self, organisation: &str, consent: &str) {
+        use app::entity::organisation as org;
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        org::Entity::update_many()
+            .col_expr(org::Column::ImpersonationConsent, Expr::value(consent))
+            .filter(org::Column::Name.eq(organisation))
+            .exec(&self.state.db)
+            .await
+            .expect("set consent");
+    }
+
     /// Signs in and returns the `name=value` of the session cookie.
     pub async fn sign_in(&self, email: &str) -> String {
         let res = self.login(email, DEMO_PASSWORD).await;
@@ -411,4 +425,13 @@ impl TestApp {
         }
         out
     }
+}
+
+/// The seconds of a throttled answer's `Retry-After`.
+pub fn retry_after(res: &Response) -> u64 {
+    res.headers()[header::RETRY_AFTER]
+        .to_str()
+        .expect("a Retry-After header")
+        .parse()
+        .expect("seconds")
 }
