@@ -147,13 +147,36 @@ pub async fn trusted_request(State(origins): State<Origins>, req: Request, next:
 /// A path segment that is `.` or `..`, literally or percent-encoded, or a backslash (which
 /// some clients treat as a separator).
 fn has_dot_segment(path: &str) -> bool {
-    path.split('/').any(|seg| {
-        let decoded = seg.to_ascii_lowercase().replace("%2e", ".");
-        decoded == "."
-            || decoded == ".."
-            || seg.contains('\\')
-            || seg.to_ascii_lowercase().contains("%5c")
-    }) || path.to_ascii_lowercase().contains("%2f")
+    // Runs on every request: no allocation, and nothing to do for the usual path.
+    if !path.contains(['.', '%', '\\']) {
+        return false;
+    }
+    let encoded = |s: &str, hex: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(hex.as_bytes()))
+    };
+    if path.contains('\\') || encoded(path, "%2f") || encoded(path, "%5c") {
+        return true;
+    }
+    path.split('/').any(is_dots)
+}
+
+/// `.` or `..`, each dot literal or percent-encoded (`%2e`, any case).
+fn is_dots(seg: &str) -> bool {
+    let mut rest = seg.as_bytes();
+    let mut n = 0;
+    while !rest.is_empty() {
+        if rest[0] == b'.' {
+            rest = &rest[1..];
+        } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"%2e") {
+            rest = &rest[3..];
+        } else {
+            return false;
+        }
+        n += 1;
+    }
+    n == 1 || n == 2
 }
 
 /// Refuses every state-changing request whose `Origin` is not this app (CSRF defence in depth
