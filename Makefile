@@ -18,6 +18,6 @@ release:
 ## Benchmarks (not part of `make test`): authz check vs cedar-policy and casbin, effective
 ## permissions at scale, and a guarded server function over HTTP vs a bare axum handler.
 bench:
-	cargo bench -p app --features ssr --bench authz
-	cargo bench -p app --features ssr --bench password
+	cargo bench -p domain --bench authz
+	cargo bench -p backend --bench password
 	cargo bench -p server --bench http

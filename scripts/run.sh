@@ -13,6 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo leptos build --frontend-only
-cargo test -p app -p server -p migration --features app/ssr --no-run
+cargo test -p domain -p backend -p app -p server -p migration --features app/ssr --no-run
 export FLEETGATE_DEMO="${FLEETGATE_DEMO:-true}"
 exec "${CARGO_TARGET_DIR:-target}/debug/server" serve

@@ -15,13 +15,13 @@ cargo fmt --all -- --check
 
 # The server side: app with `ssr`, never unified with `hydrate`. scripts/run.sh (`make run`)
 # builds with the same packages and features, so it reuses this build.
-SSR=(-p app -p server -p migration --features app/ssr)
+SSR=(-p domain -p backend -p app -p server -p migration --features app/ssr)
 
 step "clippy (ssr, all targets)"
 cargo clippy "${SSR[@]}" -p load-baseline --all-targets -- -D warnings
 
 step "clippy (hydrate, wasm32)"
-cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p frontend -p app -p domain --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test "${SSR[@]}"

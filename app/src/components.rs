@@ -1,8 +1,8 @@
 //! Small shared UI pieces. An action the effective user lacks stays visible, disabled for real,
 //! with the reason as its accessible description and tooltip (DESIGN.md, UI contract).
 
-use crate::authz::Decision;
 use crate::error::AppError;
+use domain::authz::Decision;
 use leptos::prelude::*;
 
 /// A button for one permission-guarded action, rendered from the server's decision.

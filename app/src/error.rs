@@ -6,29 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A field-level validation message (`field` is the form field's name).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-/// Why a request carries no usable session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AuthFailure {
-    /// No session cookie at all.
-    Missing,
-    /// A cookie that is not a valid token (bad signature, garbage, wrong issuer …).
-    Invalid,
-    /// The token or its session has expired.
-    Expired,
-    /// The session was signed out or revoked.
-    Revoked,
-    /// E-mail and password did not match an active account.
-    BadCredentials,
-    /// The impersonation ended (exit elsewhere, expiry, or a rule no longer holds).
-    ImpersonationEnded,
-}
+pub use domain::error::{AuthFailure, FieldError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -39,7 +17,7 @@ pub enum AppError {
     #[error("{message}")]
     Forbidden {
         message: String,
-        denial: Option<crate::authz::Denial>,
+        denial: Option<domain::authz::Denial>,
     },
     /// A change refused because the operator is viewing in read-only mode.
     #[error("This is a read-only impersonation: changes are not allowed.")]
@@ -122,6 +100,42 @@ impl server_fn_error::FromServerFnError for AppError {
             }
             E::Request(_) | E::Response(_) => AppError::Unavailable,
             _ => AppError::Internal,
+        }
+    }
+}
+
+impl From<domain::error::Invalid> for AppError {
+    fn from(e: domain::error::Invalid) -> Self {
+        AppError::Invalid { fields: e.fields }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::throttle::ThrottleError> for AppError {
+    fn from(e: backend::throttle::ThrottleError) -> Self {
+        use backend::throttle::ThrottleError as T;
+        match e {
+            T::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            T::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::impersonation::store::StartRefusal> for AppError {
+    fn from(r: backend::impersonation::store::StartRefusal) -> Self {
+        use backend::impersonation::store::StartRefusal as R;
+        match r {
+            R::Rule(rule) => AppError::Forbidden {
+                message: rule.to_string(),
+                denial: None,
+            },
+            R::NoSuchUser => AppError::NotFound {
+                what: "User".into(),
+            },
+            R::SessionEnded => AppError::Unauthenticated {
+                reason: AuthFailure::Revoked,
+            },
         }
     }
 }

@@ -1,36 +1,20 @@
-//! Fleetgate's application crate, built for the server (`ssr`) and the browser (`hydrate`).
+//! Fleetgate's server functions and UI, built for the server (`ssr`) and the browser (`hydrate`).
 //!
-//! Dependency direction: `authz` (pure) ← `model` (shared DTOs) ← `api` (server functions) ←
-//! `pages` (UI). Modules that touch the database, tokens or password hashes exist only with `ssr`.
+//! Layers, one direction, held by the compiler because each is its own crate:
+//! `domain` (pure: permissions, impersonation rules, domain types, parsers) ← `backend`
+//! (server only: database, tokens, audit, repositories) ← this crate: `api` (server functions,
+//! thin: guard, parse, repository, DTO) ← `pages` and `components` (the UI). The wasm frontend
+//! links `domain` and this crate's UI, never `backend`.
 
 pub mod api;
-pub mod authz;
 pub mod components;
 pub mod error;
-pub mod impersonation;
 pub mod model;
 pub mod pages;
 pub mod routes;
-pub mod validate;
 
 #[cfg(feature = "ssr")]
-pub mod access;
-#[cfg(feature = "ssr")]
-pub mod audit;
-#[cfg(feature = "ssr")]
 pub mod csp;
-#[cfg(feature = "ssr")]
-pub mod directory;
-#[cfg(feature = "ssr")]
-pub mod entity;
-#[cfg(feature = "ssr")]
-pub mod password;
-#[cfg(feature = "ssr")]
-pub mod session;
-#[cfg(feature = "ssr")]
-pub mod state;
-#[cfg(feature = "ssr")]
-pub mod throttle;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -1,134 +1,9 @@
 //! Domain types and the data transfer objects shared by the server and the frontend.
 //! Parsing constructors make invalid values unrepresentable past the boundary.
 
+use domain::fleet::{VehicleStatus, WorkOrderStatus};
+use domain::people::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// A user's single role. It decides impersonation eligibility and the default permission template
-/// of new teams; it is never consulted for a fleet action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    Admin,
-    Support,
-    FleetManager,
-    Technician,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::Support,
-        Role::FleetManager,
-        Role::Technician,
-    ];
-
-    /// The value stored in the `users.role` column.
-    pub const fn key(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Support => "support",
-            Role::FleetManager => "fleet_manager",
-            Role::Technician => "technician",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.key() == key)
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Support => "Support",
-            Role::FleetManager => "Fleet Manager",
-            Role::Technician => "Technician",
-        }
-    }
-
-    /// Operator roles belong to the vendor's organisation only.
-    pub const fn is_operator(self) -> bool {
-        matches!(self, Role::Admin | Role::Support)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-/// The kind of an organisation: the one vendor (operator) or a customer tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OrgKind {
-    Operator,
-    Customer,
-}
-
-impl OrgKind {
-    pub const fn key(self) -> &'static str {
-        match self {
-            OrgKind::Operator => "operator",
-            OrgKind::Customer => "customer",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<OrgKind> {
-        [OrgKind::Operator, OrgKind::Customer]
-            .into_iter()
-            .find(|k| k.key() == key)
-    }
-}
-
-/// An e-mail address, trimmed and lower-cased, so that lookups and the unique index are
-/// case-insensitive on every database.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Email(String);
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum EmailError {
-    #[error("Enter an e-mail address.")]
-    Empty,
-    #[error("An e-mail address has at most 254 characters.")]
-    TooLong,
-    #[error("Enter an e-mail address like name@example.com.")]
-    Malformed,
-}
-
-impl Email {
-    pub const MAX_LEN: usize = 254;
-
-    pub fn parse(raw: &str) -> Result<Email, EmailError> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(EmailError::Empty);
-        }
-        if s.len() > Self::MAX_LEN {
-            return Err(EmailError::TooLong);
-        }
-        let (local, domain) = s.split_once('@').ok_or(EmailError::Malformed)?;
-        let well_formed = !local.is_empty()
-            && !domain.is_empty()
-            && !domain.contains('@')
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !well_formed {
-            return Err(EmailError::Malformed);
-        }
-        Ok(Email(s.to_lowercase()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Who is signed in, as the header shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,42 +19,6 @@ pub struct Me {
     pub audit: bool,
     /// Set while an operator views the app as this user.
     pub impersonation: Option<ImpersonationInfo>,
-}
-
-/// A vehicle's lifecycle state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum VehicleStatus {
-    Active,
-    InShop,
-    Retired,
-}
-
-impl VehicleStatus {
-    pub const fn key(self) -> &'static str {
-        match self {
-            VehicleStatus::Active => "active",
-            VehicleStatus::InShop => "in_shop",
-            VehicleStatus::Retired => "retired",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<VehicleStatus> {
-        [
-            VehicleStatus::Active,
-            VehicleStatus::InShop,
-            VehicleStatus::Retired,
-        ]
-        .into_iter()
-        .find(|s| s.key() == key)
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            VehicleStatus::Active => "Active",
-            VehicleStatus::InShop => "In shop",
-            VehicleStatus::Retired => "Retired",
-        }
-    }
 }
 
 /// One row of the Vehicles list.
@@ -198,6 +37,7 @@ pub struct VehicleRow {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn cursors_round_trip_and_broken_ones_are_refused() {
@@ -222,125 +62,18 @@ mod tests {
             assert_eq!(Cursor::parse(bad), Err(Cursor::BROKEN.to_owned()), "{bad}");
         }
     }
-    use super::*;
-
-    #[test]
-    fn email_is_normalised() {
-        let e = Email::parse("  Maria@ACME.test ").unwrap();
-        assert_eq!(e.as_str(), "maria@acme.test");
-    }
-
-    #[test]
-    fn bad_emails_are_refused_with_a_reason() {
-        assert_eq!(Email::parse("   "), Err(EmailError::Empty));
-        for bad in [
-            "maria",
-            "maria@",
-            "@acme.test",
-            "a@b@c.test",
-            "a b@c.test",
-            "a@test",
-            "a@.test",
-            "a@test.",
-        ] {
-            assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
-        }
-        let long = format!("{}@acme.test", "a".repeat(250));
-        assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
-    }
-
-    #[test]
-    fn role_and_status_keys_round_trip() {
-        for r in Role::ALL {
-            assert_eq!(Role::from_key(r.key()), Some(r));
-        }
-        assert_eq!(Role::from_key("superuser"), None);
-        assert!(Role::Admin.is_operator() && Role::Support.is_operator());
-        assert!(!Role::FleetManager.is_operator() && !Role::Technician.is_operator());
-        for s in [
-            VehicleStatus::Active,
-            VehicleStatus::InShop,
-            VehicleStatus::Retired,
-        ] {
-            assert_eq!(VehicleStatus::from_key(s.key()), Some(s));
-        }
-        assert_eq!(OrgKind::from_key("operator"), Some(OrgKind::Operator));
-    }
 }
 
 /// Decisions for the actions a page offers on one resource, computed by the server from the
 /// effective user's permissions; the UI renders every control from these, never from its own
 /// rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actions(pub Vec<(crate::authz::Permission, crate::authz::Decision)>);
+pub struct Actions(pub Vec<(domain::authz::Permission, domain::authz::Decision)>);
 
 impl Actions {
     /// The decision for `p`; an action the server did not decide is not offered as allowed.
-    pub fn get(&self, p: crate::authz::Permission) -> Option<&crate::authz::Decision> {
+    pub fn get(&self, p: domain::authz::Permission) -> Option<&domain::authz::Decision> {
         self.0.iter().find(|(q, _)| *q == p).map(|(_, d)| d)
-    }
-}
-
-/// A work order's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WorkOrderStatus {
-    Open,
-    InProgress,
-    OnHold,
-    Completed,
-    Cancelled,
-}
-
-impl WorkOrderStatus {
-    pub const ALL: [WorkOrderStatus; 5] = [
-        WorkOrderStatus::Open,
-        WorkOrderStatus::InProgress,
-        WorkOrderStatus::OnHold,
-        WorkOrderStatus::Completed,
-        WorkOrderStatus::Cancelled,
-    ];
-
-    pub const fn key(self) -> &'static str {
-        match self {
-            WorkOrderStatus::Open => "open",
-            WorkOrderStatus::InProgress => "in_progress",
-            WorkOrderStatus::OnHold => "on_hold",
-            WorkOrderStatus::Completed => "completed",
-            WorkOrderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<WorkOrderStatus> {
-        WorkOrderStatus::ALL.into_iter().find(|s| s.key() == key)
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            WorkOrderStatus::Open => "Open",
-            WorkOrderStatus::InProgress => "In progress",
-            WorkOrderStatus::OnHold => "On hold",
-            WorkOrderStatus::Completed => "Completed",
-            WorkOrderStatus::Cancelled => "Cancelled",
-        }
-    }
-
-    /// Finished work orders accept no further change.
-    pub const fn is_closed(self) -> bool {
-        matches!(
-            self,
-            WorkOrderStatus::Completed | WorkOrderStatus::Cancelled
-        )
-    }
-
-    /// Statuses `work_orders.update` may set; completing has a permission of its own.
-    pub const fn settable(self) -> bool {
-        matches!(
-            self,
-            WorkOrderStatus::Open
-                | WorkOrderStatus::InProgress
-                | WorkOrderStatus::OnHold
-                | WorkOrderStatus::Cancelled
-        )
     }
 }
 
@@ -364,7 +97,7 @@ pub struct WorkOrderList {
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,
     /// Teams the caller may view work orders of.
-    pub teams: Vec<crate::authz::TeamRef>,
+    pub teams: Vec<domain::authz::TeamRef>,
     /// The people of the teams filtered on, for the assignee filter…
     pub assignees: Vec<UserRef>,
     /// …unless they are too many for a list: then choose a team first.
@@ -379,8 +112,8 @@ pub struct UserRef {
 }
 
 #[cfg(feature = "ssr")]
-impl From<crate::entity::user::Model> for UserRef {
-    fn from(u: crate::entity::user::Model) -> Self {
+impl From<backend::entity::user::Model> for UserRef {
+    fn from(u: backend::entity::user::Model) -> Self {
         UserRef {
             id: u.id,
             name: u.full_name,
@@ -396,7 +129,7 @@ pub struct WorkOrderDetail {
     pub description: String,
     pub vehicle: String,
     pub vehicle_id: i32,
-    pub team: crate::authz::TeamRef,
+    pub team: domain::authz::TeamRef,
     pub status: WorkOrderStatus,
     pub priority: String,
     pub assignee: Option<UserRef>,
@@ -464,9 +197,9 @@ pub struct VehicleList {
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,
     /// Teams where the caller holds `vehicles.create`.
-    pub create_teams: Vec<crate::authz::TeamRef>,
+    pub create_teams: Vec<domain::authz::TeamRef>,
     /// Why "Add vehicle" is off when `create_teams` is empty.
-    pub create: crate::authz::Decision,
+    pub create: domain::authz::Decision,
 }
 
 /// The validated fields of the vehicle form.
@@ -514,52 +247,52 @@ pub struct Dashboard {
 /// "My access": per team, each permission held and the teams it comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyAccess {
-    pub memberships: Vec<crate::authz::TeamRef>,
+    pub memberships: Vec<domain::authz::TeamRef>,
     pub teams: Vec<TeamAccess>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamAccess {
-    pub team: crate::authz::TeamRef,
+    pub team: domain::authz::TeamRef,
     pub depth: usize,
-    pub permissions: Vec<(crate::authz::Permission, Vec<crate::authz::TeamRef>)>,
+    pub permissions: Vec<(domain::authz::Permission, Vec<domain::authz::TeamRef>)>,
 }
 
 /// The permission matrix: teams × permissions, with what the viewer may change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Matrix {
-    pub permissions: Vec<crate::authz::Permission>,
+    pub permissions: Vec<domain::authz::Permission>,
     pub rows: Vec<MatrixRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatrixRow {
-    pub team: crate::authz::TeamRef,
+    pub team: domain::authz::TeamRef,
     pub depth: usize,
     pub cells: Vec<MatrixCell>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatrixCell {
-    pub permission: crate::authz::Permission,
+    pub permission: domain::authz::Permission,
     pub granted: bool,
     /// Why the viewer may not toggle this cell, if they may not.
-    pub locked: Option<crate::authz::GrantRefusal>,
+    pub locked: Option<domain::authz::GrantRefusal>,
 }
 
 /// A team's page: its members and whether the viewer may change them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamMembers {
-    pub team: crate::authz::TeamRef,
-    pub parent: Option<crate::authz::TeamRef>,
+    pub team: domain::authz::TeamRef,
+    pub parent: Option<domain::authz::TeamRef>,
     pub members: Vec<Member>,
     /// People of the organisation who are not members yet (only when the viewer may add).
     pub candidates: Vec<UserRef>,
     /// `members.manage` on this team (removing members).
-    pub manage: crate::authz::Decision,
+    pub manage: domain::authz::Decision,
     /// Why the viewer may not add members here, if they may not: `members.manage`, or a
     /// permission the team grants that the viewer does not hold there (no escalation).
-    pub add_locked: Option<crate::authz::GrantRefusal>,
+    pub add_locked: Option<domain::authz::GrantRefusal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -574,7 +307,7 @@ pub struct Member {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImpersonationInfo {
     pub actor: String,
-    pub mode: crate::impersonation::Mode,
+    pub mode: domain::impersonation::Mode,
     pub reason: String,
     pub ticket: Option<String>,
     /// Unix seconds.
@@ -591,9 +324,9 @@ pub struct AdminUserRow {
     pub organisation: String,
     pub organisation_id: i32,
     pub active: bool,
-    pub consent: Option<crate::impersonation::Consent>,
+    pub consent: Option<domain::impersonation::Consent>,
     /// Why **View as** is disabled for this row, if it is.
-    pub view_as: Result<(), crate::impersonation::Refusal>,
+    pub view_as: Result<(), domain::impersonation::Refusal>,
 }
 
 /// One organisation in the admin console.
@@ -602,7 +335,7 @@ pub struct OrgRow {
     pub id: i32,
     pub name: String,
     pub kind: OrgKind,
-    pub consent: crate::impersonation::Consent,
+    pub consent: domain::impersonation::Consent,
     pub users: u64,
 }
 
@@ -661,6 +394,6 @@ pub struct ChainStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgSettingsView {
     pub name: String,
-    pub consent: crate::impersonation::Consent,
-    pub change: crate::authz::Decision,
+    pub consent: domain::impersonation::Consent,
+    pub change: domain::authz::Decision,
 }

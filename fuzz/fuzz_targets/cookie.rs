@@ -2,7 +2,7 @@
 //! never panics, and what is found is exactly one `name=value` pair of one header.
 #![no_main]
 
-use app::session::{CookieConfig, CookieKind};
+use backend::cookie::{CookieConfig, CookieKind};
 use http::{HeaderMap, HeaderValue, header::COOKIE};
 use libfuzzer_sys::fuzz_target;
 

@@ -3,10 +3,10 @@
 //! server stored must validate when the form comes back).
 #![no_main]
 
-use app::impersonation::{self, MAX_MINUTES, REASON_MAX, REASON_MIN};
-use app::model::Email;
+use domain::impersonation::{self, MAX_MINUTES, REASON_MAX, REASON_MIN};
+use domain::people::Email;
 use app::routes::{HOME, LOGIN, login_with_next, safe_return_path};
-use app::validate::{self, MAX_YEAR, MIN_YEAR, PRIORITIES};
+use domain::validate::{self, MAX_YEAR, MIN_YEAR, PRIORITIES};
 use libfuzzer_sys::fuzz_target;
 
 fn percent_decode(s: &str) -> Option<String> {

@@ -6,9 +6,9 @@
 //!
 //! `DATABASE_URL=postgres://… cargo run --release -p server --example scale_probe`
 
-use app::access::{load_memberships, load_policy};
-use app::authz::UserAccess;
-use app::entity::{organisation, user};
+use backend::access::{load_memberships, load_policy};
+use backend::entity::{organisation, user};
+use domain::authz::UserAccess;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
         compute.push(t.elapsed());
         granted += again
             .effective
-            .teams_with(app::authz::Permission::VehiclesView)
+            .teams_with(domain::authz::Permission::VehiclesView)
             .count();
         assert_eq!(access.effective, access_warm.effective);
     }

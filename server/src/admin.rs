@@ -1,10 +1,10 @@
 //! `create-admin`: an operator Admin account, with the password read from a prompt or stdin.
 
 use anyhow::{Context, bail};
-use app::authz::templates;
-use app::directory::{self, NewUser};
-use app::entity::{organisation, team, user};
-use app::model::{Email, OrgKind, Role};
+use backend::directory::{self, NewUser};
+use backend::entity::{organisation, team, user};
+use domain::authz::templates;
+use domain::people::{Email, OrgKind, Role};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
 use std::io::{BufRead, IsTerminal};
 
@@ -23,7 +23,7 @@ pub fn read_password() -> anyhow::Result<String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         bail!("the password needs at least {MIN_PASSWORD_LEN} characters");
     }
-    if password.len() > app::password::MAX_PASSWORD_LEN {
+    if password.len() > backend::password::MAX_PASSWORD_LEN {
         bail!("the password is too long");
     }
     Ok(password)
@@ -48,7 +48,7 @@ pub async fn create_admin(
     {
         bail!("a user with the e-mail {email} already exists");
     }
-    let hash = app::password::hash(password).await?;
+    let hash = backend::password::hash(password).await?;
     let txn = db.begin().await?;
     let org = match organisation::Entity::find()
         .filter(organisation::Column::Kind.eq(OrgKind::Operator.key()))

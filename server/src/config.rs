@@ -1,6 +1,6 @@
 //! Configuration from the command line and the environment (`FLEETGATE_*`, `DATABASE_URL`).
 
-use app::throttle::Policy;
+use backend::throttle::Policy;
 use clap::builder::BoolishValueParser;
 use std::net::SocketAddr;
 use std::path::PathBuf;

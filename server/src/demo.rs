@@ -3,11 +3,11 @@
 //! It includes the case that started the product: Tina, a Boston Depot technician, cannot
 //! complete her work order because Boston Depot lacks `work_orders.complete` (Denver has it).
 
-use app::authz::{Permission, PermissionSet, templates};
-use app::directory::{self, NewUser};
-use app::entity::{organisation, vehicle, work_order};
-use app::model::{Email, OrgKind, Role};
+use backend::directory::{self, NewUser};
+use backend::entity::{organisation, vehicle, work_order};
 use chrono::Utc;
+use domain::authz::{Permission, PermissionSet, templates};
+use domain::people::{Email, OrgKind, Role};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, TransactionTrait,
@@ -286,7 +286,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool> {
     if organisation::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
-    let hash = app::password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let hash = backend::password::hash(DEMO_PASSWORD.to_owned()).await?;
     let txn = db.begin().await?;
     seed(&txn, &hash).await?;
     txn.commit().await?;

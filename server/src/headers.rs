@@ -10,6 +10,13 @@ use axum::body::Body;
 use http::{HeaderValue, Response, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+/// Response headers that are not per-page (the page's nonce-bearing CSP is set by the shell).
+#[derive(Clone, Copy, Debug)]
+pub struct SecurityHeaders {
+    /// Served over HTTPS (the public URL says so): browsers must never use plain HTTP again.
+    pub hsts: bool,
+}
+
 /// For answers that are not pages (JSON, redirects, files): nothing may run or be framed.
 const NON_PAGE_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -17,7 +24,7 @@ const ONE_YEAR_HSTS: &str = "max-age=31536000; includeSubDomains";
 
 pub fn apply<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
-    security: crate::startup::SecurityHeaders,
+    security: SecurityHeaders,
 ) -> Router<S> {
     let fixed =
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));

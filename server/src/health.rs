@@ -1,7 +1,7 @@
 //! Probes: `/healthz` (the process answers) and `/readyz` (the database answers too).
 
-use app::state::AppState;
 use axum::extract::State;
+use backend::state::AppState;
 use http::StatusCode;
 use std::time::Duration;
 

@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
             command: AuditCommand::Verify,
         } => {
             let db = startup::connect(&cli.config).await?;
-            let (rows, broken) = app::audit::verify(&db).await?;
+            let (rows, broken) = backend::audit::verify(&db).await?;
             match broken {
                 None => {
                     println!("audit chain verified: {rows} events, intact");
@@ -104,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
             let password = admin::read_password()?;
             let db = startup::connect(&cli.config).await?;
             startup::migrate(&db).await?;
-            let hash = app::password::hash(password).await?;
+            let hash = backend::password::hash(password).await?;
             let size = scale::Scale {
                 users,
                 teams,

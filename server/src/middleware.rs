@@ -4,12 +4,13 @@
 use crate::origins::Origins;
 use app::error::{AppError, AuthFailure};
 use app::routes;
-use app::session::{self, Authentication, CookieKind};
-use app::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use backend::cookie::CookieKind;
+use backend::principal::Authentication;
+use backend::state::AppState;
 use http::{HeaderValue, Method, StatusCode, header};
 
 /// The largest error body re-read to map its status; real ones are a few hundred bytes.
@@ -51,7 +52,7 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     if is_static(req.uri().path()) {
         return next.run(req).await;
     }
-    let auth = match session::authenticate(&st, req.headers()).await {
+    let auth = match backend::authentication::authenticate(&st, req.headers()).await {
         Ok(auth) => auth,
         Err(e) => return error_response(AppError::from(e)),
     };

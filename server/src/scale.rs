@@ -7,10 +7,10 @@
 //! Everyone shares one password (one argon2id run for all, like the demo data); the data set is
 //! for measurement, never for production.
 
-use app::authz::{Permission, PermissionSet, templates};
-use app::directory;
-use app::entity::{membership, user, vehicle, work_order};
-use app::model::{OrgKind, Role};
+use backend::directory;
+use backend::entity::{membership, user, vehicle, work_order};
+use domain::authz::{Permission, PermissionSet, templates};
+use domain::people::{OrgKind, Role};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 
 /// How much to generate.
@@ -63,8 +63,8 @@ pub async fn generate(
         scale.vehicles > 0 || scale.work_orders == 0,
         "work orders need vehicles"
     );
-    let exists = app::entity::organisation::Entity::find()
-        .filter(app::entity::organisation::Column::Name.eq(ORGANISATION))
+    let exists = backend::entity::organisation::Entity::find()
+        .filter(backend::entity::organisation::Column::Name.eq(ORGANISATION))
         .one(db)
         .await?;
     anyhow::ensure!(
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn generated_vins_are_valid_and_distinct() {
         for n in [1, 99_999, 100_000, 4_000_000] {
-            assert_eq!(app::validate::vin(&vin(n)), Ok(vin(n)));
+            assert_eq!(domain::validate::vin(&vin(n)), Ok(vin(n)));
         }
         assert_ne!(vin(1), vin(10));
     }

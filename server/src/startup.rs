@@ -1,15 +1,18 @@
 //! Building and running the application: database, migrations, router, listener, shutdown.
 
 use crate::config::{Config, Tuning};
+use crate::headers::{self, SecurityHeaders};
 use crate::origins::Origins;
-use crate::{demo, headers, health, keys, middleware};
-use app::access::AccessCache;
-use app::session::{CookieConfig, TokenKeys};
-use app::state::AppState;
-use app::throttle::Throttle;
+use crate::{demo, health, keys, middleware};
 use app::{App, shell};
 use axum::Router;
+use axum::extract::FromRef;
 use axum::routing::get;
+use backend::access::AccessCache;
+use backend::cookie::CookieConfig;
+use backend::state::AppState;
+use backend::throttle::Throttle;
+use backend::token::TokenKeys;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use migration::{Migrator, MigratorTrait};
@@ -62,7 +65,7 @@ pub struct Application {
     router: Router,
     pub state: AppState,
     /// Ends expired impersonations in the background; stops when the application does.
-    _sweeper: app::impersonation::ending::Sweeper,
+    _sweeper: backend::impersonation::ending::Sweeper,
 }
 
 impl Application {
@@ -75,7 +78,7 @@ impl Application {
             tracing::info!("loaded the demo data set");
         }
         let secret = keys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
-        app::password::warm_up();
+        backend::password::warm_up();
         let state = AppState {
             db,
             tokens: Arc::new(TokenKeys::from_secret(&secret)?),
@@ -88,7 +91,6 @@ impl Application {
                 secure: config.secure_cookies(),
             },
             session_ttl: config.session_ttl(),
-            leptos_options: leptos_options(config),
         };
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let origins = match config.public_origin() {
@@ -108,8 +110,8 @@ impl Application {
         let security = SecurityHeaders {
             hsts: config.secure_cookies(),
         };
-        let router = router(state.clone(), origins, security);
-        let sweeper = app::impersonation::ending::Sweeper::spawn(
+        let router = router(state.clone(), leptos_options(config), origins, security);
+        let sweeper = backend::impersonation::ending::Sweeper::spawn(
             state.db.clone(),
             tuning.impersonation_sweep,
         );
@@ -148,22 +150,27 @@ impl Application {
     }
 }
 
-/// Response headers that are not per-page (the page's nonce-bearing CSP is set by the shell).
-#[derive(Clone, Copy, Debug)]
-pub struct SecurityHeaders {
-    /// Served over HTTPS (the public URL says so): browsers must never use plain HTTP again.
-    pub hsts: bool,
-}
-
 /// The whole HTTP surface: probes, pages and server functions, behind the middleware.
-pub fn router(state: AppState, origins: Origins, security: SecurityHeaders) -> Router {
+pub fn router(
+    state: AppState,
+    leptos: LeptosOptions,
+    origins: Origins,
+    security: SecurityHeaders,
+) -> Router {
     let routes = generate_route_list(App);
-    let options = state.leptos_options.clone();
+    let options = leptos.clone();
+    let site = Site {
+        app: state.clone(),
+        leptos,
+    };
+    // Server functions and pages find the application's state in their context.
+    let app_state = state.clone();
+    let provide_state = move || leptos::prelude::provide_context(app_state.clone());
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&site, routes, provide_state, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<Site, _>(shell))
         // Layers run outside-in from the last one added.
         .layer(axum::middleware::from_fn(middleware::error_status))
         .layer(axum::middleware::from_fn(middleware::page_guard))
@@ -194,7 +201,26 @@ pub fn router(state: AppState, origins: Origins, security: SecurityHeaders) -> R
             tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+        .with_state(site)
+}
+
+/// The router's state: the application's, and what Leptos needs to render and serve files.
+#[derive(Clone)]
+struct Site {
+    app: AppState,
+    leptos: LeptosOptions,
+}
+
+impl FromRef<Site> for AppState {
+    fn from_ref(site: &Site) -> Self {
+        site.app.clone()
+    }
+}
+
+impl FromRef<Site> for LeptosOptions {
+    fn from_ref(site: &Site) -> Self {
+        site.leptos.clone()
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -3,7 +3,7 @@
 mod common;
 
 use app::error::{AppError, AuthFailure};
-use app::session::Claims;
+use backend::token::Claims;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use common::{Backend, TestApp, app_error};
@@ -135,7 +135,7 @@ async fn forged_and_altered_tokens_are_all_refused(backend: Backend) {
         (
             "act",
             Claims {
-                act: Some(app::session::Actor { sub: "1".into() }),
+                act: Some(backend::token::Actor { sub: "1".into() }),
                 ..real.clone()
             },
         ),

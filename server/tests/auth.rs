@@ -4,7 +4,8 @@ mod common;
 
 use app::error::{AppError, AuthFailure};
 use app::model::{Me, VehicleList};
-use app::session::{Actor, Claims};
+use backend::token::Actor;
+use backend::token::Claims;
 use common::{Backend, TestApp, app_error, session_cookie, set_cookie};
 use reqwest::{StatusCode, header};
 use server::config::Tuning;
@@ -271,7 +272,7 @@ async fn expired_and_forged_tokens_are_refused(backend: Backend) {
     );
 
     // A token signed with another key.
-    let other = app::session::TokenKeys::from_secret(&[1u8; 32]).unwrap();
+    let other = backend::token::TokenKeys::from_secret(&[1u8; 32]).unwrap();
     let forged = format!("fleetgate_session={}", other.sign(&real).unwrap());
     let res = app.call("me", Some(&forged), &[]).await;
     assert_eq!(

@@ -3,10 +3,11 @@
 
 mod common;
 
-use app::entity::{audit_event, work_order};
 use app::error::AppError;
-use app::model::{WorkOrderDetail, WorkOrderStatus};
+use app::model::WorkOrderDetail;
+use backend::entity::{audit_event, work_order};
 use common::{Backend, TestApp, app_error};
+use domain::fleet::WorkOrderStatus;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -363,7 +364,7 @@ async fn dan_completes_in_denver_and_a_stale_version_conflicts(backend: Backend)
     assert!(
         before
             .actions
-            .get(app::authz::Permission::WorkOrdersComplete)
+            .get(domain::authz::Permission::WorkOrdersComplete)
             .unwrap()
             .is_allowed()
     );
@@ -452,7 +453,7 @@ async fn tina_is_refused_with_the_explanation_and_the_denial_is_audited(backend:
     // The page data already says why Complete is off.
     let denial = w
         .actions
-        .get(app::authz::Permission::WorkOrdersComplete)
+        .get(domain::authz::Permission::WorkOrdersComplete)
         .unwrap()
         .denial()
         .unwrap()
@@ -460,7 +461,7 @@ async fn tina_is_refused_with_the_explanation_and_the_denial_is_audited(backend:
     assert_eq!(denial.scope.name, "Boston Depot");
     assert!(
         w.actions
-            .get(app::authz::Permission::WorkOrdersUpdate)
+            .get(domain::authz::Permission::WorkOrdersUpdate)
             .unwrap()
             .is_allowed()
     );
@@ -496,9 +497,12 @@ async fn tina_is_refused_with_the_explanation_and_the_denial_is_audited(backend:
     );
     let denied = audit_event::Entity::find()
         .filter(audit_event::Column::Outcome.eq("denied"))
-        .filter(audit_event::Column::Fields.eq(
-            app::audit::Details::permission(app::authz::Permission::WorkOrdersComplete).to_stored(),
-        ))
+        .filter(
+            audit_event::Column::Fields.eq(backend::audit::Details::permission(
+                domain::authz::Permission::WorkOrdersComplete,
+            )
+            .to_stored()),
+        )
         .count(&app.state.db)
         .await
         .unwrap();
@@ -529,7 +533,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
         !get_order(&app, &tina, id)
             .await
             .actions
-            .get(app::authz::Permission::WorkOrdersComplete)
+            .get(domain::authz::Permission::WorkOrdersComplete)
             .unwrap()
             .is_allowed()
     );
@@ -547,7 +551,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
     let w = get_order(&app, &tina, id).await;
     assert!(
         w.actions
-            .get(app::authz::Permission::WorkOrdersComplete)
+            .get(domain::authz::Permission::WorkOrdersComplete)
             .unwrap()
             .is_allowed()
     );
@@ -608,7 +612,7 @@ async fn a_grant_takes_effect_at_once_and_cannot_escalate(backend: Backend) {
     let w = get_order(&app, &tina, other).await;
     assert!(
         !w.actions
-            .get(app::authz::Permission::WorkOrdersUpdate)
+            .get(domain::authz::Permission::WorkOrdersUpdate)
             .unwrap()
             .is_allowed()
     );
@@ -663,8 +667,9 @@ async fn invalid_input_writes_nothing(backend: Backend) {
 }
 
 async fn vehicles_are_added_edited_and_retired_with_validation(backend: Backend) {
-    use app::entity::vehicle;
-    use app::model::{VehicleDetail, VehicleStatus};
+    use app::model::VehicleDetail;
+    use backend::entity::vehicle;
+    use domain::fleet::VehicleStatus;
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
     let boston = app.team_id("Boston Depot").await.to_string();
@@ -760,7 +765,7 @@ async fn vehicles_are_added_edited_and_retired_with_validation(backend: Backend)
 }
 
 async fn a_failed_inspection_opens_a_work_order_in_one_transaction(backend: Backend) {
-    use app::entity::inspection;
+    use backend::entity::inspection;
     let app = TestApp::spawn(backend).await;
     let b101 = app.vehicle_id("Box truck B-101").await;
     let items = |brakes_ok: bool, note: &str| -> serde_json::Value {

@@ -3,9 +3,9 @@
 
 mod common;
 
-use app::entity::{audit_event, vehicle};
 use app::error::AppError;
 use app::model::{VehicleDetail, VehicleList};
+use backend::entity::{audit_event, vehicle};
 use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -114,7 +114,7 @@ async fn parallel_edits_to_one_vin_change_one_vehicle(backend: Backend) {
 /// The fallback for a write that names no field: whatever unique index refuses it, on either
 /// engine, the answer is 409, while other database errors stay 500.
 async fn a_unique_violation_anywhere_is_a_conflict_never_a_500(backend: Backend) {
-    use app::entity::membership;
+    use backend::entity::membership;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let app = TestApp::spawn(backend).await;
     let row = |user_id, team_id| membership::ActiveModel {

@@ -5,11 +5,11 @@
 
 mod common;
 
-use app::authz::{GrantRefusal, Permission};
-use app::entity::{audit_event, membership, team_permission};
 use app::error::AppError;
 use app::model::TeamMembers;
+use backend::entity::{audit_event, membership, team_permission};
 use common::{Backend, TestApp, app_error};
+use domain::authz::{GrantRefusal, Permission};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -149,9 +149,9 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
         .await
         .unwrap()
         .unwrap();
-    let fields = app::audit::Details::from_stored(detail.fields.as_deref()).expect("fields");
+    let fields = backend::audit::Details::from_stored(detail.fields.as_deref()).expect("fields");
     assert_eq!(
-        fields.get(app::audit::Field::Permission),
+        fields.get(backend::audit::Field::Permission),
         Some("org.settings")
     );
 

@@ -195,14 +195,14 @@ async fn sigkill_mid_write_leaves_the_database_consistent() {
     // …and every successful change left exactly one audit row and one version step.
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let conn = sea_orm::Database::connect(&db.url).await.unwrap();
-    let w = app::entity::work_order::Entity::find_by_id(4)
+    let w = backend::entity::work_order::Entity::find_by_id(4)
         .one(&conn)
         .await
         .unwrap()
         .unwrap();
-    let changes = app::entity::audit_event::Entity::find()
-        .filter(app::entity::audit_event::Column::Action.eq("work_orders/status"))
-        .filter(app::entity::audit_event::Column::Outcome.eq("success"))
+    let changes = backend::entity::audit_event::Entity::find()
+        .filter(backend::entity::audit_event::Column::Action.eq("work_orders/status"))
+        .filter(backend::entity::audit_event::Column::Outcome.eq("success"))
         .count(&conn)
         .await
         .unwrap();

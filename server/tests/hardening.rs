@@ -6,8 +6,8 @@
 mod common;
 
 use app::api::policy::{self, Kind, Requirement};
-use app::entity::audit_event;
 use app::error::{AppError, AuthFailure};
+use backend::entity::audit_event;
 use common::{Backend, TestApp, app_error, view_as_cookie};
 use reqwest::{StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -330,7 +330,7 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
 }
 
 async fn count_vehicles(app: &TestApp) -> u64 {
-    app::entity::vehicle::Entity::find()
+    backend::entity::vehicle::Entity::find()
         .count(&app.state.db)
         .await
         .expect("count")

@@ -3,10 +3,11 @@
 
 mod common;
 
-use app::entity::{audit_event, session, user, work_order};
 use app::error::{AppError, AuthFailure};
-use app::model::{Me, WorkOrderDetail, WorkOrderStatus};
+use app::model::{Me, WorkOrderDetail};
+use backend::entity::{audit_event, session, user, work_order};
 use common::{Backend, TestApp, app_error, view_as_cookie};
+use domain::fleet::WorkOrderStatus;
 use reqwest::{StatusCode, header};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -105,13 +106,13 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
         .unwrap();
     assert!(
         !d.actions
-            .get(app::authz::Permission::WorkOrdersComplete)
+            .get(domain::authz::Permission::WorkOrdersComplete)
             .unwrap()
             .is_allowed()
     );
     assert!(
         d.actions
-            .get(app::authz::Permission::WorkOrdersUpdate)
+            .get(domain::authz::Permission::WorkOrdersUpdate)
             .unwrap()
             .is_allowed()
     );
@@ -155,8 +156,8 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
         (started.actor_user_id, started.subject_user_id),
         (Some(admin_id), Some(tina_id))
     );
-    let fields = app::audit::Details::from_stored(started.fields.as_deref()).unwrap();
-    use app::audit::Field;
+    let fields = backend::audit::Details::from_stored(started.fields.as_deref()).unwrap();
+    use backend::audit::Field;
     assert_eq!(
         (
             fields.get(Field::Reason),
@@ -518,24 +519,24 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
         me(&app, &both(&admin, &view_as)).await.status(),
         StatusCode::OK
     );
-    let fleetgate = app::entity::team::Entity::find()
-        .filter(app::entity::team::Column::Name.eq("Fleetgate"))
+    let fleetgate = backend::entity::team::Entity::find()
+        .filter(backend::entity::team::Column::Name.eq("Fleetgate"))
         .one(&app.state.db)
         .await
         .unwrap()
         .unwrap();
-    let admins = app::entity::team::Entity::find()
-        .filter(app::entity::team::Column::Name.eq("Administrators"))
+    let admins = backend::entity::team::Entity::find()
+        .filter(backend::entity::team::Column::Name.eq("Administrators"))
         .one(&app.state.db)
         .await
         .unwrap()
         .unwrap();
     for t in [fleetgate.id, admins.id] {
-        app::directory::revoke(
+        backend::directory::revoke(
             &app.state.db,
             fleetgate.organisation_id,
             t,
-            app::authz::Permission::UsersImpersonate,
+            domain::authz::Permission::UsersImpersonate,
         )
         .await
         .unwrap();
@@ -553,8 +554,8 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
         .unwrap();
     assert_eq!(ended.len(), 2);
     assert!(ended.iter().any(|e| {
-        app::audit::Details::from_stored(e.fields.as_deref())
-            .and_then(|f| f.get(app::audit::Field::Why).map(str::to_owned))
+        backend::audit::Details::from_stored(e.fields.as_deref())
+            .and_then(|f| f.get(backend::audit::Field::Why).map(str::to_owned))
             .is_some_and(|why| why.contains("users.impersonate"))
     }));
 
@@ -718,7 +719,7 @@ async fn a_tampered_audit_row_breaks_the_chain(backend: Backend) {
     let tina = app.sign_in("tina@acme.test").await;
     // A denial adds a second row.
     let _ = app.call("teams/matrix", Some(&tina), &[]).await;
-    let (rows, broken) = app::audit::verify(&app.state.db).await.unwrap();
+    let (rows, broken) = backend::audit::verify(&app.state.db).await.unwrap();
     assert!(rows >= 2 && broken.is_none());
     let first = audit_event::Entity::find()
         .order_by_asc(audit_event::Column::Id)
@@ -735,7 +736,7 @@ async fn a_tampered_audit_row_breaks_the_chain(backend: Backend) {
         .exec(&app.state.db)
         .await
         .unwrap();
-    let (_, broken) = app::audit::verify(&app.state.db).await.unwrap();
+    let (_, broken) = backend::audit::verify(&app.state.db).await.unwrap();
     assert_eq!(broken, Some(first.id));
     let page = app.audit_page(&admin).await;
     assert_eq!(page.chain.and_then(|c| c.first_broken), Some(first.id));

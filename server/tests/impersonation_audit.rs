@@ -5,9 +5,9 @@
 
 mod common;
 
-use app::audit::{Details, Field};
-use app::entity::{audit_event, organisation, session, user};
-use app::impersonation::ending;
+use backend::audit::{Details, Field};
+use backend::entity::{audit_event, organisation, session, user};
+use backend::impersonation::ending;
 use common::{Backend, TestApp, app_error, view_as_cookie};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
@@ -194,7 +194,7 @@ async fn assert_every_start_ends_once(app: &TestApp) -> HashMap<String, String> 
         ends.keys().all(|id| starts.contains(id)),
         "an end record without a start"
     );
-    let (_, broken) = app::audit::verify(&app.state.db).await.unwrap();
+    let (_, broken) = backend::audit::verify(&app.state.db).await.unwrap();
     assert_eq!(broken, None);
     result
 }
@@ -542,7 +542,7 @@ async fn moving_text_between_audit_fields_breaks_the_chain(backend: Backend) {
                 .exec(&db)
                 .await
                 .unwrap();
-            app::audit::verify(&db).await.unwrap().1
+            backend::audit::verify(&db).await.unwrap().1
         }
     };
     let forged = |pairs: &[(&str, &str)]| {
@@ -597,7 +597,7 @@ async fn moving_text_between_audit_fields_breaks_the_chain(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        app::audit::verify(&app.state.db).await.unwrap().1,
+        backend::audit::verify(&app.state.db).await.unwrap().1,
         Some(row.id)
     );
 }
@@ -888,11 +888,11 @@ async fn losing_the_right_ends_it_when_the_change_commits(backend: Backend) {
         .unwrap()
         .id;
     // The demo's admins cannot change operator grants; give them the means for this test.
-    app::directory::grant(
+    backend::directory::grant(
         &app.state.db,
         operator_org,
         fleetgate,
-        [app::authz::Permission::PermissionsGrant]
+        [domain::authz::Permission::PermissionsGrant]
             .into_iter()
             .collect(),
         None,
@@ -957,5 +957,5 @@ async fn losing_the_right_ends_it_when_the_change_commits(backend: Backend) {
         StatusCode::OK
     );
     assert_eq!(events(&app, "impersonation.end").await.len(), 1);
-    assert_eq!(app::audit::verify(&app.state.db).await.unwrap().1, None);
+    assert_eq!(backend::audit::verify(&app.state.db).await.unwrap().1, None);
 }

@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::entity::{vehicle, work_order};
 use app::model::{PAGE_SIZE, VehicleList, WorkOrderList};
+use backend::entity::{vehicle, work_order};
 use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -36,7 +36,7 @@ async fn spawn_with_scale_data(backend: Backend) -> (TestApp, i32) {
 
 async fn spawn_with(backend: Backend, size: Scale) -> (TestApp, i32) {
     let app = TestApp::spawn(backend).await;
-    let hash = app::password::hash(PASSWORD.to_owned()).await.unwrap();
+    let hash = backend::password::hash(PASSWORD.to_owned()).await.unwrap();
     let org = scale::generate(&app.state.db, size, &hash, &Quiet)
         .await
         .unwrap();

@@ -213,8 +213,8 @@ async fn postgres_stopped_and_started_under_load() {
     // No partial writes: exactly the confirmed vehicles exist, each with its one audit row.
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let conn = sea_orm::Database::connect(&app.db.url).await.unwrap();
-    let stored: std::collections::BTreeSet<String> = app::entity::vehicle::Entity::find()
-        .filter(app::entity::vehicle::Column::Name.starts_with("Outage "))
+    let stored: std::collections::BTreeSet<String> = backend::entity::vehicle::Entity::find()
+        .filter(backend::entity::vehicle::Column::Name.starts_with("Outage "))
         .all(&conn)
         .await
         .unwrap()
@@ -227,9 +227,9 @@ async fn postgres_stopped_and_started_under_load() {
         .map(|(_, v, _)| v.clone())
         .collect();
     assert_eq!(stored, confirmed, "stored vehicles == confirmed creations");
-    let audited = app::entity::audit_event::Entity::find()
-        .filter(app::entity::audit_event::Column::Action.eq("vehicles/create"))
-        .filter(app::entity::audit_event::Column::Outcome.eq("success"))
+    let audited = backend::entity::audit_event::Entity::find()
+        .filter(backend::entity::audit_event::Column::Action.eq("vehicles/create"))
+        .filter(backend::entity::audit_event::Column::Outcome.eq("success"))
         .count(&conn)
         .await
         .unwrap();
@@ -238,7 +238,7 @@ async fn postgres_stopped_and_started_under_load() {
         confirmed.len(),
         "one audit row per change"
     );
-    let (checked, broken_at) = app::audit::verify(&conn).await.unwrap();
+    let (checked, broken_at) = backend::audit::verify(&conn).await.unwrap();
     assert_eq!(broken_at, None, "the audit chain verifies ({checked} rows)");
     eprintln!(
         "outage: {} writes, {} pages, answers {tally:?}, recovered {recovered:?} after start",

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::entity::audit_event;
+use backend::entity::audit_event;
 use common::{Backend, DEMO_PASSWORD, TestApp, app_error};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};

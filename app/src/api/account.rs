@@ -29,16 +29,16 @@ pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
 #[server(endpoint = "account/password")]
 pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::audit::Outcome;
-    use crate::entity::{session, user};
-    use crate::impersonation::ending::{self, Ending};
+    use backend::audit::Outcome;
+    use backend::entity::{session, user};
+    use backend::impersonation::ending::{self, Ending};
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     if current.is_empty() {
         return Err(AppError::invalid("current", "Enter your current password."));
     }
-    if current.len() > crate::password::MAX_PASSWORD_LEN {
+    if current.len() > backend::password::MAX_PASSWORD_LEN {
         return Err(AppError::invalid("current", "That password is too long."));
     }
     check_new_password(&new, &repeat)?;
@@ -60,21 +60,21 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .admit_password(&g.state.db, &me.email, &addr)
         .await
     {
-        if matches!(e, AppError::Throttled { .. }) {
+        if matches!(e, backend::throttle::ThrottleError::Throttled { .. }) {
             g.audit(
                 &resource,
                 Outcome::Denied,
-                crate::audit::Details::why("throttled"),
+                backend::audit::Details::why("throttled"),
             )
             .await;
         }
-        return Err(e);
+        return Err(e.into());
     }
-    if !crate::password::verify(current, Some(me.password_hash.clone())).await {
+    if !backend::password::verify(current, Some(me.password_hash.clone())).await {
         g.audit(
             &resource,
             Outcome::Denied,
-            crate::audit::Details::why("wrong current password"),
+            backend::audit::Details::why("wrong current password"),
         )
         .await;
         return Err(AppError::invalid(
@@ -86,7 +86,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .throttle
         .succeeded(&g.state.db, &me.email, &addr)
         .await?;
-    let hash = crate::password::hash(new)
+    let hash = backend::password::hash(new)
         .await
         .map_err(|_| AppError::Internal)?;
     let txn = g.begin_write().await?;
@@ -110,12 +110,12 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         "the session it was started from was signed out by a password change".into(),
     );
     for s in &others {
-        crate::session::revoke_in(&txn, &s.id, &signed_out).await?;
+        backend::session::revoke_in(&txn, &s.id, &signed_out).await?;
     }
     g.commit_write(
         txn,
         &resource,
-        crate::audit::Details::new().with(crate::audit::Field::Change, "password changed"),
+        backend::audit::Details::new().with(backend::audit::Field::Change, "password changed"),
     )
     .await?;
     Ok(())

@@ -13,14 +13,14 @@ pub async fn admin_users(
     active: Option<String>,
 ) -> Result<Vec<AdminUserRow>, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::{organisation as orgs, user};
-    use crate::impersonation::{self, Consent, Mode, Target};
-    use crate::model::{OrgKind, Role};
+    use backend::entity::{organisation as orgs, user};
+    use domain::impersonation::{self, Consent, Mode, Target};
+    use domain::people::{OrgKind, Role};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use std::collections::HashMap;
 
     let g = Guard::enter("/api/admin/users").await?;
-    let orgs: HashMap<i32, crate::entity::organisation::Model> = orgs::Entity::find()
+    let orgs: HashMap<i32, backend::entity::organisation::Model> = orgs::Entity::find()
         .all(&g.state.db)
         .await?
         .into_iter()
@@ -82,9 +82,9 @@ pub async fn admin_users(
 #[server(endpoint = "admin/orgs")]
 pub async fn admin_orgs() -> Result<Vec<OrgRow>, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::{organisation, user};
-    use crate::impersonation::Consent;
-    use crate::model::OrgKind;
+    use backend::entity::{organisation, user};
+    use domain::impersonation::Consent;
+    use domain::people::OrgKind;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
     let g = Guard::enter("/api/admin/orgs").await?;

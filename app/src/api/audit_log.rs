@@ -14,9 +14,9 @@ pub async fn audit_list(
     impersonation: Option<String>,
 ) -> Result<AuditPage, AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::Permission;
-    use crate::entity::{audit_event, organisation as orgs, user};
     use crate::model::{AuditRow, ChainStatus};
+    use backend::entity::{audit_event, organisation as orgs, user};
+    use domain::authz::Permission;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use server::field_views;
     use std::collections::HashMap;
@@ -60,7 +60,7 @@ pub async fn audit_list(
         .map(|o| (o.id, o.name))
         .collect();
     let chain = if all {
-        let (rows, first_broken) = crate::audit::verify(&g.state.db).await?;
+        let (rows, first_broken) = backend::audit::verify(&g.state.db).await?;
         Some(ChainStatus { rows, first_broken })
     } else {
         None
@@ -93,8 +93,8 @@ pub async fn audit_list(
 
 #[cfg(feature = "ssr")]
 mod server {
-    use crate::audit::{Details, Field};
     use crate::model::AuditFieldView;
+    use backend::audit::{Details, Field};
 
     /// The stored fields as labelled items; a field this version does not know keeps its key
     /// as its label, and an unreadable value is shown as such rather than hidden.

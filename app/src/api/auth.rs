@@ -8,10 +8,11 @@ use leptos::prelude::*;
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::api::ctx;
-    use crate::entity::user;
     use crate::error::AuthFailure;
-    use crate::model::Email;
-    use crate::{password, routes, session};
+    use crate::routes;
+    use backend::entity::user;
+    use backend::{password, session};
+    use domain::people::Email;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
@@ -22,7 +23,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         return Err(AppError::invalid("email", "Enter your e-mail address."));
     }
     // Longer than any address can be: refused before it is used as a throttle key.
-    if email.trim().len() > crate::model::Email::MAX_LEN {
+    if email.trim().len() > domain::people::Email::MAX_LEN {
         return Err(AppError::invalid(
             "email",
             "That e-mail address is too long.",
@@ -71,11 +72,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let row = session::start(&st.db, user.id, st.session_ttl, Some(addr)).await?;
     let token = st
         .tokens
-        .sign(&session::Claims::for_session(&row))
+        .sign(&backend::token::Claims::for_session(&row))
         .map_err(|_| AppError::Internal)?;
     ctx::set_cookie(&st.cookie.set(&token, st.session_ttl))?;
     // A view-as overlay belongs to the session it was started from, never to this new one.
-    ctx::set_cookie(&st.cookie.clear_kind(session::CookieKind::ViewAs))?;
+    ctx::set_cookie(&st.cookie.clear_kind(backend::cookie::CookieKind::ViewAs))?;
     tracing::info!(user_id = user.id, "signed in");
     leptos_axum::redirect(&routes::safe_return_path(next.as_deref()));
     Ok(())
@@ -87,8 +88,9 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::api::ctx;
-    use crate::session::CookieKind;
-    use crate::{routes, session};
+    use crate::routes;
+    use backend::cookie::CookieKind;
+    use backend::session;
 
     let auth = ctx::authentication()?;
     if let Ok(p) = &auth.result
@@ -112,8 +114,8 @@ pub async fn logout() -> Result<(), AppError> {
 /// The effective user, for the header (and the banner while impersonating).
 #[server(endpoint = "me")]
 pub async fn current_user() -> Result<Me, AppError> {
-    use crate::authz::Permission;
     use crate::model::ImpersonationInfo;
+    use domain::authz::Permission;
     let g = crate::api::guard::Guard::enter("/api/me").await?;
     let p = &g.principal;
     let audit = if p.operator {

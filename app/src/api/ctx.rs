@@ -1,9 +1,9 @@
 //! What a server function reads from its request (server only).
 
 use crate::error::{AppError, AuthFailure};
-use crate::session::{Authentication, Principal};
-use crate::state::AppState;
 use axum::extract::ConnectInfo;
+use backend::principal::{Authentication, Principal};
+use backend::state::AppState;
 use http::request::Parts;
 use leptos::prelude::use_context;
 use std::net::SocketAddr;

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::Permission;
-    use crate::entity::{vehicle, work_order};
-    use crate::model::{VehicleStatus, WorkOrderStatus};
+    use backend::entity::{vehicle, work_order};
+    use domain::authz::Permission;
+    use domain::fleet::{VehicleStatus, WorkOrderStatus};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
     let g = Guard::enter("/api/dashboard").await?;

@@ -3,11 +3,11 @@
 //! denial.
 
 use super::policy::{self, Caller, Policy, Refusal, Requirement};
-use crate::audit::{self, Outcome};
-use crate::authz::{Decision, Permission, TeamId, UserAccess};
 use crate::error::{AppError, AuthFailure};
-use crate::session::{Authentication, Principal};
-use crate::state::AppState;
+use backend::audit::{self, Outcome};
+use backend::principal::{Authentication, Principal};
+use backend::state::AppState;
+use domain::authz::{Decision, Permission, TeamId, UserAccess};
 use std::sync::Arc;
 
 pub struct Guard {

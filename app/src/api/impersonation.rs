@@ -15,9 +15,11 @@ pub async fn start_impersonation(
 ) -> Result<(), AppError> {
     use crate::api::ctx;
     use crate::api::guard::{Admission, Guard};
-    use crate::impersonation::{self, Mode, store};
-    use crate::session::{Claims, CookieKind};
-    use crate::validate::Problems;
+    use backend::cookie::CookieKind;
+    use backend::impersonation::store;
+    use backend::token::Claims;
+    use domain::impersonation::{self, Mode};
+    use domain::validate::Problems;
 
     // Malformed input is answered field by field and is not an attempt on anyone: it is not
     // audited. Everything after this point that refuses the start is.
@@ -49,14 +51,14 @@ pub async fn start_impersonation(
         Admission::Admitted(g) => g,
         Admission::Refused(r) => {
             let permission = (r.details)
-                .get(crate::audit::Field::Permission)
-                .and_then(|k| crate::authz::Permission::from_key(k).ok());
+                .get(backend::audit::Field::Permission)
+                .and_then(|k| domain::authz::Permission::from_key(k).ok());
             let why = r.error.to_string();
             store::refuse(r.state(), r.principal(), &attempt, &why, permission).await;
             return Err(r.error);
         }
     };
-    let row = store::start(&g.state, &g.principal, attempt).await?;
+    let row = store::start(&g.state, &g.principal, attempt).await??;
     let token = g
         .state
         .tokens
@@ -83,8 +85,8 @@ pub(crate) mod server {
     use crate::api::ctx;
     use crate::api::guard::Guard;
     use crate::error::AppError;
-    use crate::impersonation::ending::{self, Ending};
-    use crate::session::CookieKind;
+    use backend::cookie::CookieKind;
+    use backend::impersonation::ending::{self, Ending};
 
     /// Ends the current impersonation; refused when there is none (a user's own session can
     /// never turn into anyone else's).

@@ -9,9 +9,9 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use crate::api::guard::Guard;
-    use crate::entity::{inspection, user};
     use crate::error::AppError;
     use crate::model::{ChecklistItem, InspectionRow};
+    use backend::entity::{inspection, user};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use std::collections::HashMap;
 
@@ -99,8 +99,8 @@ pub async fn submit_inspection(
 ) -> Result<Option<i32>, AppError> {
     use crate::api::guard::Guard;
     use crate::api::work_orders::server::{NewWorkOrder, insert};
-    use crate::authz::Permission;
-    use crate::entity::inspection;
+    use backend::entity::inspection;
+    use domain::authz::Permission;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let items = validate_checklist(&items)?;
@@ -154,8 +154,8 @@ pub async fn submit_inspection(
     g.commit_write(
         txn,
         &resource,
-        crate::audit::Details::new().with(
-            crate::audit::Field::Status,
+        backend::audit::Details::new().with(
+            backend::audit::Field::Status,
             if failed.is_empty() {
                 "passed"
             } else {

@@ -1,11 +1,11 @@
 //! The write side of the no-escalation rule (server only): every server function whose change
 //! can widen anyone's permissions opens its transaction here, with its pure rule from
-//! `crate::authz` (`can_grant`, `can_add_member`, … all through `authz::may_confer`).
+//! `domain::authz` (`can_grant`, `can_add_member`, … all through `authz::may_confer`).
 
 use crate::api::guard::Guard;
-use crate::audit::{AuditedTxn, Outcome};
-use crate::authz::{GrantRefusal, UserAccess};
 use crate::error::AppError;
+use backend::audit::{AuditedTxn, Outcome};
+use domain::authz::{GrantRefusal, UserAccess};
 
 /// Opens the transaction of a change that may confer permissions, once `rule` allows it twice:
 /// against the caller's access as cached for this request (cheap; a refusal is audited before
@@ -23,7 +23,7 @@ pub async fn begin_checked(
     }
     let txn = g.begin_write().await?;
     let p = &g.principal;
-    let fresh = crate::access::load_access(&*txn, p.organisation_id, p.user_id).await?;
+    let fresh = backend::access::load_access(&*txn, p.organisation_id, p.user_id).await?;
     if let Err(r) = rule(&fresh) {
         // Nothing was written: ending the transaction releases the chain's lock, which
         // recording the denial needs.
@@ -39,7 +39,7 @@ pub async fn refuse(g: &Guard, resource: &str, r: GrantRefusal) -> AppError {
     g.audit(
         resource,
         Outcome::Denied,
-        crate::audit::Details::permission(r.permission()),
+        backend::audit::Details::permission(r.permission()),
     )
     .await;
     AppError::Forbidden {

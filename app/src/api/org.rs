@@ -7,9 +7,9 @@ use leptos::prelude::*;
 #[server(endpoint = "org/settings")]
 pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::Permission;
-    use crate::entity::organisation;
-    use crate::impersonation::Consent;
+    use backend::entity::organisation;
+    use domain::authz::Permission;
+    use domain::impersonation::Consent;
     use sea_orm::EntityTrait;
 
     let g = Guard::enter("/api/org/settings").await?;
@@ -32,8 +32,8 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
 #[server(endpoint = "org/consent")]
 pub async fn set_consent(consent: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::organisation;
-    use crate::impersonation::Consent;
+    use backend::entity::organisation;
+    use domain::impersonation::Consent;
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -60,11 +60,11 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
         .await?;
     // Live impersonations the new consent refuses end now, each with its record, rather than
     // on their next request (which may never come).
-    crate::impersonation::ending::end_refused_by_consent(&txn, org, consent).await?;
+    backend::impersonation::ending::end_refused_by_consent(&txn, org, consent).await?;
     g.commit_write(
         txn,
         &format!("organisation:{org}"),
-        crate::audit::Details::new().with(crate::audit::Field::Consent, consent.key()),
+        backend::audit::Details::new().with(backend::audit::Field::Consent, consent.key()),
     )
     .await?;
     Ok(())

@@ -3,7 +3,7 @@
 //! The guard refuses a server function that is not listed here, and a test enumerates every
 //! registered server function and fails on one without an entry (or an entry without one).
 
-use crate::authz::Permission;
+use domain::authz::Permission;
 
 /// What a server function needs before it looks at any data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,7 @@ pub enum Caller {
     /// Signed in, acting in their own name.
     Own,
     /// Operator staff viewing the app as a customer user, in this mode.
-    Impersonating(crate::impersonation::Mode),
+    Impersonating(domain::impersonation::Mode),
 }
 
 /// Why a call was refused at the door, before its arguments were looked at.
@@ -136,7 +136,7 @@ pub enum Refusal {
 /// credentials, sessions or impersonation itself). The permission on the resource is checked
 /// later, by the guard, once the resource's owning team is known.
 pub fn admit(policy: &Policy, caller: Caller) -> Result<(), Refusal> {
-    use crate::impersonation::Mode;
+    use domain::impersonation::Mode;
     if caller == Caller::Anonymous {
         return match policy.requirement {
             Requirement::Public => Ok(()),
@@ -167,14 +167,14 @@ mod tests {
     const CALLERS: [Caller; 4] = [
         Caller::Anonymous,
         Caller::Own,
-        Caller::Impersonating(crate::impersonation::Mode::View),
-        Caller::Impersonating(crate::impersonation::Mode::Act),
+        Caller::Impersonating(domain::impersonation::Mode::View),
+        Caller::Impersonating(domain::impersonation::Mode::Act),
     ];
 
     /// The admission rule against its definition, for every declared policy and every caller.
     #[test]
     fn admission_follows_the_declaration_for_every_function_and_caller() {
-        use crate::impersonation::Mode;
+        use domain::impersonation::Mode;
         for policy in POLICIES {
             for caller in CALLERS {
                 let expected = match (caller, policy.requirement, policy.kind) {
@@ -202,8 +202,8 @@ mod tests {
         let login = lookup("/api/login").expect("declared");
         assert_eq!(admit(login, Caller::Anonymous), Ok(()));
         for mode in [
-            crate::impersonation::Mode::View,
-            crate::impersonation::Mode::Act,
+            domain::impersonation::Mode::View,
+            domain::impersonation::Mode::Act,
         ] {
             assert_eq!(
                 admit(login, Caller::Impersonating(mode)),

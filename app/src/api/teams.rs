@@ -1,19 +1,19 @@
 //! Teams: the permission matrix, granting and revoking, members (both under the no-escalation
 //! rule, `authz::may_confer`), and "My access".
 
-#[cfg(feature = "ssr")]
-use crate::authz::Permission;
-use crate::authz::TeamId;
 use crate::error::AppError;
 use crate::model::{Matrix, MyAccess};
+#[cfg(feature = "ssr")]
+use domain::authz::Permission;
+use domain::authz::TeamId;
 use leptos::prelude::*;
 
 /// The organisation's teams × permissions, each cell with whether the viewer may toggle it.
 #[server(endpoint = "teams/matrix")]
 pub async fn permission_matrix() -> Result<Matrix, AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::can_grant;
     use crate::model::{MatrixCell, MatrixRow};
+    use domain::authz::can_grant;
 
     let g = Guard::enter("/api/teams/matrix").await?;
     let visible = g.visible_teams().await?;
@@ -55,7 +55,7 @@ async fn change_grant(
     on: bool,
 ) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::can_grant;
+    use domain::authz::can_grant;
 
     let permission = Permission::from_key(&permission)
         .map_err(|_| AppError::invalid("permission", "Unknown permission."))?;
@@ -76,7 +76,7 @@ async fn change_grant(
     let changed = if on {
         let already = now.policy.grants.on(team).contains(permission);
         if !already {
-            crate::directory::grant(
+            backend::directory::grant(
                 &*txn,
                 org,
                 team,
@@ -87,7 +87,7 @@ async fn change_grant(
         }
         !already
     } else {
-        crate::directory::revoke(&*txn, org, team, permission).await?
+        backend::directory::revoke(&*txn, org, team, permission).await?
     };
     if !changed {
         txn.commit_unaudited().await?;
@@ -97,9 +97,9 @@ async fn change_grant(
         rights_taken(&g, &txn).await?;
     }
     let verb = if on { "granted" } else { "revoked" };
-    let details = crate::audit::Details::new()
-        .with(crate::audit::Field::Change, verb)
-        .with(crate::audit::Field::Permission, permission.key());
+    let details = backend::audit::Details::new()
+        .with(backend::audit::Field::Change, verb)
+        .with(backend::audit::Field::Permission, permission.key());
     g.commit_write(txn, &resource, details).await?;
     Ok(())
 }
@@ -152,8 +152,9 @@ pub async fn get_my_access() -> Result<MyAccess, AppError> {
 #[server(endpoint = "teams/members")]
 pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::{membership, user};
-    use crate::model::{Member, Role, TeamMembers, UserRef};
+    use crate::model::{Member, TeamMembers, UserRef};
+    use backend::entity::{membership, user};
+    use domain::people::Role;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
     let g = Guard::enter("/api/teams/members").await?;
@@ -177,7 +178,7 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
         .all(&g.state.db)
         .await?;
     let manage = g.access.check(Permission::MembersManage, team);
-    let add_locked = crate::authz::can_add_member(&g.access, g.principal.operator, team).err();
+    let add_locked = domain::authz::can_add_member(&g.access, g.principal.operator, team).err();
     let (members, others): (Vec<_>, Vec<_>) =
         people.into_iter().partition(|u| member_ids.contains(&u.id));
     let candidates = if add_locked.is_none() {
@@ -213,10 +214,10 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
 #[cfg(feature = "ssr")]
 async fn rights_taken(
     g: &crate::api::guard::Guard,
-    txn: &crate::audit::AuditedTxn,
+    txn: &backend::audit::AuditedTxn,
 ) -> Result<(), AppError> {
     if g.principal.operator {
-        crate::impersonation::ending::end_of_actors_without_rights(
+        backend::impersonation::ending::end_of_actors_without_rights(
             txn,
             g.principal.organisation_id,
         )
@@ -228,8 +229,8 @@ async fn rights_taken(
 #[cfg(feature = "ssr")]
 async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::can_add_member;
-    use crate::entity::user as users;
+    use backend::entity::user as users;
+    use domain::authz::can_add_member;
     use sea_orm::EntityTrait;
 
     let g = Guard::enter(path).await?;
@@ -254,12 +255,12 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
             can_add_member(a, operator, team)
         })
         .await?;
-        changed = crate::directory::add_member(&*txn, org, person.id, team).await?;
+        changed = backend::directory::add_member(&*txn, org, person.id, team).await?;
         txn
     } else {
         // Taking away cannot escalate: `members.manage` (checked above) is the whole rule.
         let txn = g.begin_write().await?;
-        changed = crate::directory::remove_member(&*txn, org, person.id, team).await?;
+        changed = backend::directory::remove_member(&*txn, org, person.id, team).await?;
         txn
     };
     if changed {
@@ -267,9 +268,9 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
             rights_taken(&g, &txn).await?;
         }
         let verb = if add { "added" } else { "removed" };
-        let details = crate::audit::Details::new()
-            .with(crate::audit::Field::Change, verb)
-            .with(crate::audit::Field::User, format!("user:{}", person.id));
+        let details = backend::audit::Details::new()
+            .with(backend::audit::Field::Change, verb)
+            .with(backend::audit::Field::User, format!("user:{}", person.id));
         g.commit_write(txn, &resource, details).await?;
     } else {
         txn.commit_unaudited().await?;

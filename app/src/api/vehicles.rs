@@ -11,9 +11,10 @@ use leptos::prelude::*;
 pub(crate) mod server {
     use crate::api::guard::Guard;
     use crate::api::paging::next_page;
-    use crate::entity::{team, vehicle};
     use crate::error::AppError;
-    use crate::model::{Cursor, PAGE_SIZE, VehicleRow, VehicleStatus};
+    use crate::model::{Cursor, PAGE_SIZE, VehicleRow};
+    use backend::entity::{team, vehicle};
+    use domain::fleet::VehicleStatus;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use std::collections::HashMap;
 
@@ -130,7 +131,7 @@ pub(crate) mod server {
 #[server(endpoint = "vehicles/list")]
 pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::{Decision, Permission};
+    use domain::authz::{Decision, Permission};
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter("/api/vehicles/list").await?;
     let teams = g.visible_teams().await?;
@@ -159,8 +160,8 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
 #[server(endpoint = "vehicles/get")]
 pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
     use crate::api::guard::Guard;
-    use crate::authz::Permission;
     use crate::model::Actions;
+    use domain::authz::Permission;
     let g = Guard::enter("/api/vehicles/get").await?;
     let v = server::load(&g, id).await?;
     g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
@@ -208,7 +209,7 @@ pub fn parse_vehicle(
     plate: &str,
     odometer: &str,
 ) -> Result<crate::model::VehicleFields, AppError> {
-    use crate::validate::{self as v, Problems};
+    use domain::validate::{self as v, Problems};
     let mut p = Problems::default();
     let fields = (
         p.check("name", v::required(name, "a name", 100)),
@@ -262,9 +263,9 @@ pub async fn create_vehicle(
     odometer: String,
 ) -> Result<i32, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::vehicle;
     use crate::error::DuplicateField;
-    use crate::model::VehicleStatus;
+    use backend::entity::vehicle;
+    use domain::fleet::VehicleStatus;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
@@ -314,7 +315,7 @@ pub async fn edit_vehicle(
     odometer: String,
 ) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::vehicle;
+    use backend::entity::vehicle;
     use sea_orm::sea_query::Expr;
 
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
@@ -348,8 +349,8 @@ pub async fn edit_vehicle(
 #[server(endpoint = "vehicles/retire")]
 pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::vehicle;
-    use crate::model::VehicleStatus;
+    use backend::entity::vehicle;
+    use domain::fleet::VehicleStatus;
     use sea_orm::sea_query::Expr;
 
     let g = Guard::enter("/api/vehicles/retire").await?;
@@ -375,7 +376,7 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
     g.commit_write(
         txn,
         &format!("vehicle:{id}"),
-        crate::audit::Details::new().with(crate::audit::Field::Change, "retired"),
+        backend::audit::Details::new().with(backend::audit::Field::Change, "retired"),
     )
     .await?;
     Ok(())

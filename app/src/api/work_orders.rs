@@ -9,13 +9,12 @@ use leptos::prelude::*;
 pub(crate) mod server {
     use crate::api::guard::Guard;
     use crate::api::paging::next_page;
-    use crate::authz::{Permission, TeamRef};
-    use crate::entity::{membership, user, vehicle, work_order};
     use crate::error::AppError;
-    use crate::model::{
-        Actions, Cursor, PAGE_SIZE, UserRef, WorkOrderDetail, WorkOrderRow, WorkOrderStatus,
-    };
+    use crate::model::{Actions, Cursor, PAGE_SIZE, UserRef, WorkOrderDetail, WorkOrderRow};
+    use backend::entity::{membership, user, vehicle, work_order};
     use chrono::Utc;
+    use domain::authz::{Permission, TeamRef};
+    use domain::fleet::WorkOrderStatus;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
     use std::collections::HashMap;
 
@@ -339,9 +338,9 @@ pub(crate) mod server {
     /// Commits a write with its audit row and returns the fresh page data.
     pub async fn done(
         g: &Guard,
-        txn: crate::audit::AuditedTxn,
+        txn: backend::audit::AuditedTxn,
         id: i32,
-        details: crate::audit::Details,
+        details: backend::audit::Details,
     ) -> Result<WorkOrderDetail, AppError> {
         g.commit_write(txn, &format!("work_order:{id}"), details)
             .await?;
@@ -360,8 +359,8 @@ pub async fn list_work_orders(
     after: Option<String>,
 ) -> Result<WorkOrderList, AppError> {
     use crate::api::guard::Guard;
-    use crate::entity::work_order;
-    use crate::model::WorkOrderStatus;
+    use backend::entity::work_order;
+    use domain::fleet::WorkOrderStatus;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
@@ -420,8 +419,8 @@ pub async fn set_work_order_status(
     status: String,
     version: i32,
 ) -> Result<WorkOrderDetail, AppError> {
-    use crate::entity::work_order;
-    use crate::model::WorkOrderStatus;
+    use backend::entity::work_order;
+    use domain::fleet::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
 
     let new = WorkOrderStatus::from_key(&status)
@@ -439,15 +438,15 @@ pub async fn set_work_order_status(
             vec![(work_order::Column::Status, Expr::value(new.key()))],
         )
         .await?;
-    let details = crate::audit::Details::new().with(crate::audit::Field::Status, new.key());
+    let details = backend::audit::Details::new().with(backend::audit::Field::Status, new.key());
     server::done(&g, txn, id, details).await
 }
 
 /// Completes a work order.
 #[server(endpoint = "work_orders/complete")]
 pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetail, AppError> {
-    use crate::entity::work_order;
-    use crate::model::WorkOrderStatus;
+    use backend::entity::work_order;
+    use domain::fleet::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
 
     let (g, w) = server::open_for_change("/api/work_orders/complete", id).await?;
@@ -469,7 +468,7 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
             ],
         )
         .await?;
-    let details = crate::audit::Details::new().with(crate::audit::Field::Status, "completed");
+    let details = backend::audit::Details::new().with(backend::audit::Field::Status, "completed");
     server::done(&g, txn, id, details).await
 }
 
@@ -480,7 +479,7 @@ pub async fn assign_work_order(
     assignee: Option<i32>,
     version: i32,
 ) -> Result<WorkOrderDetail, AppError> {
-    use crate::entity::work_order;
+    use backend::entity::work_order;
     use sea_orm::sea_query::Expr;
 
     let (g, w) = server::open_for_change("/api/work_orders/assign", id).await?;
@@ -504,8 +503,8 @@ pub async fn assign_work_order(
             vec![(work_order::Column::AssigneeId, Expr::value(assignee))],
         )
         .await?;
-    let details = crate::audit::Details::new().with(
-        crate::audit::Field::Assignee,
+    let details = backend::audit::Details::new().with(
+        backend::audit::Field::Assignee,
         assignee.map(|a| format!("user:{a}")).unwrap_or_default(),
     );
     server::done(&g, txn, id, details).await
@@ -539,8 +538,8 @@ pub async fn create_work_order(
     g.commit_write(
         txn,
         &format!("work_order:{id}"),
-        crate::audit::Details::new()
-            .with(crate::audit::Field::Vehicle, format!("vehicle:{vehicle}")),
+        backend::audit::Details::new()
+            .with(backend::audit::Field::Vehicle, format!("vehicle:{vehicle}")),
     )
     .await?;
     Ok(id)
@@ -555,7 +554,7 @@ pub fn parse_new(
     priority: &str,
     due_on: &str,
 ) -> Result<NewFields, AppError> {
-    use crate::validate::{self as v, Problems};
+    use domain::validate::{self as v, Problems};
     let mut p = Problems::default();
     let fields = (
         p.check("title", v::required(title, "a title", 200)),

@@ -4,8 +4,9 @@
 use crate::api::admin::{admin_orgs, admin_users};
 use crate::api::impersonation::StartImpersonation;
 use crate::components::{ActionReads, FieldMessage, FormAlert, ReasonButton, or_alert};
-use crate::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode};
-use crate::model::{AdminUserRow, OrgRow, Role};
+use crate::model::{AdminUserRow, OrgRow};
+use domain::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode};
+use domain::people::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -208,7 +209,7 @@ fn OrgTable(rows: Vec<OrgRow>) -> impl IntoView {
                             <th scope="row"><a href=format!("/admin/users?organisation={}", o.id)>{o.name}</a></th>
                             <td>{format!("{:?}", o.kind)}</td>
                             <td>{o.users}</td>
-                            <td>{if o.kind == crate::model::OrgKind::Operator { "—" } else { o.consent.label() }}</td>
+                            <td>{if o.kind == domain::people::OrgKind::Operator { "—" } else { o.consent.label() }}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

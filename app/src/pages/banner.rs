@@ -2,8 +2,9 @@
 //! who, mode, time left, reason, and **Exit impersonation**.
 
 use crate::api::impersonation::ExitImpersonation;
-use crate::impersonation::Mode;
-use crate::model::{ImpersonationInfo, Role};
+use crate::model::ImpersonationInfo;
+use domain::impersonation::Mode;
+use domain::people::Role;
 use leptos::prelude::*;
 
 /// Seconds since the Unix epoch, on either side.

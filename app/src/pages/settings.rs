@@ -2,8 +2,8 @@
 
 use crate::api::org::{SetConsent, org_settings};
 use crate::components::{ActionError, ActionReads, or_alert};
-use crate::impersonation::Consent;
 use crate::model::OrgSettingsView;
+use domain::impersonation::Consent;
 use leptos::prelude::*;
 
 #[component]

@@ -80,7 +80,7 @@ fn MatrixTable(
 #[component]
 fn Cell(
     cell: MatrixCell,
-    team: crate::authz::TeamRef,
+    team: domain::authz::TeamRef,
     grant: ServerAction<GrantPermission>,
     revoke: ServerAction<RevokePermission>,
 ) -> impl IntoView {

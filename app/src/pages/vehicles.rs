@@ -6,7 +6,6 @@ use crate::api::vehicles::{
     CreateVehicle, EditVehicle, RetireVehicle, get_vehicle, list_vehicles, parse_vehicle,
 };
 use crate::api::work_orders::{CreateWorkOrder, parse_new};
-use crate::authz::Permission;
 use crate::components::{
     ActionButton, ActionError, ActionReads, Field, FieldMessage, FormAlert, Pager, ValidatedForm,
     form_error, or_alert,
@@ -16,7 +15,8 @@ use crate::model::{
     CHECKLIST, ChecklistItem, InspectionRow, VehicleDetail, VehicleList, VehicleRow,
 };
 use crate::pages::work_orders::WorkOrderTable;
-use crate::validate::PRIORITIES;
+use domain::authz::Permission;
+use domain::validate::PRIORITIES;
 use leptos::prelude::*;
 
 #[component]
@@ -63,8 +63,8 @@ fn check_vehicle(i: &CreateVehicle) -> Result<(), AppError> {
 
 #[component]
 fn AddVehicle(
-    teams: Vec<crate::authz::TeamRef>,
-    decision: crate::authz::Decision,
+    teams: Vec<domain::authz::TeamRef>,
+    decision: domain::authz::Decision,
     create: ServerAction<CreateVehicle>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
@@ -210,7 +210,7 @@ fn VehicleView(
 ) -> impl IntoView {
     let (id, version) = (d.vehicle.id, d.version);
     let decide = |p| d.actions.get(p).cloned();
-    let retired = d.vehicle.status == crate::model::VehicleStatus::Retired;
+    let retired = d.vehicle.status == domain::fleet::VehicleStatus::Retired;
     let editing = RwSignal::new(false);
     let retire_reads = ActionReads::of(retire);
     let v = d.vehicle.clone();
@@ -298,7 +298,7 @@ fn check_order(i: &CreateWorkOrder) -> Result<(), AppError> {
 #[component]
 fn NewWorkOrder(
     vehicle: i32,
-    decision: Option<crate::authz::Decision>,
+    decision: Option<domain::authz::Decision>,
     new_order: ServerAction<CreateWorkOrder>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
@@ -364,7 +364,7 @@ fn InspectionList(rows: Vec<InspectionRow>) -> impl IntoView {
 #[component]
 fn InspectionForm(
     vehicle: i32,
-    decision: Option<crate::authz::Decision>,
+    decision: Option<domain::authz::Decision>,
     /// Whether failures may open a work order (`work_orders.create`); offered only then.
     can_open: bool,
     inspect: ServerAction<SubmitInspection>,

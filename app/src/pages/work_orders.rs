@@ -3,9 +3,10 @@
 use crate::api::work_orders::{
     AssignWorkOrder, CompleteWorkOrder, SetWorkOrderStatus, get_work_order, list_work_orders,
 };
-use crate::authz::Permission;
 use crate::components::{ActionButton, ActionError, ActionReads, Pager, or_alert};
-use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow, WorkOrderStatus};
+use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow};
+use domain::authz::Permission;
+use domain::fleet::WorkOrderStatus;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 use app::error::AppError;
-use app::session::{Claims, TokenKeys};
+use backend::token::{Claims, TokenKeys};
 use base64::Engine;
 use reqwest::{Response, StatusCode, header};
 use server::config::{Config, Tuning};
@@ -95,7 +95,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub keys: TokenKeys,
-    pub state: app::state::AppState,
+    pub state: backend::state::AppState,
     pub db: std::sync::Arc<TestDb>,
     config: Config,
     pub secret: Vec<u8>,
@@ -232,7 +232,7 @@ impl TestApp {
     /// Sets an organisation's standing consent to being viewed as (`allowed`, `read_only`,
     /// `never`) directly in the database, as test set-up.
     pub async fn set_consent(&self, organisation: &str, consent: &str) {
-        use app::entity::organisation as org;
+        use backend::entity::organisation as org;
         use sea_orm::sea_query::Expr;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         org::Entity::update_many()
@@ -269,7 +269,7 @@ impl TestApp {
 
     /// The id of a demo row, found by its unique name (tests refer to demo data by name).
     pub async fn team_id(&self, name: &str) -> i32 {
-        use app::entity::team;
+        use backend::entity::team;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let row = team::Entity::find()
             .filter(team::Column::Name.eq(name))
@@ -279,7 +279,7 @@ impl TestApp {
     }
 
     pub async fn user_id(&self, email: &str) -> i32 {
-        use app::entity::user;
+        use backend::entity::user;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let row = user::Entity::find()
             .filter(user::Column::Email.eq(email))
@@ -289,7 +289,7 @@ impl TestApp {
     }
 
     pub async fn vehicle_id(&self, name: &str) -> i32 {
-        use app::entity::vehicle;
+        use backend::entity::vehicle;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let row = vehicle::Entity::find()
             .filter(vehicle::Column::Name.eq(name))
@@ -299,7 +299,7 @@ impl TestApp {
     }
 
     pub async fn work_order_id(&self, title: &str) -> i32 {
-        use app::entity::work_order;
+        use backend::entity::work_order;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let row = work_order::Entity::find()
             .filter(work_order::Column::Title.eq(title))

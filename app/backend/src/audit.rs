@@ -146,7 +146,7 @@ impl Details {
     }
 
     /// The usual detail of a denial: the permission that was missing.
-    pub fn permission(p: crate::authz::Permission) -> Details {
+    pub fn permission(p: domain::authz::Permission) -> Details {
         Details::new().with(Field::Permission, p.key())
     }
 

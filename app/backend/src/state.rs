@@ -1,10 +1,9 @@
-//! Everything a request handler needs from the running server (server only).
+//! Everything a request handler needs from the running server.
 
 use crate::access::AccessCache;
-use crate::session::{CookieConfig, TokenKeys};
+use crate::cookie::CookieConfig;
 use crate::throttle::Throttle;
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
+use crate::token::TokenKeys;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,11 +18,4 @@ pub struct AppState {
     pub cookie: CookieConfig,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,
-    pub leptos_options: LeptosOptions,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
 }

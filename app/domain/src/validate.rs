@@ -2,7 +2,7 @@
 //! again, authoritatively). Each parser returns a value that is valid by construction, or the
 //! field messages a person can act on.
 
-use crate::error::{AppError, FieldError};
+use crate::error::{FieldError, Invalid};
 
 /// Collects field messages; `finish` turns them into one 422.
 #[derive(Default)]
@@ -22,11 +22,11 @@ impl Problems {
         }
     }
 
-    pub fn finish(self) -> Result<(), AppError> {
+    pub fn finish(self) -> Result<(), Invalid> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Invalid { fields: self.0 })
+            Err(Invalid { fields: self.0 })
         }
     }
 }
@@ -178,9 +178,7 @@ mod tests {
         p.check("vin", vin("short"));
         p.check("year", year("1"));
         p.check("name", required("ok", "a name", 10));
-        let AppError::Invalid { fields } = p.finish().unwrap_err() else {
-            panic!()
-        };
+        let Invalid { fields } = p.finish().unwrap_err();
         assert_eq!(
             fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
             ["vin", "year"]

@@ -5,10 +5,10 @@
 //! every impersonation gets exactly one end record, even when two instances, or a sweep and an
 //! exit, race to end the same one: the second update changes nothing and records nothing.
 
-use super::{Consent, Mode};
 use crate::audit::{self, AuditedTxn, Details, Field, Outcome};
 use crate::entity::{session, user};
 use chrono::Utc;
+use domain::impersonation::{Consent, Mode};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use std::time::Duration;
@@ -167,7 +167,8 @@ pub async fn end_of_actors_without_rights(txn: &AuditedTxn, org: i32) -> Result<
         };
         // Read inside the transaction: the change being made is part of what is checked.
         let access = crate::access::load_access(&**txn, org, actor).await?;
-        let lacking: Vec<&str> = super::store::needed(mode)
+        let lacking: Vec<&str> = mode
+            .needs()
             .iter()
             .filter(|p| !access.effective.anywhere(**p))
             .map(|p| p.key())

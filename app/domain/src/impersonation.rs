@@ -1,13 +1,9 @@
 //! Impersonation rules ("view as"), pure and shared: the server enforces them on every request,
 //! the admin console shows the same reasons on disabled **View as** buttons.
 
-use crate::model::{OrgKind, Role};
+use crate::authz::Permission;
+use crate::people::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
-
-#[cfg(feature = "ssr")]
-pub mod ending;
-#[cfg(feature = "ssr")]
-pub mod store;
 
 pub const DEFAULT_MINUTES: u32 = 30;
 pub const MAX_MINUTES: u32 = 60;
@@ -20,6 +16,19 @@ pub const TICKET_MAX: usize = 100;
 pub enum Mode {
     View,
     Act,
+}
+
+impl Mode {
+    /// The operator permissions an impersonation in this mode needs, held on any operator team.
+    pub const fn needs(self) -> &'static [Permission] {
+        match self {
+            Mode::View => &[Permission::UsersImpersonate],
+            Mode::Act => &[
+                Permission::UsersImpersonate,
+                Permission::UsersImpersonateAct,
+            ],
+        }
+    }
 }
 
 impl Mode {

@@ -6,14 +6,14 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 fn argon2(c: &mut Criterion) {
-    let phc = app::password::hash_blocking("correct horse battery staple").expect("hash");
+    let phc = backend::password::hash_blocking("correct horse battery staple").expect("hash");
     let mut g = c.benchmark_group("argon2id_m19456_t2_p1");
     g.sample_size(20);
     g.bench_function("hash", |b| {
-        b.iter(|| app::password::hash_blocking(black_box("correct horse battery staple")))
+        b.iter(|| backend::password::hash_blocking(black_box("correct horse battery staple")))
     });
     g.bench_function("verify", |b| {
-        b.iter(|| app::password::verify_blocking(black_box("correct horse battery staple"), &phc))
+        b.iter(|| backend::password::verify_blocking(black_box("correct horse battery staple"), &phc))
     });
     g.finish();
 }

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench -p app --bench authz` (figures in the closing note and docs/).
 
-use app::authz::{
+use domain::authz::{
     EffectivePermissions, Grants, OrgPolicy, Permission, TeamTree, UserAccess, templates,
 };
 use criterion::{Criterion, criterion_group, criterion_main};

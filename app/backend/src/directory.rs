@@ -1,11 +1,11 @@
 //! Writing the directory: organisations, teams, users, memberships and grants (server only).
 //! Callers pass a transaction, so a multi-row change is all or nothing.
 
-use crate::authz::Permission;
-use crate::authz::PermissionSet;
 use crate::entity::{membership, organisation, team, team_permission, user};
-use crate::model::{Email, OrgKind, Role};
 use chrono::Utc;
+use domain::authz::Permission;
+use domain::authz::PermissionSet;
+use domain::people::{Email, OrgKind, Role};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -39,7 +39,7 @@ pub async fn create_organisation(
         kind: Set(kind.key().to_owned()),
         created_at: Set(Utc::now()),
         authz_version: Set(0),
-        impersonation_consent: Set(crate::impersonation::Consent::Allowed.key().to_owned()),
+        impersonation_consent: Set(domain::impersonation::Consent::Allowed.key().to_owned()),
         ..Default::default()
     }
     .insert(db)

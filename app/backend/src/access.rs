@@ -5,9 +5,9 @@
 //! request of every session in the organisation rebuilds — on every instance, since the version
 //! lives in the shared database.
 
-use crate::authz::{Grants, IdMap, OrgPolicy, Permission, TeamTree, UserAccess};
 use crate::entity::{membership, team, team_permission};
-use crate::session::Principal;
+use crate::principal::Principal;
+use domain::authz::{Grants, IdMap, OrgPolicy, Permission, TeamTree, UserAccess};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

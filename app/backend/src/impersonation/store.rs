@@ -6,15 +6,16 @@
 //! simply drops the overlay — no new session for the actor is ever minted.
 
 use super::ending::{self, Ending};
-use super::{Consent, Mode, Refusal, Target};
 use crate::audit::{self, Details, Field, Outcome};
-use crate::authz::Permission;
 use crate::entity::{organisation, session, user};
-use crate::error::{AppError, AuthFailure};
-use crate::model::{OrgKind, Role};
-use crate::session::{ActiveImpersonation, Principal, principal_of};
+use crate::principal::{ActiveImpersonation, Principal};
+use crate::session::principal_of;
 use crate::state::AppState;
 use chrono::Utc;
+use domain::authz::Permission;
+use domain::error::AuthFailure;
+use domain::impersonation::{Consent, Mode, Refusal, Target};
+use domain::people::{OrgKind, Role};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait};
 
 /// The facts the rules need about a user, with the rows they came from.
@@ -42,24 +43,13 @@ pub async fn target(
     Ok(Some((u, org, t)))
 }
 
-/// The permissions an operator needs for `mode`.
-pub(crate) fn needed(mode: Mode) -> &'static [Permission] {
-    match mode {
-        Mode::View => &[Permission::UsersImpersonate],
-        Mode::Act => &[
-            Permission::UsersImpersonate,
-            Permission::UsersImpersonateAct,
-        ],
-    }
-}
-
 /// Whether `actor` (their own session) holds what `mode` needs.
 async fn actor_may(st: &AppState, actor: &Principal, mode: Mode) -> Result<bool, DbErr> {
     if !actor.operator {
         return Ok(false);
     }
     let access = st.access.for_principal(&st.db, actor).await?;
-    Ok(needed(mode).iter().all(|p| access.effective.anywhere(*p)))
+    Ok(mode.needs().iter().all(|p| access.effective.anywhere(*p)))
 }
 
 /// A request to start viewing as someone, as it was made: what every refusal records.
@@ -83,9 +73,20 @@ impl Attempt {
     }
 }
 
+/// Why a start was refused; the application answers each with its own status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartRefusal {
+    /// An impersonation rule refuses it (its message is the answer).
+    Rule(Refusal),
+    /// No such user (404).
+    NoSuchUser,
+    /// The session it would start from has ended (401).
+    SessionEnded,
+}
+
 /// Why a start was refused, for the audit log and the answer.
 struct Refused {
-    error: AppError,
+    error: StartRefusal,
     why: String,
     permission: Option<Permission>,
 }
@@ -94,10 +95,7 @@ impl Refused {
     fn rule(r: Refusal) -> Refused {
         Refused {
             why: r.to_string(),
-            error: AppError::Forbidden {
-                message: r.to_string(),
-                denial: None,
-            },
+            error: StartRefusal::Rule(r),
             permission: None,
         }
     }
@@ -150,15 +148,14 @@ pub async fn start(
     st: &AppState,
     actor: &Principal,
     attempt: Attempt,
-) -> Result<session::Model, AppError> {
-    match checked_start(st, actor, &attempt).await {
-        Ok(Ok(row)) => Ok(row),
-        Ok(Err(r)) => {
+) -> Result<Result<session::Model, StartRefusal>, DbErr> {
+    Ok(match checked_start(st, actor, &attempt).await? {
+        Ok(row) => Ok(row),
+        Err(r) => {
             refuse(st, actor, &attempt, &r.why, r.permission).await;
             Err(r.error)
         }
-        Err(e) => Err(e),
-    }
+    })
 }
 
 /// The start itself: the outer error is the database's, the inner one a refusal to audit.
@@ -166,7 +163,7 @@ async fn checked_start(
     st: &AppState,
     actor: &Principal,
     attempt: &Attempt,
-) -> Result<Result<session::Model, Refused>, AppError> {
+) -> Result<Result<session::Model, Refused>, DbErr> {
     let mode = attempt.mode;
     if !actor_may(st, actor, mode).await? {
         let mut r = Refused::rule(Refusal::CannotAct);
@@ -175,14 +172,12 @@ async fn checked_start(
     }
     let Some((_, org, target)) = target(st, attempt.user_id).await? else {
         return Ok(Err(Refused {
-            error: AppError::NotFound {
-                what: "User".into(),
-            },
+            error: StartRefusal::NoSuchUser,
             why: "no such user".into(),
             permission: None,
         }));
     };
-    if let Err(r) = super::eligibility(actor.user_id, &target, mode) {
+    if let Err(r) = domain::impersonation::eligibility(actor.user_id, &target, mode) {
         return Ok(Err(Refused::rule(r)));
     }
     let Some(parent) = session::Entity::find_by_id(actor.session_id.clone())
@@ -190,20 +185,18 @@ async fn checked_start(
         .await?
     else {
         return Ok(Err(Refused {
-            error: AppError::Unauthenticated {
-                reason: AuthFailure::Revoked,
-            },
+            error: StartRefusal::SessionEnded,
             why: "the session it was started from has ended".into(),
             permission: None,
         }));
     };
-    let now = crate::session::now_seconds();
+    let now = crate::token::now_seconds();
     // Never outlives the session it was started from.
     let expires_at =
         (now + chrono::Duration::minutes(i64::from(attempt.minutes))).min(parent.expires_at);
     let txn = audit::begin(&st.db).await?;
     let row = session::ActiveModel {
-        id: Set(crate::session::new_session_id()),
+        id: Set(crate::token::new_session_id()),
         user_id: Set(attempt.user_id),
         actor_user_id: Set(Some(actor.user_id)),
         parent_session_id: Set(Some(actor.session_id.clone())),
@@ -273,7 +266,7 @@ pub async fn overlay(
     if !actor_may(st, &base, mode).await? {
         let why = format!(
             "the actor no longer holds {}",
-            needed(mode)
+            mode.needs()
                 .iter()
                 .map(|p| p.key())
                 .collect::<Vec<_>>()
@@ -283,7 +276,9 @@ pub async fn overlay(
         return Ok(Err(AuthFailure::ImpersonationEnded));
     }
     let eligible = match target(st, row.user_id).await? {
-        Some((_, _, t)) => super::eligibility(base.user_id, &t, mode).map_err(|r| r.to_string()),
+        Some((_, _, t)) => {
+            domain::impersonation::eligibility(base.user_id, &t, mode).map_err(|r| r.to_string())
+        }
         None => Err("the user no longer exists".to_owned()),
     };
     if let Err(why) = eligible {

@@ -8,7 +8,6 @@
 //! balancer, not per process. The decision itself is pure ([`decide`]) and unit-tested.
 
 use crate::entity::sign_in_throttle as row;
-use crate::error::AppError;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
@@ -158,6 +157,16 @@ pub fn forgive(account: &mut Entry, address: &mut Entry) {
     address.failures = address.failures.saturating_sub(1);
 }
 
+/// A password attempt refused: too many recent failures (429 with the time left), or the
+/// counters could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ThrottleError {
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
 /// Limits, and the counters in the database.
 #[derive(Debug)]
 pub struct Throttle {
@@ -217,11 +226,11 @@ impl Throttle {
         db: &DatabaseConnection,
         account: &str,
         address: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), ThrottleError> {
         match self.admit(db, account, address).await? {
             Verdict::Refuse { retry_after } => {
                 tracing::warn!(%address, "password attempt refused: throttled");
-                Err(AppError::Throttled {
+                Err(ThrottleError::Throttled {
                     retry_after_secs: Ord::max(retry_after.as_secs(), 1),
                 })
             }

@@ -1,0 +1,24 @@
+//! Fleetgate's server-only layer: everything that touches the database, tokens or password
+//! hashes. The `app` crate's server functions call it; the wasm frontend never links it.
+//!
+//! Dependency direction inside (each module uses only those above it):
+//! `entity` · `token` · `cookie` · `principal` · `password` — the leaves;
+//! `audit` (the tamper-evident log) · `access` (effective permissions, cached per session) ·
+//! `throttle` (sign-in attempts);
+//! `impersonation::ending` (the one way an impersonation ends) ← `session` (sign-in rows);
+//! `state` (what a request handler needs) ← `impersonation::store` ← `authentication`;
+//! `directory` (users, teams, grants) and the repositories build on those.
+
+pub mod access;
+pub mod audit;
+pub mod authentication;
+pub mod cookie;
+pub mod directory;
+pub mod entity;
+pub mod impersonation;
+pub mod password;
+pub mod principal;
+pub mod session;
+pub mod state;
+pub mod throttle;
+pub mod token;

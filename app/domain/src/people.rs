@@ -1,0 +1,180 @@
+//! Who people are: the kind of organisation they belong to, their role, their e-mail address.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A user's single role. It decides impersonation eligibility and the default permission template
+/// of new teams; it is never consulted for a fleet action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    Support,
+    FleetManager,
+    Technician,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Support,
+        Role::FleetManager,
+        Role::Technician,
+    ];
+
+    /// The value stored in the `users.role` column.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::FleetManager => "fleet_manager",
+            Role::Technician => "technician",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Support => "Support",
+            Role::FleetManager => "Fleet Manager",
+            Role::Technician => "Technician",
+        }
+    }
+
+    /// Operator roles belong to the vendor's organisation only.
+    pub const fn is_operator(self) -> bool {
+        matches!(self, Role::Admin | Role::Support)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The kind of an organisation: the one vendor (operator) or a customer tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrgKind {
+    Operator,
+    Customer,
+}
+
+impl OrgKind {
+    pub const fn key(self) -> &'static str {
+        match self {
+            OrgKind::Operator => "operator",
+            OrgKind::Customer => "customer",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<OrgKind> {
+        [OrgKind::Operator, OrgKind::Customer]
+            .into_iter()
+            .find(|k| k.key() == key)
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased, so that lookups and the unique index are
+/// case-insensitive on every database.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("Enter an e-mail address.")]
+    Empty,
+    #[error("An e-mail address has at most 254 characters.")]
+    TooLong,
+    #[error("Enter an e-mail address like name@example.com.")]
+    Malformed,
+}
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Email, EmailError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        let (local, domain) = s.split_once('@').ok_or(EmailError::Malformed)?;
+        let well_formed = !local.is_empty()
+            && !domain.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !well_formed {
+            return Err(EmailError::Malformed);
+        }
+        Ok(Email(s.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+    use crate::fleet::VehicleStatus;
+
+    #[test]
+    fn email_is_normalised() {
+        let e = Email::parse("  Maria@ACME.test ").unwrap();
+        assert_eq!(e.as_str(), "maria@acme.test");
+    }
+
+    #[test]
+    fn bad_emails_are_refused_with_a_reason() {
+        assert_eq!(Email::parse("   "), Err(EmailError::Empty));
+        for bad in [
+            "maria",
+            "maria@",
+            "@acme.test",
+            "a@b@c.test",
+            "a b@c.test",
+            "a@test",
+            "a@.test",
+            "a@test.",
+        ] {
+            assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
+        }
+        let long = format!("{}@acme.test", "a".repeat(250));
+        assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+
+    #[test]
+    fn role_and_status_keys_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_key(r.key()), Some(r));
+        }
+        assert_eq!(Role::from_key("superuser"), None);
+        assert!(Role::Admin.is_operator() && Role::Support.is_operator());
+        assert!(!Role::FleetManager.is_operator() && !Role::Technician.is_operator());
+        for s in [
+            VehicleStatus::Active,
+            VehicleStatus::InShop,
+            VehicleStatus::Retired,
+        ] {
+            assert_eq!(VehicleStatus::from_key(s.key()), Some(s));
+        }
+        assert_eq!(OrgKind::from_key("operator"), Some(OrgKind::Operator));
+    }
+}
