@@ -13,7 +13,9 @@ fn argon2(c: &mut Criterion) {
         b.iter(|| backend::password::hash_blocking(black_box("correct horse battery staple")))
     });
     g.bench_function("verify", |b| {
-        b.iter(|| backend::password::verify_blocking(black_box("correct horse battery staple"), &phc))
+        b.iter(|| {
+            backend::password::verify_blocking(black_box("correct horse battery staple"), &phc)
+        })
     });
     g.finish();
 }

@@ -4,10 +4,10 @@
 //!
 //! Run: `cargo bench -p app --bench authz` (figures in the closing note and docs/).
 
+use criterion::{Criterion, criterion_group, criterion_main};
 use domain::authz::{
     EffectivePermissions, Grants, OrgPolicy, Permission, TeamTree, UserAccess, templates,
 };
-use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::Arc;
 

@@ -42,9 +42,9 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         return Err(AppError::invalid("current", "That password is too long."));
     }
     check_new_password(&new, &repeat)?;
-    let g = Guard::enter("/api/account/password").await?;
-    let me = user::Entity::find_by_id(g.principal.user_id)
-        .one(&g.state.db)
+    let g = Guard::enter::<ChangePassword>().await?;
+    let me = user::Entity::find_by_id(g.principal().user_id)
+        .one(&g.state().db)
         .await?
         .ok_or(AppError::NotFound {
             what: "User".into(),
@@ -55,9 +55,9 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     // oracle for it.
     let addr = crate::api::ctx::client_addr();
     if let Err(e) = g
-        .state
+        .state()
         .throttle
-        .admit_password(&g.state.db, &me.email, &addr)
+        .admit_password(&g.state().db, &me.email, &addr)
         .await
     {
         if matches!(e, backend::throttle::ThrottleError::Throttled { .. }) {
@@ -82,9 +82,9 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
             "That is not your current password.",
         ));
     }
-    g.state
+    g.state()
         .throttle
-        .succeeded(&g.state.db, &me.email, &addr)
+        .succeeded(&g.state().db, &me.email, &addr)
         .await?;
     let hash = backend::password::hash(new)
         .await
@@ -102,7 +102,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     let others = session::Entity::find()
         .filter(session::Column::UserId.eq(me.id))
         .filter(session::Column::ActorUserId.is_null())
-        .filter(session::Column::Id.ne(g.principal.session_id.clone()))
+        .filter(session::Column::Id.ne(g.principal().session_id.clone()))
         .filter(session::Column::RevokedAt.is_null())
         .all(&*txn)
         .await?;

@@ -19,9 +19,9 @@ pub async fn admin_users(
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     use std::collections::HashMap;
 
-    let g = Guard::enter("/api/admin/users").await?;
+    let g = Guard::enter::<AdminUsers>().await?;
     let orgs: HashMap<i32, backend::entity::organisation::Model> = orgs::Entity::find()
-        .all(&g.state.db)
+        .all(&g.state().db)
         .await?
         .into_iter()
         .map(|o| (o.id, o))
@@ -43,7 +43,7 @@ pub async fn admin_users(
         _ => {}
     }
     let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let rows = query.all(&g.state.db).await?;
+    let rows = query.all(&g.state().db).await?;
     Ok(rows
         .into_iter()
         .filter(|u| {
@@ -64,7 +64,7 @@ pub async fn admin_users(
                 consent,
             };
             Some(AdminUserRow {
-                view_as: impersonation::eligibility(g.principal.user_id, &target, Mode::View),
+                view_as: impersonation::eligibility(g.principal().user_id, &target, Mode::View),
                 id: u.id,
                 name: u.full_name,
                 email: u.email,
@@ -87,16 +87,16 @@ pub async fn admin_orgs() -> Result<Vec<OrgRow>, AppError> {
     use domain::people::OrgKind;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-    let g = Guard::enter("/api/admin/orgs").await?;
+    let g = Guard::enter::<AdminOrgs>().await?;
     let mut out = Vec::new();
     for o in organisation::Entity::find()
         .order_by_asc(organisation::Column::Name)
-        .all(&g.state.db)
+        .all(&g.state().db)
         .await?
     {
         let users = user::Entity::find()
             .filter(user::Column::OrganisationId.eq(o.id))
-            .count(&g.state.db)
+            .count(&g.state().db)
             .await?;
         out.push(OrgRow {
             id: o.id,

@@ -21,19 +21,19 @@ pub async fn audit_list(
     use server::field_views;
     use std::collections::HashMap;
 
-    let g = Guard::enter("/api/audit/list").await?;
-    let all = g.principal.operator;
+    let g = Guard::enter::<AuditList>().await?;
+    let all = g.principal().operator;
     if all {
         g.require_operator(Permission::AuditViewAll).await?;
     } else {
-        g.require(Permission::AuditView, g.access.policy.tree.root(), "audit")
+        g.require(Permission::AuditView, g.tree().root(), "audit")
             .await?;
     }
     let mut q = audit_event::Entity::find()
         .order_by_desc(audit_event::Column::Id)
         .limit(500);
     if !all {
-        q = q.filter(audit_event::Column::OrganisationId.eq(g.principal.organisation_id));
+        q = q.filter(audit_event::Column::OrganisationId.eq(g.principal().organisation_id));
     } else if let Some(o) = organisation {
         q = q.filter(audit_event::Column::OrganisationId.eq(o));
     }
@@ -46,21 +46,21 @@ pub async fn audit_list(
     if let Some(i) = impersonation.filter(|i| !i.is_empty()) {
         q = q.filter(audit_event::Column::ImpersonationId.eq(i));
     }
-    let rows = q.all(&g.state.db).await?;
+    let rows = q.all(&g.state().db).await?;
     let users: HashMap<i32, String> = user::Entity::find()
-        .all(&g.state.db)
+        .all(&g.state().db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.full_name))
         .collect();
     let org_names: HashMap<i32, String> = orgs::Entity::find()
-        .all(&g.state.db)
+        .all(&g.state().db)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
     let chain = if all {
-        let (rows, first_broken) = backend::audit::verify(&g.state.db).await?;
+        let (rows, first_broken) = backend::audit::verify(&g.state().db).await?;
         Some(ChainStatus { rows, first_broken })
     } else {
         None
@@ -69,7 +69,7 @@ pub async fn audit_list(
         scope: if all {
             "All organisations".into()
         } else {
-            g.principal.organisation.clone()
+            g.principal().organisation.clone()
         },
         chain,
         events: rows

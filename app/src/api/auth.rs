@@ -18,7 +18,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
     // it before parsing; entering the door here keeps the function honest on its own).
     let st = ctx::state()?;
-    crate::api::guard::admit(&st, "/api/login", ctx::authentication().ok().as_ref()).await?;
+    let path = crate::api::policy::path_of::<Login>();
+    crate::api::guard::admit(&st, path, ctx::authentication().ok().as_ref()).await?;
     if email.trim().is_empty() {
         return Err(AppError::invalid("email", "Enter your e-mail address."));
     }
@@ -96,7 +97,7 @@ pub async fn logout() -> Result<(), AppError> {
     if let Ok(p) = &auth.result
         && p.impersonation.is_some()
     {
-        let g = crate::api::guard::Guard::enter("/api/logout").await?;
+        let g = crate::api::guard::Guard::enter::<Logout>().await?;
         return crate::api::impersonation::server::exit(&g).await;
     }
     let st = ctx::state()?;
@@ -116,14 +117,12 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn current_user() -> Result<Me, AppError> {
     use crate::model::ImpersonationInfo;
     use domain::authz::Permission;
-    let g = crate::api::guard::Guard::enter("/api/me").await?;
-    let p = &g.principal;
+    let g = crate::api::guard::Guard::enter::<CurrentUser>().await?;
+    let p = g.principal();
     let audit = if p.operator {
-        g.access.effective.anywhere(Permission::AuditViewAll)
+        g.holds_anywhere(Permission::AuditViewAll)
     } else {
-        g.access
-            .effective
-            .allows(Permission::AuditView, g.access.policy.tree.root())
+        g.allows(Permission::AuditView, g.tree().root())
     };
     Ok(Me {
         user_id: p.user_id,

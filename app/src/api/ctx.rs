@@ -16,6 +16,12 @@ fn parts() -> Result<Parts, AppError> {
     use_context::<Parts>().ok_or(AppError::Internal)
 }
 
+/// The path of the request being served (a page's, when a page calls a function while it is
+/// rendered on the server).
+pub fn request_path() -> Result<String, AppError> {
+    Ok(parts()?.uri.path().to_owned())
+}
+
 /// What the authentication middleware found for this request (missing only when the request
 /// did not pass through it, which the router never allows).
 pub fn authentication() -> Result<Authentication, AppError> {

@@ -12,19 +12,11 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     use domain::fleet::{VehicleStatus, WorkOrderStatus};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-    let g = Guard::enter("/api/dashboard").await?;
-    let org = g.principal.organisation_id;
-    let vehicle_teams: Vec<i32> = g
-        .access
-        .effective
-        .teams_with(Permission::VehiclesView)
-        .collect();
-    let order_teams: Vec<i32> = g
-        .access
-        .effective
-        .teams_with(Permission::WorkOrdersView)
-        .collect();
-    let db = &g.state.db;
+    let g = Guard::enter::<GetDashboard>().await?;
+    let org = g.principal().organisation_id;
+    let vehicle_teams: Vec<i32> = g.teams_with(Permission::VehiclesView);
+    let order_teams: Vec<i32> = g.teams_with(Permission::WorkOrdersView);
+    let db = &g.state().db;
     let mut d = Dashboard::default();
     for s in [
         VehicleStatus::Active,

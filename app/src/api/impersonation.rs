@@ -47,7 +47,7 @@ pub async fn start_impersonation(
     // Refuses nesting (start is never allowed in someone else's name) and anyone without
     // users.impersonate; the refusal is recorded as an attempt on `user`, on their
     // organisation's log.
-    let g = match Guard::admit("/api/impersonation/start").await? {
+    let g = match Guard::admit::<StartImpersonation>().await? {
         Admission::Admitted(g) => g,
         Admission::Refused(r) => {
             let permission = (r.details)
@@ -58,16 +58,20 @@ pub async fn start_impersonation(
             return Err(r.error);
         }
     };
-    let row = store::start(&g.state, &g.principal, attempt).await??;
+    let row = store::start(g.state(), g.principal(), attempt).await??;
     let token = g
-        .state
+        .state()
         .tokens
         .sign(&Claims::for_session(&row))
         .map_err(|_| AppError::Internal)?;
     // The cookie outlives the impersonation by a few minutes on purpose: the server must see
     // the expired token once to end the impersonation, audit its expiry and show the notice.
     let max_age = std::time::Duration::from_secs(u64::from(minutes) * 60 + 300);
-    ctx::set_cookie(&g.state.cookie.set_kind(CookieKind::ViewAs, &token, max_age))?;
+    ctx::set_cookie(
+        &g.state()
+            .cookie
+            .set_kind(CookieKind::ViewAs, &token, max_age),
+    )?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -76,7 +80,7 @@ pub async fn start_impersonation(
 /// back in their own session, on the admin page of that user.
 #[server(endpoint = "impersonation/exit")]
 pub async fn exit_impersonation() -> Result<(), AppError> {
-    let g = crate::api::guard::Guard::enter("/api/impersonation/exit").await?;
+    let g = crate::api::guard::Guard::enter::<ExitImpersonation>().await?;
     server::exit(&g).await
 }
 
@@ -91,14 +95,14 @@ pub(crate) mod server {
     /// Ends the current impersonation; refused when there is none (a user's own session can
     /// never turn into anyone else's).
     pub async fn exit(g: &Guard) -> Result<(), AppError> {
-        let Some(imp) = &g.principal.impersonation else {
+        let Some(imp) = &g.principal().impersonation else {
             return Err(AppError::Conflict {
                 message: "You are not viewing as anyone.".into(),
             });
         };
-        ending::end(&g.state.db, &imp.id, Ending::Exit).await?;
-        ctx::set_cookie(&g.state.cookie.clear_kind(CookieKind::ViewAs))?;
-        leptos_axum::redirect(&format!("/admin/users?user={}", g.principal.user_id));
+        ending::end(&g.state().db, &imp.id, Ending::Exit).await?;
+        ctx::set_cookie(&g.state().cookie.clear_kind(CookieKind::ViewAs))?;
+        leptos_axum::redirect(&format!("/admin/users?user={}", g.principal().user_id));
         Ok(())
     }
 }

@@ -21,14 +21,14 @@ pub(crate) mod server {
     ) -> Result<Vec<InspectionRow>, AppError> {
         let rows = inspection::Entity::find()
             .filter(inspection::Column::VehicleId.eq(vehicle_id))
-            .filter(inspection::Column::OrganisationId.eq(g.principal.organisation_id))
+            .filter(inspection::Column::OrganisationId.eq(g.principal().organisation_id))
             .order_by_desc(inspection::Column::SubmittedAt)
-            .all(&g.state.db)
+            .all(&g.state().db)
             .await?;
         let ids: Vec<i32> = rows.iter().filter_map(|r| r.inspector_id).collect();
         let names: HashMap<i32, String> = user::Entity::find()
             .filter(user::Column::Id.is_in(ids))
-            .all(&g.state.db)
+            .all(&g.state().db)
             .await?
             .into_iter()
             .map(|u| (u.id, u.full_name))
@@ -104,7 +104,7 @@ pub async fn submit_inspection(
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let items = validate_checklist(&items)?;
-    let g = Guard::enter("/api/inspections/submit").await?;
+    let g = Guard::enter::<SubmitInspection>().await?;
     let veh = crate::api::vehicles::server::load(&g, vehicle).await?;
     let resource = format!("vehicle:{vehicle}");
     g.authorize(veh.team_id, &resource).await?;
@@ -119,7 +119,7 @@ pub async fn submit_inspection(
         organisation_id: Set(veh.organisation_id),
         team_id: Set(veh.team_id),
         vehicle_id: Set(veh.id),
-        inspector_id: Set(Some(g.principal.user_id)),
+        inspector_id: Set(Some(g.principal().user_id)),
         result: Set(if failed.is_empty() { "pass" } else { "fail" }.to_owned()),
         items: Set(serde_json::to_string(&items).map_err(|_| AppError::Internal)?),
         submitted_at: Set(chrono::Utc::now()),

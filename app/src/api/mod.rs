@@ -19,6 +19,4 @@ pub(crate) mod ctx;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
-pub mod no_escalation;
-#[cfg(feature = "ssr")]
 pub mod versioned;

@@ -12,9 +12,9 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
     use domain::impersonation::Consent;
     use sea_orm::EntityTrait;
 
-    let g = Guard::enter("/api/org/settings").await?;
-    let org = organisation::Entity::find_by_id(g.principal.organisation_id)
-        .one(&g.state.db)
+    let g = Guard::enter::<OrgSettings>().await?;
+    let org = organisation::Entity::find_by_id(g.principal().organisation_id)
+        .one(&g.state().db)
         .await?
         .ok_or(AppError::NotFound {
             what: "Organisation".into(),
@@ -22,9 +22,7 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
     Ok(OrgSettingsView {
         name: org.name,
         consent: Consent::from_key(&org.impersonation_consent).unwrap_or(Consent::Never),
-        change: g
-            .access
-            .check(Permission::OrgSettings, g.access.policy.tree.root()),
+        change: g.decide(Permission::OrgSettings, g.tree().root()),
     })
 }
 
@@ -39,15 +37,15 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
 
     let consent = Consent::from_key(&consent)
         .ok_or_else(|| AppError::invalid("consent", "Choose allowed, read-only or never."))?;
-    let g = Guard::enter("/api/org/consent").await?;
-    if g.principal.operator {
+    let g = Guard::enter::<SetConsent>().await?;
+    if g.principal().operator {
         return Err(AppError::Forbidden {
             message: "The operator organisation has no consent setting.".into(),
             denial: None,
         });
     }
-    let org = g.principal.organisation_id;
-    g.authorize(g.access.policy.tree.root(), &format!("organisation:{org}"))
+    let org = g.principal().organisation_id;
+    g.authorize(g.tree().root(), &format!("organisation:{org}"))
         .await?;
     let txn = g.begin_write().await?;
     organisation::Entity::update_many()

@@ -3,7 +3,12 @@
 //! The guard refuses a server function that is not listed here, and a test enumerates every
 //! registered server function and fails on one without an entry (or an entry without one).
 
+use super::{
+    account, admin, audit_log, auth, dashboard, impersonation, inspections, org, teams, vehicles,
+    work_orders,
+};
 use domain::authz::Permission;
+use leptos::server_fn::ServerFn;
 
 /// What a server function needs before it looks at any data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,71 +45,82 @@ pub struct Policy {
     pub kind: Kind,
 }
 
-const fn policy(path: &'static str, requirement: Requirement, kind: Kind) -> Policy {
+/// The table's key: a server function's path, read from its type (the `#[server]` macro's
+/// `endpoint`), never typed out a second time.
+pub const fn path_of<F: ServerFn>() -> &'static str {
+    F::PATH
+}
+
+const fn policy<F: ServerFn>(requirement: Requirement, kind: Kind) -> Policy {
     Policy {
-        path,
+        path: path_of::<F>(),
         requirement,
         kind,
     }
 }
 
-const fn read(path: &'static str, requirement: Requirement) -> Policy {
-    policy(path, requirement, Kind::Read)
+const fn read<F: ServerFn>(requirement: Requirement) -> Policy {
+    policy::<F>(requirement, Kind::Read)
 }
 
-const fn write(path: &'static str, requirement: Requirement) -> Policy {
-    policy(path, requirement, Kind::Write)
+const fn write<F: ServerFn>(requirement: Requirement) -> Policy {
+    policy::<F>(requirement, Kind::Write)
 }
 
-const fn exit(path: &'static str, requirement: Requirement) -> Policy {
-    policy(path, requirement, Kind::Exit)
+const fn exit<F: ServerFn>(requirement: Requirement) -> Policy {
+    policy::<F>(requirement, Kind::Exit)
 }
 
-const fn own_name_only(path: &'static str, requirement: Requirement) -> Policy {
-    policy(path, requirement, Kind::OwnNameOnly)
+const fn own_name_only<F: ServerFn>(requirement: Requirement) -> Policy {
+    policy::<F>(requirement, Kind::OwnNameOnly)
 }
 
 use Permission as P;
 use Requirement::{Operator, Permission as Needs, Public, SignedIn};
 
 pub const POLICIES: &[Policy] = &[
-    own_name_only("/api/login", Public),
+    own_name_only::<auth::Login>(Public),
     // Public: signing out with a dead or half-dead session must still end what is left of it.
-    exit("/api/logout", Public),
-    exit("/api/impersonation/exit", SignedIn),
-    own_name_only("/api/account/password", SignedIn),
-    own_name_only("/api/impersonation/start", Operator(P::UsersImpersonate)),
-    read("/api/admin/users", Operator(P::OrgsViewAll)),
-    read("/api/admin/orgs", Operator(P::OrgsViewAll)),
-    read("/api/audit/list", SignedIn),
-    read("/api/org/settings", SignedIn),
-    write("/api/org/consent", Needs(P::OrgSettings)),
-    read("/api/me", SignedIn),
-    read("/api/access/mine", SignedIn),
-    read("/api/vehicles/list", Needs(P::VehiclesView)),
-    read("/api/vehicles/get", Needs(P::VehiclesView)),
-    write("/api/vehicles/create", Needs(P::VehiclesCreate)),
-    write("/api/vehicles/edit", Needs(P::VehiclesEdit)),
-    write("/api/vehicles/retire", Needs(P::VehiclesRetire)),
-    write("/api/work_orders/create", Needs(P::WorkOrdersCreate)),
-    write("/api/inspections/submit", Needs(P::InspectionsSubmit)),
-    read("/api/dashboard", SignedIn),
-    read("/api/work_orders/list", Needs(P::WorkOrdersView)),
-    read("/api/work_orders/get", Needs(P::WorkOrdersView)),
-    write("/api/work_orders/status", Needs(P::WorkOrdersUpdate)),
-    write("/api/work_orders/complete", Needs(P::WorkOrdersComplete)),
-    write("/api/work_orders/assign", Needs(P::WorkOrdersAssign)),
-    read("/api/teams/matrix", Needs(P::TeamsView)),
-    read("/api/teams/members", Needs(P::TeamsView)),
-    write("/api/members/add", Needs(P::MembersManage)),
-    write("/api/members/remove", Needs(P::MembersManage)),
-    write("/api/permissions/grant", Needs(P::PermissionsGrant)),
-    write("/api/permissions/revoke", Needs(P::PermissionsGrant)),
+    exit::<auth::Logout>(Public),
+    exit::<impersonation::ExitImpersonation>(SignedIn),
+    own_name_only::<account::ChangePassword>(SignedIn),
+    own_name_only::<impersonation::StartImpersonation>(Operator(P::UsersImpersonate)),
+    read::<admin::AdminUsers>(Operator(P::OrgsViewAll)),
+    read::<admin::AdminOrgs>(Operator(P::OrgsViewAll)),
+    read::<audit_log::AuditList>(SignedIn),
+    read::<org::OrgSettings>(SignedIn),
+    write::<org::SetConsent>(Needs(P::OrgSettings)),
+    read::<auth::CurrentUser>(SignedIn),
+    read::<teams::GetMyAccess>(SignedIn),
+    read::<vehicles::ListVehicles>(Needs(P::VehiclesView)),
+    read::<vehicles::GetVehicle>(Needs(P::VehiclesView)),
+    write::<vehicles::CreateVehicle>(Needs(P::VehiclesCreate)),
+    write::<vehicles::EditVehicle>(Needs(P::VehiclesEdit)),
+    write::<vehicles::RetireVehicle>(Needs(P::VehiclesRetire)),
+    write::<work_orders::CreateWorkOrder>(Needs(P::WorkOrdersCreate)),
+    write::<inspections::SubmitInspection>(Needs(P::InspectionsSubmit)),
+    read::<dashboard::GetDashboard>(SignedIn),
+    read::<work_orders::ListWorkOrders>(Needs(P::WorkOrdersView)),
+    read::<work_orders::GetWorkOrder>(Needs(P::WorkOrdersView)),
+    write::<work_orders::SetWorkOrderStatus>(Needs(P::WorkOrdersUpdate)),
+    write::<work_orders::CompleteWorkOrder>(Needs(P::WorkOrdersComplete)),
+    write::<work_orders::AssignWorkOrder>(Needs(P::WorkOrdersAssign)),
+    read::<teams::PermissionMatrix>(Needs(P::TeamsView)),
+    read::<teams::TeamMembers>(Needs(P::TeamsView)),
+    write::<teams::AddMember>(Needs(P::MembersManage)),
+    write::<teams::RemoveMember>(Needs(P::MembersManage)),
+    write::<teams::GrantPermission>(Needs(P::PermissionsGrant)),
+    write::<teams::RevokePermission>(Needs(P::PermissionsGrant)),
 ];
 
-/// The declared policy of a server function, by path.
+/// The declared policy of a server function, by path (the door, before arguments are parsed).
 pub fn lookup(path: &str) -> Option<&'static Policy> {
     POLICIES.iter().find(|p| p.path == path)
+}
+
+/// The declared policy of the server function `F`.
+pub fn of<F: ServerFn>() -> Option<&'static Policy> {
+    lookup(path_of::<F>())
 }
 
 /// Who is calling, as far as admission cares: the request's identity before any argument is
@@ -199,7 +215,7 @@ mod tests {
 
     #[test]
     fn signing_in_is_never_done_in_someone_elses_name() {
-        let login = lookup("/api/login").expect("declared");
+        let login = of::<auth::Login>().expect("declared");
         assert_eq!(admit(login, Caller::Anonymous), Ok(()));
         for mode in [
             domain::impersonation::Mode::View,
@@ -219,5 +235,6 @@ mod tests {
             lookup("/api/login").map(|p| p.requirement),
             Some(Requirement::Public)
         );
+        assert_eq!(of::<auth::Login>().map(|p| p.path), Some("/api/login"));
     }
 }

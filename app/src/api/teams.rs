@@ -13,28 +13,27 @@ use leptos::prelude::*;
 pub async fn permission_matrix() -> Result<Matrix, AppError> {
     use crate::api::guard::Guard;
     use crate::model::{MatrixCell, MatrixRow};
-    use domain::authz::can_grant;
 
-    let g = Guard::enter("/api/teams/matrix").await?;
+    let g = Guard::enter::<PermissionMatrix>().await?;
     let visible = g.visible_teams().await?;
-    let tree = &g.access.policy.tree;
+    let tree = &g.tree();
     let permissions: Vec<Permission> = Permission::ALL
         .iter()
         .copied()
-        .filter(|p| g.principal.operator || !p.operator_only())
+        .filter(|p| g.principal().operator || !p.operator_only())
         .collect();
     let rows = tree
         .teams()
         .filter(|t| visible.contains(t))
         .filter_map(|t| {
             let team = tree.team_ref(t)?;
-            let granted = g.access.policy.grants.on(t);
+            let granted = g.granted_on(t);
             let cells = permissions
                 .iter()
                 .map(|p| MatrixCell {
                     permission: *p,
                     granted: granted.contains(*p),
-                    locked: can_grant(&g.access, g.principal.operator, *p, t).err(),
+                    locked: g.may_grant(*p, t).err(),
                 })
                 .collect();
             Some(MatrixRow {
@@ -48,8 +47,7 @@ pub async fn permission_matrix() -> Result<Matrix, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-async fn change_grant(
-    path: &str,
+async fn change_grant<F: leptos::server_fn::ServerFn>(
     team: TeamId,
     permission: String,
     on: bool,
@@ -59,20 +57,19 @@ async fn change_grant(
 
     let permission = Permission::from_key(&permission)
         .map_err(|_| AppError::invalid("permission", "Unknown permission."))?;
-    let g = Guard::enter(path).await?;
+    let g = Guard::enter::<F>().await?;
     let resource = format!("team:{team}");
-    if !g.access.policy.tree.contains(team) {
+    if !g.tree().contains(team) {
         return Err(AppError::NotFound {
             what: "Team".into(),
         });
     }
     g.authorize(team, &resource).await?;
-    let operator = g.principal.operator;
-    let (txn, now) = crate::api::no_escalation::begin_checked(&g, &resource, |a| {
-        can_grant(a, operator, permission, team)
-    })
-    .await?;
-    let org = g.principal.organisation_id;
+    let operator = g.principal().operator;
+    let (txn, now) = g
+        .begin_checked(&resource, |a| can_grant(a, operator, permission, team))
+        .await?;
+    let org = g.principal().organisation_id;
     let changed = if on {
         let already = now.policy.grants.on(team).contains(permission);
         if !already {
@@ -81,7 +78,7 @@ async fn change_grant(
                 org,
                 team,
                 [permission].into_iter().collect(),
-                Some(g.principal.user_id),
+                Some(g.principal().user_id),
             )
             .await?;
         }
@@ -107,14 +104,14 @@ async fn change_grant(
 /// Grants `permission` on `team` (needs `permissions.grant` and the permission itself there).
 #[server(endpoint = "permissions/grant")]
 pub async fn grant_permission(team: TeamId, permission: String) -> Result<(), AppError> {
-    change_grant("/api/permissions/grant", team, permission, true).await
+    change_grant::<GrantPermission>(team, permission, true).await
 }
 
 /// Revokes `permission` on `team`, under the same rule as granting (taking away cannot
 /// escalate; the rule keeps the matrix symmetrical).
 #[server(endpoint = "permissions/revoke")]
 pub async fn revoke_permission(team: TeamId, permission: String) -> Result<(), AppError> {
-    change_grant("/api/permissions/revoke", team, permission, false).await
+    change_grant::<RevokePermission>(team, permission, false).await
 }
 
 /// The caller's effective permissions per team, each with the team it comes from.
@@ -123,25 +120,24 @@ pub async fn get_my_access() -> Result<MyAccess, AppError> {
     use crate::api::guard::Guard;
     use crate::model::TeamAccess;
 
-    let g = Guard::enter("/api/access/mine").await?;
-    let tree = &g.access.policy.tree;
+    let g = Guard::enter::<GetMyAccess>().await?;
+    let tree = &g.tree();
     let teams = tree
         .teams()
         .filter_map(|t| {
-            let held = g.access.effective.on(t);
+            let held = g.held_on(t);
             if held.is_empty() {
                 return None;
             }
             Some(TeamAccess {
                 team: tree.team_ref(t)?,
                 depth: tree.depth(t),
-                permissions: held.iter().map(|p| (p, g.access.sources(p, t))).collect(),
+                permissions: held.iter().map(|p| (p, g.sources(p, t))).collect(),
             })
         })
         .collect();
     let memberships = g
-        .access
-        .memberships
+        .memberships()
         .iter()
         .filter_map(|t| tree.team_ref(*t))
         .collect();
@@ -157,8 +153,8 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
     use domain::people::Role;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-    let g = Guard::enter("/api/teams/members").await?;
-    let tree = &g.access.policy.tree;
+    let g = Guard::enter::<self::TeamMembers>().await?;
+    let tree = &g.tree();
     let Some(team_ref) = tree.team_ref(team) else {
         return Err(AppError::NotFound {
             what: "Team".into(),
@@ -167,18 +163,18 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
     g.authorize(team, &format!("team:{team}")).await?;
     let member_ids: Vec<i32> = membership::Entity::find()
         .filter(membership::Column::TeamId.eq(team))
-        .all(&g.state.db)
+        .all(&g.state().db)
         .await?
         .into_iter()
         .map(|m| m.user_id)
         .collect();
     let people = user::Entity::find()
-        .filter(user::Column::OrganisationId.eq(g.principal.organisation_id))
+        .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
         .order_by_asc(user::Column::FullName)
-        .all(&g.state.db)
+        .all(&g.state().db)
         .await?;
-    let manage = g.access.check(Permission::MembersManage, team);
-    let add_locked = domain::authz::can_add_member(&g.access, g.principal.operator, team).err();
+    let manage = g.decide(Permission::MembersManage, team);
+    let add_locked = g.may_add_member(team).err();
     let (members, others): (Vec<_>, Vec<_>) =
         people.into_iter().partition(|u| member_ids.contains(&u.id));
     let candidates = if add_locked.is_none() {
@@ -216,10 +212,10 @@ async fn rights_taken(
     g: &crate::api::guard::Guard,
     txn: &backend::audit::AuditedTxn,
 ) -> Result<(), AppError> {
-    if g.principal.operator {
+    if g.principal().operator {
         backend::impersonation::ending::end_of_actors_without_rights(
             txn,
-            g.principal.organisation_id,
+            g.principal().organisation_id,
         )
         .await?;
     }
@@ -227,34 +223,37 @@ async fn rights_taken(
 }
 
 #[cfg(feature = "ssr")]
-async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Result<(), AppError> {
+async fn change_membership<F: leptos::server_fn::ServerFn>(
+    team: TeamId,
+    user: i32,
+    add: bool,
+) -> Result<(), AppError> {
     use crate::api::guard::Guard;
     use backend::entity::user as users;
     use domain::authz::can_add_member;
     use sea_orm::EntityTrait;
 
-    let g = Guard::enter(path).await?;
-    if !g.access.policy.tree.contains(team) {
+    let g = Guard::enter::<F>().await?;
+    if !g.tree().contains(team) {
         return Err(AppError::NotFound {
             what: "Team".into(),
         });
     }
     let resource = format!("team:{team}");
     g.authorize(team, &resource).await?;
-    let org = g.principal.organisation_id;
+    let org = g.principal().organisation_id;
     let person = users::Entity::find_by_id(user)
-        .one(&g.state.db)
+        .one(&g.state().db)
         .await?
         .filter(|u| u.organisation_id == org)
         .ok_or_else(|| AppError::invalid("user", "Choose someone from your organisation."))?;
     let changed;
     let txn = if add {
         // Adding gives the person the team's whole grant there: no escalation.
-        let operator = g.principal.operator;
-        let (txn, _) = crate::api::no_escalation::begin_checked(&g, &resource, |a| {
-            can_add_member(a, operator, team)
-        })
-        .await?;
+        let operator = g.principal().operator;
+        let (txn, _) = g
+            .begin_checked(&resource, |a| can_add_member(a, operator, team))
+            .await?;
         changed = backend::directory::add_member(&*txn, org, person.id, team).await?;
         txn
     } else {
@@ -282,11 +281,11 @@ async fn change_membership(path: &str, team: TeamId, user: i32, add: bool) -> Re
 /// permission the team grants: no escalation).
 #[server(endpoint = "members/add")]
 pub async fn add_member(team: TeamId, user: i32) -> Result<(), AppError> {
-    change_membership("/api/members/add", team, user, true).await
+    change_membership::<AddMember>(team, user, true).await
 }
 
 /// Removes someone from a team (needs `members.manage` on it).
 #[server(endpoint = "members/remove")]
 pub async fn remove_member(team: TeamId, user: i32) -> Result<(), AppError> {
-    change_membership("/api/members/remove", team, user, false).await
+    change_membership::<RemoveMember>(team, user, false).await
 }

@@ -21,8 +21,8 @@ pub(crate) mod server {
     /// Names of the organisation's teams, for display.
     pub async fn team_names(g: &Guard) -> Result<HashMap<i32, String>, AppError> {
         Ok(team::Entity::find()
-            .filter(team::Column::OrganisationId.eq(g.principal.organisation_id))
-            .all(&g.state.db)
+            .filter(team::Column::OrganisationId.eq(g.principal().organisation_id))
+            .all(&g.state().db)
             .await?
             .into_iter()
             .map(|t| (t.id, t.name))
@@ -47,9 +47,9 @@ pub(crate) mod server {
     /// existence does not leak.
     pub async fn load(g: &Guard, id: i32) -> Result<vehicle::Model, AppError> {
         vehicle::Entity::find_by_id(id)
-            .one(&g.state.db)
+            .one(&g.state().db)
             .await?
-            .filter(|v| v.organisation_id == g.principal.organisation_id)
+            .filter(|v| v.organisation_id == g.principal().organisation_id)
             .ok_or(AppError::NotFound {
                 what: "Vehicle".into(),
             })
@@ -67,9 +67,9 @@ pub(crate) mod server {
         except: Option<i32>,
     ) -> Result<(), AppError> {
         let existing = vehicle::Entity::find()
-            .filter(vehicle::Column::OrganisationId.eq(g.principal.organisation_id))
+            .filter(vehicle::Column::OrganisationId.eq(g.principal().organisation_id))
             .filter(vehicle::Column::Vin.eq(vin))
-            .one(&g.state.db)
+            .one(&g.state().db)
             .await?;
         match existing {
             Some(v) if Some(v.id) != except => Err(AppError::invalid("vin", DUPLICATE_VIN)),
@@ -96,7 +96,7 @@ pub(crate) mod server {
         use sea_orm::QuerySelect;
         use sea_orm::sea_query::{Expr, ExprTrait};
         let mut q = vehicle::Entity::find()
-            .filter(vehicle::Column::OrganisationId.eq(g.principal.organisation_id))
+            .filter(vehicle::Column::OrganisationId.eq(g.principal().organisation_id))
             .filter(vehicle::Column::TeamId.is_in(teams));
         if let Some(c) = after {
             // A row-value comparison, (name, id) > (…, …): one range of the index, where the
@@ -116,7 +116,7 @@ pub(crate) mod server {
             .order_by_asc(vehicle::Column::Name)
             .order_by_asc(vehicle::Column::Id)
             .limit(PAGE_SIZE + 1)
-            .all(&g.state.db)
+            .all(&g.state().db)
             .await?;
         let next = next_page(&mut rows, |v| Cursor {
             id: v.id,
@@ -133,19 +133,19 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
     use crate::api::guard::Guard;
     use domain::authz::{Decision, Permission};
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
-    let g = Guard::enter("/api/vehicles/list").await?;
+    let g = Guard::enter::<ListVehicles>().await?;
     let teams = g.visible_teams().await?;
     let names = server::team_names(&g).await?;
     let (rows, next) = server::visible_page(&g, teams, after).await?;
-    let tree = &g.access.policy.tree;
+    let tree = &g.tree();
     let create_teams: Vec<_> = tree
         .teams()
-        .filter(|t| g.access.effective.allows(Permission::VehiclesCreate, *t))
+        .filter(|t| g.allows(Permission::VehiclesCreate, *t))
         .filter_map(|t| tree.team_ref(t))
         .collect();
     let create = match create_teams.first() {
-        Some(t) => g.access.check(Permission::VehiclesCreate, t.id),
-        None => g.access.check(Permission::VehiclesCreate, tree.root()),
+        Some(t) => g.decide(Permission::VehiclesCreate, t.id),
+        None => g.decide(Permission::VehiclesCreate, tree.root()),
     };
     debug_assert!(create_teams.is_empty() != matches!(create, Decision::Allow));
     Ok(VehicleList {
@@ -162,11 +162,11 @@ pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
     use crate::api::guard::Guard;
     use crate::model::Actions;
     use domain::authz::Permission;
-    let g = Guard::enter("/api/vehicles/get").await?;
+    let g = Guard::enter::<GetVehicle>().await?;
     let v = server::load(&g, id).await?;
     g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
     let names = server::team_names(&g).await?;
-    let allows = |p| g.access.effective.allows(p, v.team_id);
+    let allows = |p| g.allows(p, v.team_id);
     let work_orders = if allows(Permission::WorkOrdersView) {
         crate::api::work_orders::server::rows_for_vehicle(&g, v.id, &names).await?
     } else {
@@ -185,7 +185,7 @@ pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
             Permission::InspectionsSubmit,
         ]
         .into_iter()
-        .map(|p| (p, g.access.check(p, v.team_id)))
+        .map(|p| (p, g.decide(p, v.team_id)))
         .collect(),
     );
     Ok(VehicleDetail {
@@ -269,8 +269,8 @@ pub async fn create_vehicle(
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
-    let g = Guard::enter("/api/vehicles/create").await?;
-    if !g.access.policy.tree.contains(team) {
+    let g = Guard::enter::<CreateVehicle>().await?;
+    if !g.tree().contains(team) {
         return Err(AppError::invalid("team", "Choose one of your teams."));
     }
     g.authorize(team, &format!("team:{team}")).await?;
@@ -278,7 +278,7 @@ pub async fn create_vehicle(
     let now = chrono::Utc::now();
     let txn = g.begin_write().await?;
     let v = vehicle::ActiveModel {
-        organisation_id: Set(g.principal.organisation_id),
+        organisation_id: Set(g.principal().organisation_id),
         team_id: Set(team),
         vin: Set(f.vin),
         name: Set(f.name),
@@ -319,7 +319,7 @@ pub async fn edit_vehicle(
     use sea_orm::sea_query::Expr;
 
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
-    let g = Guard::enter("/api/vehicles/edit").await?;
+    let g = Guard::enter::<EditVehicle>().await?;
     let v = server::load(&g, id).await?;
     g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
     server::refuse_duplicate_vin(&g, &f.vin, Some(id)).await?;
@@ -353,7 +353,7 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
     use domain::fleet::VehicleStatus;
     use sea_orm::sea_query::Expr;
 
-    let g = Guard::enter("/api/vehicles/retire").await?;
+    let g = Guard::enter::<RetireVehicle>().await?;
     let v = server::load(&g, id).await?;
     g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
     if v.status == VehicleStatus::Retired.key() {

@@ -27,9 +27,9 @@ pub(crate) mod server {
 
     pub async fn load(g: &Guard, id: i32) -> Result<work_order::Model, AppError> {
         work_order::Entity::find_by_id(id)
-            .one(&g.state.db)
+            .one(&g.state().db)
             .await?
-            .filter(|w| w.organisation_id == g.principal.organisation_id)
+            .filter(|w| w.organisation_id == g.principal().organisation_id)
             .ok_or(AppError::NotFound {
                 what: "Work order".into(),
             })
@@ -38,8 +38,8 @@ pub(crate) mod server {
     async fn user_names(g: &Guard, ids: Vec<i32>) -> Result<HashMap<i32, String>, AppError> {
         Ok(user::Entity::find()
             .filter(user::Column::Id.is_in(ids))
-            .filter(user::Column::OrganisationId.eq(g.principal.organisation_id))
-            .all(&g.state.db)
+            .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
+            .all(&g.state().db)
             .await?
             .into_iter()
             .map(|u| (u.id, u.full_name))
@@ -49,7 +49,7 @@ pub(crate) mod server {
     async fn vehicle_names(g: &Guard, ids: Vec<i32>) -> Result<HashMap<i32, String>, AppError> {
         Ok(vehicle::Entity::find()
             .filter(vehicle::Column::Id.is_in(ids))
-            .all(&g.state.db)
+            .all(&g.state().db)
             .await?
             .into_iter()
             .map(|v| (v.id, v.name))
@@ -78,7 +78,7 @@ pub(crate) mod server {
         use sea_orm::QuerySelect;
         use sea_orm::sea_query::{Expr, ExprTrait};
         use work_order::Column::{DueOn, Id, OrganisationId};
-        let query = query.filter(OrganisationId.eq(g.principal.organisation_id));
+        let query = query.filter(OrganisationId.eq(g.principal().organisation_id));
         let (dated_after, undated_after) = match cursor {
             None => (Some(None), 0),
             Some(Cursor { id, key: None }) => (None, id),
@@ -100,7 +100,7 @@ pub(crate) mod server {
             };
             orders = in_list_order(dated)
                 .limit(PAGE_SIZE + 1)
-                .all(&g.state.db)
+                .all(&g.state().db)
                 .await?;
         }
         let wanted = (PAGE_SIZE + 1).saturating_sub(orders.len() as u64);
@@ -110,7 +110,7 @@ pub(crate) mod server {
                 undated
                     .order_by_asc(Id)
                     .limit(wanted)
-                    .all(&g.state.db)
+                    .all(&g.state().db)
                     .await?,
             );
         }
@@ -138,7 +138,7 @@ pub(crate) mod server {
             .filter(membership::Column::TeamId.is_in(teams.to_vec()))
             .limit(MAX_ASSIGNEE_CHOICES + 1)
             .into_tuple()
-            .all(&g.state.db)
+            .all(&g.state().db)
             .await?;
         if ids.len() as u64 > MAX_ASSIGNEE_CHOICES {
             return Ok(None);
@@ -146,9 +146,9 @@ pub(crate) mod server {
         Ok(Some(
             user::Entity::find()
                 .filter(user::Column::Id.is_in(ids))
-                .filter(user::Column::OrganisationId.eq(g.principal.organisation_id))
+                .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
                 .order_by_asc(user::Column::FullName)
-                .all(&g.state.db)
+                .all(&g.state().db)
                 .await?
                 .into_iter()
                 .map(UserRef::from)
@@ -162,8 +162,8 @@ pub(crate) mod server {
         teams: &HashMap<i32, String>,
     ) -> Result<Vec<WorkOrderRow>, AppError> {
         let orders = in_list_order(query)
-            .filter(work_order::Column::OrganisationId.eq(g.principal.organisation_id))
-            .all(&g.state.db)
+            .filter(work_order::Column::OrganisationId.eq(g.principal().organisation_id))
+            .all(&g.state().db)
             .await?;
         to_rows(g, orders, teams).await
     }
@@ -202,10 +202,10 @@ pub(crate) mod server {
     /// People a work order of `team` can be assigned to: active members of the team or of a team
     /// above it (whose grants reach it).
     pub async fn assignable(g: &Guard, team: i32) -> Result<Vec<UserRef>, AppError> {
-        let teams: Vec<i32> = g.access.policy.tree.ancestors(team).collect();
+        let teams: Vec<i32> = g.tree().ancestors(team).collect();
         let members: Vec<i32> = membership::Entity::find()
             .filter(membership::Column::TeamId.is_in(teams))
-            .all(&g.state.db)
+            .all(&g.state().db)
             .await?
             .into_iter()
             .map(|m| m.user_id)
@@ -213,8 +213,8 @@ pub(crate) mod server {
         let mut people: Vec<UserRef> = user::Entity::find()
             .filter(user::Column::Id.is_in(members))
             .filter(user::Column::Active.eq(true))
-            .filter(user::Column::OrganisationId.eq(g.principal.organisation_id))
-            .all(&g.state.db)
+            .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
+            .all(&g.state().db)
             .await?
             .into_iter()
             .map(UserRef::from)
@@ -224,14 +224,14 @@ pub(crate) mod server {
     }
 
     pub async fn detail(g: &Guard, w: work_order::Model) -> Result<WorkOrderDetail, AppError> {
-        let team = g.access.policy.tree.team_ref(w.team_id).unwrap_or(TeamRef {
+        let team = g.tree().team_ref(w.team_id).unwrap_or(TeamRef {
             id: w.team_id,
             name: String::new(),
         });
         let actions = Actions(
             ACTIONS
                 .iter()
-                .map(|p| (*p, g.access.check(*p, w.team_id)))
+                .map(|p| (*p, g.decide(*p, w.team_id)))
                 .collect(),
         );
         let assignee = match w.assignee_id {
@@ -301,7 +301,7 @@ pub(crate) mod server {
             priority: Set(new.priority),
             assignee_id: Set(None),
             due_on: Set(due_on),
-            created_by: Set(Some(g.principal.user_id)),
+            created_by: Set(Some(g.principal().user_id)),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -315,11 +315,10 @@ pub(crate) mod server {
 
     /// The start of every change to a work order: the guard for `path`, the row (404 outside the
     /// organisation), the declared permission on its team, and no change to a closed one.
-    pub async fn open_for_change(
-        path: &str,
+    pub async fn open_for_change<F: leptos::server_fn::ServerFn>(
         id: i32,
     ) -> Result<(Guard, work_order::Model), AppError> {
-        let g = Guard::enter(path).await?;
+        let g = Guard::enter::<F>().await?;
         let w = load(&g, id).await?;
         g.authorize(w.team_id, &format!("work_order:{id}")).await?;
         refuse_closed(&w)?;
@@ -364,7 +363,7 @@ pub async fn list_work_orders(
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
-    let g = Guard::enter("/api/work_orders/list").await?;
+    let g = Guard::enter::<ListWorkOrders>().await?;
     let visible = g.visible_teams().await?;
     let mut teams = visible.clone();
     let mut q = work_order::Entity::find();
@@ -375,7 +374,7 @@ pub async fn list_work_orders(
     }
     if let Some(t) = team {
         // Filtering by a team covers its subtree, and only where the caller may look.
-        let tree = &g.access.policy.tree;
+        let tree = &g.tree();
         teams.retain(|x| tree.is_within(*x, t));
     }
     if let Some(a) = assignee {
@@ -387,7 +386,7 @@ pub async fn list_work_orders(
     // The filters' choices: the visible teams, and the people of the teams filtered on — unless
     // there are too many to choose from in a list (then the page asks for a team first).
     let assignees = server::assignee_choices(&g, &teams).await?;
-    let tree = &g.access.policy.tree;
+    let tree = &g.tree();
     let teams = tree
         .teams()
         .filter(|t| visible.contains(t))
@@ -406,7 +405,7 @@ pub async fn list_work_orders(
 #[server(endpoint = "work_orders/get")]
 pub async fn get_work_order(id: i32) -> Result<WorkOrderDetail, AppError> {
     use crate::api::guard::Guard;
-    let g = Guard::enter("/api/work_orders/get").await?;
+    let g = Guard::enter::<GetWorkOrder>().await?;
     let w = server::load(&g, id).await?;
     g.authorize(w.team_id, &format!("work_order:{id}")).await?;
     server::detail(&g, w).await
@@ -428,7 +427,7 @@ pub async fn set_work_order_status(
         .ok_or_else(|| {
             AppError::invalid("status", "Choose open, in progress, on hold or cancelled.")
         })?;
-    let (g, w) = server::open_for_change("/api/work_orders/status", id).await?;
+    let (g, w) = server::open_for_change::<SetWorkOrderStatus>(id).await?;
     let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
@@ -449,7 +448,7 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
     use domain::fleet::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
 
-    let (g, w) = server::open_for_change("/api/work_orders/complete", id).await?;
+    let (g, w) = server::open_for_change::<CompleteWorkOrder>(id).await?;
     let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
@@ -482,7 +481,7 @@ pub async fn assign_work_order(
     use backend::entity::work_order;
     use sea_orm::sea_query::Expr;
 
-    let (g, w) = server::open_for_change("/api/work_orders/assign", id).await?;
+    let (g, w) = server::open_for_change::<AssignWorkOrder>(id).await?;
     if let Some(a) = assignee
         && !server::assignable(&g, w.team_id)
             .await?
@@ -523,7 +522,7 @@ pub async fn create_work_order(
 
     let (title, description, priority, due_on) =
         parse_new(&title, &description, &priority, &due_on)?;
-    let g = Guard::enter("/api/work_orders/create").await?;
+    let g = Guard::enter::<CreateWorkOrder>().await?;
     let veh = crate::api::vehicles::server::load(&g, vehicle).await?;
     g.authorize(veh.team_id, &format!("vehicle:{vehicle}"))
         .await?;

@@ -1,19 +1,30 @@
 //! The one guard every server function goes through (server only): the declared policy, the
 //! principal from the session, the cached effective permissions, the check, and the audit of a
 //! denial.
+//!
+//! A server function enters with its own type (`Guard::enter::<EditVehicle>()`), which names its
+//! policy; its permissions are private, so every decision — an enforced check or which controls
+//! a page shows enabled — is asked of the guard.
+
+mod no_escalation;
+
+pub use no_escalation::refuse_grant;
 
 use super::policy::{self, Caller, Policy, Refusal, Requirement};
 use crate::error::{AppError, AuthFailure};
 use backend::audit::{self, Outcome};
 use backend::principal::{Authentication, Principal};
 use backend::state::AppState;
-use domain::authz::{Decision, Permission, TeamId, UserAccess};
+use domain::authz::{
+    Decision, GrantRefusal, Permission, PermissionSet, TeamId, TeamTree, UserAccess,
+};
+use leptos::server_fn::ServerFn;
 use std::sync::Arc;
 
 pub struct Guard {
-    pub principal: Principal,
-    pub state: AppState,
-    pub access: Arc<UserAccess>,
+    principal: Principal,
+    state: AppState,
+    access: Arc<UserAccess>,
     policy: &'static Policy,
 }
 
@@ -99,11 +110,26 @@ impl Refused {
     }
 }
 
+/// The request a server function runs for must be a call of that very function: a body that
+/// entered with another function's type would be checked against the wrong policy. (Pages
+/// rendered on the server call server functions in-process, under the page's own path.)
+fn entered_as(request_path: &str, function_path: &'static str) -> Result<(), AppError> {
+    if request_path.starts_with("/api/") && request_path != function_path {
+        tracing::error!(
+            request_path,
+            function_path,
+            "a server function entered the guard with another function's policy"
+        );
+        return Err(AppError::Internal);
+    }
+    Ok(())
+}
+
 impl Guard {
-    /// Enters the server function at `path`: refuses it when it has no declared policy (deny by
+    /// Enters the server function `F`: refuses it when it has no declared policy (deny by
     /// default) and when there is no live session.
-    pub async fn enter(path: &str) -> Result<Guard, AppError> {
-        match Self::admit(path).await? {
+    pub async fn enter<F: ServerFn>() -> Result<Guard, AppError> {
+        match Self::admit::<F>().await? {
             Admission::Admitted(g) => Ok(g),
             Admission::Refused(r) => Err(r.audit().await),
         }
@@ -113,7 +139,9 @@ impl Guard {
     /// unaudited, for a caller that records the attempt with its subject. The door
     /// ([`admit`]: missing policy, missing session, what may be done in someone else's name)
     /// refuses and audits as in `enter`.
-    pub async fn admit(path: &str) -> Result<Admission, AppError> {
+    pub async fn admit<F: ServerFn>() -> Result<Admission, AppError> {
+        let path = policy::path_of::<F>();
+        entered_as(&super::ctx::request_path()?, path)?;
         let state = super::ctx::state()?;
         let auth = super::ctx::authentication()?;
         let policy = admit(&state, path, Some(&auth)).await?;
@@ -213,6 +241,73 @@ impl Guard {
         Ok(teams)
     }
 
+    /// The running server's state (database, tokens …).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Who is calling (the effective user while impersonating).
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The caller's organisation's teams: structure, not a decision.
+    pub fn tree(&self) -> &TeamTree {
+        &self.access.policy.tree
+    }
+
+    /// What `team` itself grants (shown on the permission matrix; not a decision).
+    pub fn granted_on(&self, team: TeamId) -> PermissionSet {
+        self.access.policy.grants.on(team)
+    }
+
+    /// The decision on `permission` at `scope`, with its explanation, for a control the page
+    /// shows enabled or greyed out. Not audited: nothing was attempted.
+    pub fn decide(&self, permission: Permission, scope: TeamId) -> Decision {
+        self.access.check(permission, scope)
+    }
+
+    /// Whether `permission` is held at `scope` (for filtering what a page lists).
+    pub fn allows(&self, permission: Permission, scope: TeamId) -> bool {
+        self.access.effective.allows(permission, scope)
+    }
+
+    /// Whether `permission` is held on any team.
+    pub fn holds_anywhere(&self, permission: Permission) -> bool {
+        self.access.effective.anywhere(permission)
+    }
+
+    /// The teams where the caller holds `permission` (what a page may count or list).
+    pub fn teams_with(&self, permission: Permission) -> Vec<TeamId> {
+        self.access.effective.teams_with(permission).collect()
+    }
+
+    /// The teams the caller is a direct member of.
+    pub fn memberships(&self) -> &[TeamId] {
+        &self.access.memberships
+    }
+
+    /// Everything the caller holds on `team`.
+    pub fn held_on(&self, team: TeamId) -> PermissionSet {
+        self.access.effective.on(team)
+    }
+
+    /// The teams whose grants give the caller `permission` on `team` (the "via" of My access).
+    pub fn sources(&self, permission: Permission, team: TeamId) -> Vec<domain::authz::TeamRef> {
+        self.access.sources(permission, team)
+    }
+
+    /// Whether the caller may grant `permission` on `team` (the no-escalation rule), for the
+    /// matrix's controls.
+    pub fn may_grant(&self, permission: Permission, team: TeamId) -> Result<(), GrantRefusal> {
+        domain::authz::can_grant(&self.access, self.principal.operator, permission, team)
+    }
+
+    /// Whether the caller may add members to `team` (the no-escalation rule).
+    pub fn may_add_member(&self, team: TeamId) -> Result<(), GrantRefusal> {
+        domain::authz::can_add_member(&self.access, self.principal.operator, team)
+    }
+
     fn entry(&self, resource: &str, outcome: Outcome, details: audit::Details) -> audit::Entry {
         entry_of(&self.principal, self.policy, resource, outcome, details)
     }
@@ -271,5 +366,30 @@ fn entry_of(
 async fn record(state: &AppState, entry: audit::Entry) {
     if let Err(e) = audit::record(&state.db, entry).await {
         tracing::error!(error = %e, "could not write the audit log");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::vehicles::{EditVehicle, RetireVehicle};
+
+    fn path<F: ServerFn>() -> &'static str {
+        policy::path_of::<F>()
+    }
+
+    #[test]
+    fn a_function_entering_with_another_functions_type_is_refused() {
+        let edit = path::<EditVehicle>();
+        assert_eq!(entered_as(edit, edit), Ok(()));
+        assert_eq!(
+            entered_as(path::<RetireVehicle>(), edit),
+            Err(AppError::Internal)
+        );
+    }
+
+    #[test]
+    fn a_page_rendered_on_the_server_calls_functions_under_its_own_path() {
+        assert_eq!(entered_as("/vehicles/3", path::<EditVehicle>()), Ok(()));
     }
 }
