@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 purpose="${1:-test}"
 CARGO_LEPTOS_VERSION=0.3.10
 CARGO_FUZZ_VERSION=0.13.2
+LEPTOSFMT_VERSION=0.1.33
 # Must equal the wasm-bindgen crate version in Cargo.lock: cargo-leptos runs this binary from PATH.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
 
@@ -32,6 +33,12 @@ fi
 if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
   say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 23 minutes on 2 cores)"
   cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# Formats the `view!` macros that rustfmt leaves alone; `make test` checks it beside `cargo fmt`.
+if ! leptosfmt --version 2>/dev/null | grep -q " ${LEPTOSFMT_VERSION}\$"; then
+  say "installing leptosfmt ${LEPTOSFMT_VERSION} (about 3 minutes)"
+  cargo install leptosfmt --locked --version "$LEPTOSFMT_VERSION"
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then

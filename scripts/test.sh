@@ -12,6 +12,8 @@ scripts/setup.sh test
 
 step "format"
 cargo fmt --all -- --check
+# The `view!` macros, which rustfmt does not look into.
+leptosfmt --check --quiet app/src
 
 # The server side: app with `ssr`, never unified with `hydrate`. scripts/run.sh (`make run`)
 # builds with the same packages and features, so it reuses this build.

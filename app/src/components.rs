@@ -53,7 +53,14 @@ pub fn ReasonButton(
             >
                 {label}
             </button>
-            {why.map(|w| view! { <span id=id class="why">{w}</span> })}
+            {why
+                .map(|w| {
+                    view! {
+                        <span id=id class="why">
+                            {w}
+                        </span>
+                    }
+                })}
         </span>
     }
 }
@@ -63,10 +70,13 @@ pub fn ReasonButton(
 #[component]
 pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
-        error
-            .try_get()
-            .flatten()
-            .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
+        error.try_get().flatten().map(|e| {
+            view! {
+                <p role="alert" class="alert">
+                    {e.to_string()}
+                </p>
+            }
+        })
     }
 }
 
@@ -82,7 +92,9 @@ pub fn or_alert<T, V: IntoView + 'static>(
             view! {
                 <div class="notice">
                     {not_found.then(|| view! { <h1>"Not found"</h1> })}
-                    <p role="alert" class="alert">{e.to_string()}</p>
+                    <p role="alert" class="alert">
+                        {e.to_string()}
+                    </p>
                 </div>
             }
             .into_any()
@@ -94,10 +106,13 @@ pub fn or_alert<T, V: IntoView + 'static>(
 #[component]
 pub fn FieldMessage(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     move || {
-        message
-            .try_get()
-            .flatten()
-            .map(|m| view! { <p role="alert" class="field-error">{m}</p> })
+        message.try_get().flatten().map(|m| {
+            view! {
+                <p role="alert" class="field-error">
+                    {m}
+                </p>
+            }
+        })
     }
 }
 
@@ -176,7 +191,13 @@ pub fn Field(
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
-            <input id=id type=kind name=name value=value aria-invalid=move || message.try_get().flatten().is_some().to_string() />
+            <input
+                id=id
+                type=kind
+                name=name
+                value=value
+                aria-invalid=move || message.try_get().flatten().is_some().to_string()
+            />
             <FieldMessage message />
         </div>
     }
@@ -248,7 +269,13 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
             .filter(|e| {
                 !matches!(e, AppError::Invalid { .. }) || e.field_message("items").is_some()
             })
-            .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
+            .map(|e| {
+                view! {
+                    <p role="alert" class="alert">
+                        {e.to_string()}
+                    </p>
+                }
+            })
     }
 }
 
@@ -273,7 +300,14 @@ pub fn Pager(path: &'static str, next: Option<String>) -> impl IntoView {
         view! {
             <nav class="pager" aria-label="Pages">
                 {first.map(|href| view! { <a href=href>"← First page"</a> })}
-                {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+                {next
+                    .map(|href| {
+                        view! {
+                            <a href=href rel="next">
+                                "Next page →"
+                            </a>
+                        }
+                    })}
             </nav>
         }
     })

@@ -24,9 +24,20 @@ pub fn AccountPage() -> impl IntoView {
                 <Field label="Current password" name="current" kind="password" error />
                 <Field label="New password" name="new" kind="password" error />
                 <Field label="Repeat the new password" name="repeat" kind="password" error />
-                <button type="submit" class="primary">"Change password"</button>
+                <button type="submit" class="primary">
+                    "Change password"
+                </button>
             </ValidatedForm>
-            {move || done().then(|| view! { <p role="status" class="ok">"Password changed. Your other sessions were signed out."</p> })}
+            {move || {
+                done()
+                    .then(|| {
+                        view! {
+                            <p role="status" class="ok">
+                                "Password changed. Your other sessions were signed out."
+                            </p>
+                        }
+                    })
+            }}
             <FormAlert error />
         </section>
     }

@@ -30,9 +30,16 @@ pub fn AdminUsersPage() -> impl IntoView {
     view! {
         <h1>"Admin › Users"</h1>
         <AdminTabs />
-        {move || notice().then(|| view! {
-            <p role="status" class="ok">"The impersonation has ended. You are back in your own session."</p>
-        })}
+        {move || {
+            notice()
+                .then(|| {
+                    view! {
+                        <p role="status" class="ok">
+                            "The impersonation has ended. You are back in your own session."
+                        </p>
+                    }
+                })
+        }}
         <form method="get" class="filters">
             <label for="q">"Search"</label>
             <input id="q" name="q" type="search" value=param("q").unwrap_or_default() />
@@ -41,28 +48,58 @@ pub fn AdminUsersPage() -> impl IntoView {
                 <option value="">"Any"</option>
                 <Suspense>
                     {move || Suspend::new(async move {
-                        orgs.await.unwrap_or_default().into_iter().map(|o| {
-                            let selected = param("organisation") == Some(o.id.to_string());
-                            view! { <option value=o.id.to_string() selected=selected>{o.name}</option> }
-                        }).collect_view()
+                        orgs.await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|o| {
+                                let selected = param("organisation") == Some(o.id.to_string());
+                                view! {
+                                    <option value=o.id.to_string() selected=selected>
+                                        {o.name}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
                     })}
                 </Suspense>
             </select>
             <label for="role">"Role"</label>
             <select id="role" name="role">
                 <option value="">"Any"</option>
-                {Role::ALL.into_iter().map(|r| view! { <option value=r.key() selected=move || param("role").as_deref() == Some(r.key())>{r.label()}</option> }).collect_view()}
+                {Role::ALL
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <option
+                                value=r.key()
+                                selected=move || param("role").as_deref() == Some(r.key())
+                            >
+                                {r.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
             <label for="active">"Active"</label>
             <select id="active" name="active">
                 <option value="">"Any"</option>
-                <option value="yes" selected=move || param("active").as_deref() == Some("yes")>"Active"</option>
-                <option value="no" selected=move || param("active").as_deref() == Some("no")>"Deactivated"</option>
+                <option value="yes" selected=move || param("active").as_deref() == Some("yes")>
+                    "Active"
+                </option>
+                <option value="no" selected=move || param("active").as_deref() == Some("no")>
+                    "Deactivated"
+                </option>
             </select>
-            <button type="submit" class="secondary">"Filter"</button>
+            <button type="submit" class="secondary">
+                "Filter"
+            </button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading users…"</p> }>
-            {move || Suspend::new(async move { or_alert(users.await, |rows| view! { <UserTable rows /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading users…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(users.await, |rows| view! { <UserTable rows /> })
+            })}
         </Suspense>
     }
 }
@@ -92,31 +129,48 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                         <th scope="col">"Organisation"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Impersonation"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                        <th scope="col">
+                            <span class="sr-only">"Actions"</span>
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|u| {
-                        let (id, name) = (u.id, u.name.clone());
-                        let why = u.view_as.err().map(|r| r.to_string());
-                        view! {
-                            <tr>
-                                <th scope="row">{u.name.clone()}</th>
-                                <td>{u.email.clone()}</td>
-                                <td>{u.role.label()}</td>
-                                <td>{u.organisation.clone()}</td>
-                                <td>{if u.active { "Active" } else { "Deactivated" }}</td>
-                                <td>{u.consent.map(|c| c.label()).unwrap_or("—")}</td>
-                                <td class="view-as">
-                                    <ReasonButton label="View as" why key=format!("-{id}") on_click=move |_| chosen.set(Some((id, name.clone()))) />
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    {rows
+                        .into_iter()
+                        .map(|u| {
+                            let (id, name) = (u.id, u.name.clone());
+                            let why = u.view_as.err().map(|r| r.to_string());
+                            view! {
+                                <tr>
+                                    <th scope="row">{u.name.clone()}</th>
+                                    <td>{u.email.clone()}</td>
+                                    <td>{u.role.label()}</td>
+                                    <td>{u.organisation.clone()}</td>
+                                    <td>{if u.active { "Active" } else { "Deactivated" }}</td>
+                                    <td>{u.consent.map(|c| c.label()).unwrap_or("—")}</td>
+                                    <td class="view-as">
+                                        <ReasonButton
+                                            label="View as"
+                                            why
+                                            key=format!("-{id}")
+                                            on_click=move |_| chosen.set(Some((id, name.clone())))
+                                        />
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
-        {move || chosen.try_get().unwrap_or_default().map(|(id, name)| view! { <StartDialog user=id name on_cancel=move || chosen.set(None) /> })}
+        {move || {
+            chosen
+                .try_get()
+                .unwrap_or_default()
+                .map(|(id, name)| {
+                    view! { <StartDialog user=id name on_cancel=move || chosen.set(None) /> }
+                })
+        }}
     }
 }
 
@@ -146,12 +200,21 @@ fn StartDialog(
     view! {
         <section class="dialog" role="dialog" aria-modal="false" aria-labelledby="start-title">
             <h2 id="start-title">{format!("View as {name}")}</h2>
-            <p class="muted">"You will see the app exactly as this user does. Everything you do is on the audit log, which their organisation can read."</p>
+            <p class="muted">
+                "You will see the app exactly as this user does. Everything you do is on the audit log, which their organisation can read."
+            </p>
             <ActionForm action=start>
                 <input type="hidden" name="user" value=user.to_string() />
                 <div class="field">
                     <label for="reason">"Reason"</label>
-                    <textarea id="reason" name="reason" rows="3" required minlength="10" maxlength="500"></textarea>
+                    <textarea
+                        id="reason"
+                        name="reason"
+                        rows="3"
+                        required
+                        minlength="10"
+                        maxlength="500"
+                    ></textarea>
                     <FieldMessage message=field("reason") />
                 </div>
                 <div class="field">
@@ -160,17 +223,34 @@ fn StartDialog(
                 </div>
                 <fieldset class="modes">
                     <legend>"Mode"</legend>
-                    <label class="inline"><input type="radio" name="mode" value=Mode::View.key() checked=true />{Mode::View.label()}</label>
-                    <label class="inline"><input type="radio" name="mode" value=Mode::Act.key() />{Mode::Act.label()}</label>
+                    <label class="inline">
+                        <input type="radio" name="mode" value=Mode::View.key() checked=true />
+                        {Mode::View.label()}
+                    </label>
+                    <label class="inline">
+                        <input type="radio" name="mode" value=Mode::Act.key() />
+                        {Mode::Act.label()}
+                    </label>
                 </fieldset>
                 <div class="field">
                     <label for="minutes">"Minutes"</label>
-                    <input id="minutes" name="minutes" type="number" min="1" max=MAX_MINUTES.to_string() value=DEFAULT_MINUTES.to_string() />
+                    <input
+                        id="minutes"
+                        name="minutes"
+                        type="number"
+                        min="1"
+                        max=MAX_MINUTES.to_string()
+                        value=DEFAULT_MINUTES.to_string()
+                    />
                     <FieldMessage message=field("minutes") />
                 </div>
                 <div class="dialog-buttons">
-                    <button type="submit" class="primary">"Start viewing"</button>
-                    <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
+                    <button type="submit" class="primary">
+                        "Start viewing"
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| on_cancel()>
+                        "Cancel"
+                    </button>
                 </div>
             </ActionForm>
             <FormAlert error />
@@ -184,8 +264,12 @@ pub fn AdminOrgsPage() -> impl IntoView {
     view! {
         <h1>"Admin › Organisations"</h1>
         <AdminTabs />
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move { or_alert(orgs.await, |rows| view! { <OrgTable rows /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(orgs.await, |rows| view! { <OrgTable rows /> })
+            })}
         </Suspense>
     }
 }
@@ -204,14 +288,30 @@ fn OrgTable(rows: Vec<OrgRow>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|o| view! {
-                        <tr>
-                            <th scope="row"><a href=format!("/admin/users?organisation={}", o.id)>{o.name}</a></th>
-                            <td>{format!("{:?}", o.kind)}</td>
-                            <td>{o.users}</td>
-                            <td>{if o.kind == domain::people::OrgKind::Operator { "—" } else { o.consent.label() }}</td>
-                        </tr>
-                    }).collect_view()}
+                    {rows
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <tr>
+                                    <th scope="row">
+                                        <a href=format!(
+                                            "/admin/users?organisation={}",
+                                            o.id,
+                                        )>{o.name}</a>
+                                    </th>
+                                    <td>{format!("{:?}", o.kind)}</td>
+                                    <td>{o.users}</td>
+                                    <td>
+                                        {if o.kind == domain::people::OrgKind::Operator {
+                                            "—"
+                                        } else {
+                                            o.consent.label()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>

@@ -27,17 +27,46 @@ pub fn AuditLogPage() -> impl IntoView {
         <h1>"Audit log"</h1>
         <form method="get" class="filters">
             <label for="a-actor">"Actor id"</label>
-            <input id="a-actor" name="actor" inputmode="numeric" size="5" value=param("actor").unwrap_or_default() />
+            <input
+                id="a-actor"
+                name="actor"
+                inputmode="numeric"
+                size="5"
+                value=param("actor").unwrap_or_default()
+            />
             <label for="a-subject">"Subject id"</label>
-            <input id="a-subject" name="subject" inputmode="numeric" size="5" value=param("subject").unwrap_or_default() />
+            <input
+                id="a-subject"
+                name="subject"
+                inputmode="numeric"
+                size="5"
+                value=param("subject").unwrap_or_default()
+            />
             <label for="a-org">"Organisation id"</label>
-            <input id="a-org" name="organisation" inputmode="numeric" size="5" value=param("organisation").unwrap_or_default() />
+            <input
+                id="a-org"
+                name="organisation"
+                inputmode="numeric"
+                size="5"
+                value=param("organisation").unwrap_or_default()
+            />
             <label for="a-imp">"Impersonation"</label>
-            <input id="a-imp" name="impersonation" size="12" value=param("impersonation").unwrap_or_default() />
-            <button type="submit" class="secondary">"Filter"</button>
+            <input
+                id="a-imp"
+                name="impersonation"
+                size="12"
+                value=param("impersonation").unwrap_or_default()
+            />
+            <button type="submit" class="secondary">
+                "Filter"
+            </button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move { or_alert(page.await, |p| view! { <AuditTable p /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(page.await, |p| view! { <AuditTable p /> })
+            })}
         </Suspense>
     }
 }
@@ -48,12 +77,17 @@ fn AuditFields(fields: Vec<AuditFieldView>) -> impl IntoView {
     (!fields.is_empty()).then(|| {
         view! {
             <dl class="audit-fields">
-                {fields.into_iter().map(|f| view! {
-                    <div data-field=f.key>
-                        <dt>{f.label}</dt>
-                        <dd>{f.value}</dd>
-                    </div>
-                }).collect_view()}
+                {fields
+                    .into_iter()
+                    .map(|f| {
+                        view! {
+                            <div data-field=f.key>
+                                <dt>{f.label}</dt>
+                                <dd>{f.value}</dd>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
             </dl>
         }
     })
@@ -63,10 +97,26 @@ fn AuditFields(fields: Vec<AuditFieldView>) -> impl IntoView {
 fn AuditTable(p: AuditPage) -> impl IntoView {
     view! {
         <p class="muted">{format!("Showing: {} (newest first, up to 500)", p.scope)}</p>
-        {p.chain.map(|c| match c.first_broken {
-            None => view! { <p role="status" class="ok chain">{format!("Hash chain verified: {} events, intact.", c.rows)}</p> }.into_any(),
-            Some(id) => view! { <p role="alert" class="alert chain">{format!("Hash chain BROKEN at event {id}: the log was altered.")}</p> }.into_any(),
-        })}
+        {p
+            .chain
+            .map(|c| match c.first_broken {
+                None => {
+                    view! {
+                        <p role="status" class="ok chain">
+                            {format!("Hash chain verified: {} events, intact.", c.rows)}
+                        </p>
+                    }
+                        .into_any()
+                }
+                Some(id) => {
+                    view! {
+                        <p role="alert" class="alert chain">
+                            {format!("Hash chain BROKEN at event {id}: the log was altered.")}
+                        </p>
+                    }
+                        .into_any()
+                }
+            })}
         <div class="table-wrap">
             <table class="audit">
                 <thead>
@@ -82,24 +132,27 @@ fn AuditTable(p: AuditPage) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {p.events.into_iter().map(|e| {
-                        let viewed_as = e.impersonation_id.is_some() && e.actor != e.subject;
-                        view! {
-                            <tr class:impersonated=viewed_as>
-                                <td class="mono">{e.at}</td>
-                                <th scope="row">{e.action}</th>
-                                <td>{e.outcome}</td>
-                                <td>{e.actor.unwrap_or_default()}</td>
-                                <td>{e.subject.unwrap_or_default()}</td>
-                                <td>{e.organisation.unwrap_or_default()}</td>
-                                <td>{e.resource.unwrap_or_default()}</td>
-                                <td class="detail">
-                                    {e.detail}
-                                    <AuditFields fields=e.fields />
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
+                    {p
+                        .events
+                        .into_iter()
+                        .map(|e| {
+                            let viewed_as = e.impersonation_id.is_some() && e.actor != e.subject;
+                            view! {
+                                <tr class:impersonated=viewed_as>
+                                    <td class="mono">{e.at}</td>
+                                    <th scope="row">{e.action}</th>
+                                    <td>{e.outcome}</td>
+                                    <td>{e.actor.unwrap_or_default()}</td>
+                                    <td>{e.subject.unwrap_or_default()}</td>
+                                    <td>{e.organisation.unwrap_or_default()}</td>
+                                    <td>{e.resource.unwrap_or_default()}</td>
+                                    <td class="detail">
+                                        {e.detail} <AuditFields fields=e.fields />
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>

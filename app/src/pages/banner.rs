@@ -77,18 +77,29 @@ pub fn ImpersonationBanner(
             <div class="imp-text">
                 <p class="imp-who">
                     {format!("Viewing as {name}")}
-                    <span class="imp-meta">{format!(" · {} · {}", role.label(), organisation)}</span>
+                    <span class="imp-meta">
+                        {format!(" · {} · {}", role.label(), organisation)}
+                    </span>
                 </p>
                 <p class="imp-details">
                     <span class=mode_class>{info.mode.label()}</span>
-                    <span class="imp-left" aria-live="off">{move || format_left(left.try_get().unwrap_or_default())}</span>
+                    <span class="imp-left" aria-live="off">
+                        {move || format_left(left.try_get().unwrap_or_default())}
+                    </span>
                     <span class="imp-reason">{format!("Reason: {}", info.reason)}</span>
-                    {info.ticket.clone().map(|t| view! { <span class="imp-reason">{format!("Ticket: {t}")}</span> })}
+                    {info
+                        .ticket
+                        .clone()
+                        .map(|t| {
+                            view! { <span class="imp-reason">{format!("Ticket: {t}")}</span> }
+                        })}
                     <span class="imp-actor">{format!("by {}", info.actor)}</span>
                 </p>
             </div>
             <ActionForm action=exit>
-                <button type="submit" class="exit">"Exit impersonation"</button>
+                <button type="submit" class="exit">
+                    "Exit impersonation"
+                </button>
             </ActionForm>
         </section>
     }

@@ -10,8 +10,12 @@ pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
     view! {
         <h1>"Dashboard"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move { or_alert(data.await, |d| view! { <DashboardView d /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(data.await, |d| view! { <DashboardView d /> })
+            })}
         </Suspense>
     }
 }
@@ -65,18 +69,37 @@ fn BarChart(title: &'static str, bars: Vec<(String, u64)>) -> impl IntoView {
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 320 {height}") role="img" aria-label=format!("{title}: {summary}")>
-                {bars.into_iter().enumerate().map(|(i, (label, n))| {
-                    let y = i as u64 * row_h;
-                    let w = 180 * n / max;
-                    view! {
-                        <g>
-                            <text x="0" y=y + 18 class="chart-label">{label}</text>
-                            <rect x="110" y=y + 5 width=w.max(1) height="18" rx="3" class="chart-bar" />
-                            <text x=116 + w y=y + 18 class="chart-value">{n}</text>
-                        </g>
-                    }
-                }).collect_view()}
+            <svg
+                viewBox=format!("0 0 320 {height}")
+                role="img"
+                aria-label=format!("{title}: {summary}")
+            >
+                {bars
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (label, n))| {
+                        let y = i as u64 * row_h;
+                        let w = 180 * n / max;
+                        view! {
+                            <g>
+                                <text x="0" y=y + 18 class="chart-label">
+                                    {label}
+                                </text>
+                                <rect
+                                    x="110"
+                                    y=y + 5
+                                    width=w.max(1)
+                                    height="18"
+                                    rx="3"
+                                    class="chart-bar"
+                                />
+                                <text x=116 + w y=y + 18 class="chart-value">
+                                    {n}
+                                </text>
+                            </g>
+                        }
+                    })
+                    .collect_view()}
             </svg>
         </figure>
     }

@@ -12,15 +12,30 @@ use leptos_router::hooks::use_location;
 pub fn SignedIn() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     view! {
-        <Suspense fallback=|| view! { <header class="app-header" /> }>
+        <Suspense fallback=|| {
+            view! { <header class="app-header" /> }
+        }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(me) => view! {
-                        {me.impersonation.clone().map(|info| view! {
-                            <crate::pages::banner::ImpersonationBanner info name=me.full_name.clone() role=me.role organisation=me.organisation.clone() />
-                        })}
-                        <Header me />
-                    }.into_any(),
+                    Ok(me) => {
+                        view! {
+                            {me
+                                .impersonation
+                                .clone()
+                                .map(|info| {
+                                    view! {
+                                        <crate::pages::banner::ImpersonationBanner
+                                            info
+                                            name=me.full_name.clone()
+                                            role=me.role
+                                            organisation=me.organisation.clone()
+                                        />
+                                    }
+                                })}
+                            <Header me />
+                        }
+                            .into_any()
+                    }
                     Err(e) => view! { <SignInAgain error=e /> }.into_any(),
                 }
             })}
@@ -36,26 +51,38 @@ fn Header(me: Me) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <header class="app-header">
-            <a class="brand" href="/">"Fleetgate"</a>
+            <a class="brand" href="/">
+                "Fleetgate"
+            </a>
             <nav aria-label="Main">
-                <A href="/" exact=true>"Dashboard"</A>
+                <A href="/" exact=true>
+                    "Dashboard"
+                </A>
                 <A href="/vehicles">"Vehicles"</A>
                 <A href="/work-orders">"Work orders"</A>
                 <A href="/teams">"Teams"</A>
                 <A href="/my-access">"My access"</A>
-                {me.audit.then(|| {
-                    let href = if me.operator { "/admin/audit" } else { "/audit" };
-                    view! { <A href=href>"Audit"</A> }
-                })}
+                {me
+                    .audit
+                    .then(|| {
+                        let href = if me.operator { "/admin/audit" } else { "/audit" };
+                        view! { <A href=href>"Audit"</A> }
+                    })}
                 {(!me.operator).then(|| view! { <A href="/settings">"Settings"</A> })}
                 {me.operator.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>
             <div class="who">
-                <a class="who-name" href="/account">{me.full_name}</a>
-                <span class="who-meta">{format!("{} · {}", me.role.label(), me.organisation)}</span>
+                <a class="who-name" href="/account">
+                    {me.full_name}
+                </a>
+                <span class="who-meta">
+                    {format!("{} · {}", me.role.label(), me.organisation)}
+                </span>
             </div>
             <ActionForm action=logout>
-                <button type="submit" class="secondary">"Sign out"</button>
+                <button type="submit" class="secondary">
+                    "Sign out"
+                </button>
             </ActionForm>
         </header>
     }
@@ -90,7 +117,9 @@ fn SignInAgain(error: AppError) -> impl IntoView {
     view! {
         <header class="app-header">
             <p role="alert" class="alert">
-                {error.to_string()} " " <a href=target>"Sign in"</a>
+                {error.to_string()}
+                " "
+                <a href=target>"Sign in"</a>
             </p>
         </header>
     }

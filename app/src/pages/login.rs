@@ -43,7 +43,13 @@ pub fn LoginPage() -> impl IntoView {
                 {move || {
                     error()
                         .filter(|e| !matches!(e, crate::error::AppError::Invalid { .. }))
-                        .map(|e| view! { <p role="alert" class="alert">{e.to_string()}</p> })
+                        .map(|e| {
+                            view! {
+                                <p role="alert" class="alert">
+                                    {e.to_string()}
+                                </p>
+                            }
+                        })
                 }}
             </section>
         </main>

@@ -10,8 +10,12 @@ pub fn MyAccessPage() -> impl IntoView {
     let access = Resource::new(|| (), |_| get_my_access());
     view! {
         <h1>"My access"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move { or_alert(access.await, |a| view! { <AccessView a /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(access.await, |a| view! { <AccessView a /> })
+            })}
         </Suspense>
     }
 }
@@ -36,13 +40,20 @@ fn AccessView(a: MyAccess) -> impl IntoView {
             .map(|t| {
                 view! {
                     <section class="access-team" aria-label=t.team.name.clone()>
-                        <h2 class=crate::components::depth_class("team-heading", t.depth)>{t.team.name.clone()}</h2>
+                        <h2 class=crate::components::depth_class(
+                            "team-heading",
+                            t.depth,
+                        )>{t.team.name.clone()}</h2>
                         <ul>
                             {t
                                 .permissions
                                 .into_iter()
                                 .map(|(p, sources)| {
-                                    let from = sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
+                                    let from = sources
+                                        .iter()
+                                        .map(|s| s.name.clone())
+                                        .collect::<Vec<_>>()
+                                        .join(", ");
                                     view! {
                                         <li>
                                             <span class="perm-label">{p.label()}</span>

@@ -14,8 +14,12 @@ pub fn SettingsPage() -> impl IntoView {
     let error = Signal::derive(move || reads.error());
     view! {
         <h1>"Settings"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move { or_alert(data.await, |s| view! { <ConsentForm s set /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(data.await, |s| view! { <ConsentForm s set /> })
+            })}
         </Suspense>
         <ActionError error />
     }
@@ -30,17 +34,41 @@ fn ConsentForm(s: OrgSettingsView, set: ServerAction<SetConsent>) -> impl IntoVi
     view! {
         <section class="panel" aria-label="Support access">
             <h2>{format!("Support access to {}", s.name)}</h2>
-            <p class="muted">"Whether Fleetgate's support staff may view the app as one of your people to help them. Every viewing is on your audit log."</p>
+            <p class="muted">
+                "Whether Fleetgate's support staff may view the app as one of your people to help them. Every viewing is on your audit log."
+            </p>
             <ActionForm action=set>
                 <fieldset class="modes" disabled=locked aria-describedby=described>
                     <legend>"Impersonation"</legend>
-                    {Consent::ALL.into_iter().map(|c| view! {
-                        <label class="inline"><input type="radio" name="consent" value=c.key() checked=c == s.consent />{c.label()}</label>
-                    }).collect_view()}
+                    {Consent::ALL
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <label class="inline">
+                                    <input
+                                        type="radio"
+                                        name="consent"
+                                        value=c.key()
+                                        checked=c == s.consent
+                                    />
+                                    {c.label()}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
                 </fieldset>
-                <button type="submit" class="primary" disabled=locked title=title>"Save"</button>
+                <button type="submit" class="primary" disabled=locked title=title>
+                    "Save"
+                </button>
             </ActionForm>
-            {why.map(|w| view! { <p id="why-consent" class="why">{w}</p> })}
+            {why
+                .map(|w| {
+                    view! {
+                        <p id="why-consent" class="why">
+                            {w}
+                        </p>
+                    }
+                })}
         </section>
     }
 }

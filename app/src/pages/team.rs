@@ -18,8 +18,12 @@ pub fn TeamPage() -> impl IntoView {
     );
     let error = Signal::derive(move || reads.0.error().or_else(|| reads.1.error()));
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the team…"</p> }>
-            {move || Suspend::new(async move { or_alert(data.await, |t| view! { <TeamView t add remove /> }) })}
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading the team…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                or_alert(data.await, |t| view! { <TeamView t add remove /> })
+            })}
         </Suspense>
         <ActionError error />
     }
@@ -35,42 +39,102 @@ fn TeamView(
     let chosen = RwSignal::new(t.candidates.first().map(|c| c.id));
     let manage = t.manage.clone();
     view! {
-        <p class="breadcrumb"><a href="/teams">"Teams"</a></p>
+        <p class="breadcrumb">
+            <a href="/teams">"Teams"</a>
+        </p>
         <h1>{t.team.name.clone()}</h1>
-        {t.parent.map(|p| view! { <p class="muted">"Part of " <a href=format!("/teams/{}", p.id)>{p.name}</a></p> })}
-        <h2>"Members"</h2>
-        {t.members.is_empty().then(|| view! { <p class="muted">"Nobody is a member of this team yet."</p> })}
-        <ul class="members">
-            {t.members.into_iter().map(|m| {
-                let user = m.id;
-                let decision = Some(manage.clone());
+        {t
+            .parent
+            .map(|p| {
                 view! {
-                    <li>
-                        <span><strong>{m.name.clone()}</strong>{format!(" · {} · {}", m.role.label(), m.email)}</span>
-                        <ActionButton label="Remove" decision on_click=move |_| { remove.dispatch(RemoveMember { team, user }); } />
-                    </li>
+                    <p class="muted">"Part of " <a href=format!("/teams/{}", p.id)>{p.name}</a></p>
                 }
-            }).collect_view()}
+            })}
+        <h2>"Members"</h2>
+        {t
+            .members
+            .is_empty()
+            .then(|| view! { <p class="muted">"Nobody is a member of this team yet."</p> })}
+        <ul class="members">
+            {t
+                .members
+                .into_iter()
+                .map(|m| {
+                    let user = m.id;
+                    let decision = Some(manage.clone());
+                    view! {
+                        <li>
+                            <span>
+                                <strong>{m.name.clone()}</strong>
+                                {format!(" · {} · {}", m.role.label(), m.email)}
+                            </span>
+                            <ActionButton
+                                label="Remove"
+                                decision
+                                on_click=move |_| {
+                                    remove.dispatch(RemoveMember { team, user });
+                                }
+                            />
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
         {match t.add_locked {
-            // Adding here would need what the viewer lacks (members.manage, or a permission
-            // the team grants): the control stays visible, greyed, with the reason.
-            Some(refusal) => Some(view! {
-                <section class="assign" aria-label="Add a member">
-                    <ReasonButton label="Add" why=Some(refusal.to_string()) on_click=|_| {} />
-                </section>
-            }.into_any()),
-            None => (!t.candidates.is_empty()).then(|| view! {
-                <section class="assign" aria-label="Add a member">
-                    <label for="new-member">"Add member"</label>
-                    <select id="new-member" on:change=move |ev| chosen.set(event_target_value(&ev).parse().ok())>
-                        {t.candidates.iter().map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> }).collect_view()}
-                    </select>
-                    <button type="button" class="secondary" on:click=move |_| {
-                        if let Some(user) = chosen.get_untracked() { add.dispatch(AddMember { team, user }); }
-                    }>"Add"</button>
-                </section>
-            }.into_any()),
+            Some(refusal) => {
+                Some(
+                    // Adding here would need what the viewer lacks (members.manage, or a permission
+                    // the team grants): the control stays visible, greyed, with the reason.
+                    view! {
+                        <section class="assign" aria-label="Add a member">
+                            <ReasonButton
+                                label="Add"
+                                why=Some(refusal.to_string())
+                                on_click=|_| {}
+                            />
+                        </section>
+                    }
+                        .into_any(),
+                )
+            }
+            None => {
+                (!t.candidates.is_empty())
+                    .then(|| {
+                        view! {
+                            <section class="assign" aria-label="Add a member">
+                                <label for="new-member">"Add member"</label>
+                                <select
+                                    id="new-member"
+                                    on:change=move |ev| {
+                                        chosen.set(event_target_value(&ev).parse().ok())
+                                    }
+                                >
+                                    {t
+                                        .candidates
+                                        .iter()
+                                        .map(|c| {
+                                            view! {
+                                                <option value=c.id.to_string()>{c.name.clone()}</option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                                <button
+                                    type="button"
+                                    class="secondary"
+                                    on:click=move |_| {
+                                        if let Some(user) = chosen.get_untracked() {
+                                            add.dispatch(AddMember { team, user });
+                                        }
+                                    }
+                                >
+                                    "Add"
+                                </button>
+                            </section>
+                        }
+                            .into_any()
+                    })
+            }
         }}
     }
 }

@@ -22,7 +22,9 @@ pub fn TeamsPage() -> impl IntoView {
             "A permission granted to a team applies to its members on that team and every team below it."
         </p>
         <ActionError error />
-        <Suspense fallback=|| view! { <p class="muted">"Loading teams…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading teams…"</p> }
+        }>
             {move || Suspend::new(async move {
                 or_alert(matrix.await, |m| view! { <MatrixTable m grant revoke /> })
             })}
@@ -39,7 +41,13 @@ fn MatrixTable(
     let header = m
         .permissions
         .iter()
-        .map(|p| view! { <th scope="col" class="perm" title=p.label()><span>{p.key()}</span></th> })
+        .map(|p| {
+            view! {
+                <th scope="col" class="perm" title=p.label()>
+                    <span>{p.key()}</span>
+                </th>
+            }
+        })
         .collect_view();
     let rows = m
         .rows
@@ -49,7 +57,13 @@ fn MatrixTable(
             let cells = row
                 .cells
                 .into_iter()
-                .map(|cell| view! { <td class="cell"><Cell cell team=team.clone() grant revoke /></td> })
+                .map(|cell| {
+                    view! {
+                        <td class="cell">
+                            <Cell cell team=team.clone() grant revoke />
+                        </td>
+                    }
+                })
                 .collect_view();
             view! {
                 <tr>
@@ -100,12 +114,27 @@ fn Cell(
             on:change=move |ev| {
                 let permission = key.to_owned();
                 if event_target_checked(&ev) {
-                    grant.dispatch(GrantPermission { team: team_id, permission });
+                    grant
+                        .dispatch(GrantPermission {
+                            team: team_id,
+                            permission,
+                        });
                 } else {
-                    revoke.dispatch(RevokePermission { team: team_id, permission });
+                    revoke
+                        .dispatch(RevokePermission {
+                            team: team_id,
+                            permission,
+                        });
                 }
             }
         />
-        {why.map(|w| view! { <span id=why_id class="sr-only">{w}</span> })}
+        {why
+            .map(|w| {
+                view! {
+                    <span id=why_id class="sr-only">
+                        {w}
+                    </span>
+                }
+            })}
     }
 }

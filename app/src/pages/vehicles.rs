@@ -31,7 +31,9 @@ pub fn VehiclesPage() -> impl IntoView {
     );
     view! {
         <h1>"Vehicles"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading vehicles…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading vehicles…"</p> }
+        }>
             {move || Suspend::new(async move {
                 or_alert(vehicles.await, |list| view! { <VehicleListView list create /> })
             })}
@@ -75,21 +77,35 @@ fn AddVehicle(
     let added = move || reads.ok();
     view! {
         <section class="panel" aria-label="Add a vehicle">
-            <ActionButton label="Add vehicle" decision=Some(decision) on_click=move |_| open.update(|o| *o = !*o) />
-            {move || added().map(|id| view! {
-                <p role="status" class="ok">"Vehicle added. " <a href=format!("/vehicles/{id}")>"Open it"</a></p>
-            })}
+            <ActionButton
+                label="Add vehicle"
+                decision=Some(decision)
+                on_click=move |_| open.update(|o| *o = !*o)
+            />
+            {move || {
+                added()
+                    .map(|id| {
+                        view! {
+                            <p role="status" class="ok">
+                                "Vehicle added. "
+                                <a href=format!("/vehicles/{id}")>"Open it"</a>
+                            </p>
+                        }
+                    })
+            }}
             <Show when=move || open.try_get().unwrap_or_default()>
                 <ValidatedForm action=create check=check_vehicle invalid>
                     <div class="field">
                         <label for="f-team">"Team"</label>
                         <select id="f-team" name="team">
-                            {teams.with_value(|ts| ts.iter().map(|t| view! { <option value=t.id.to_string()>{t.name.clone()}</option> }).collect_view())}
+                            {teams.with_value(|ts| team_options(ts))}
                         </select>
                     </div>
                     <VehicleFields error values=None />
                     <input type="hidden" name="odometer" value="0" />
-                    <button type="submit" class="primary">"Save vehicle"</button>
+                    <button type="submit" class="primary">
+                        "Save vehicle"
+                    </button>
                 </ValidatedForm>
             </Show>
             <FormAlert error />
@@ -148,9 +164,10 @@ fn VehicleTable(rows: Vec<VehicleRow>) -> impl IntoView {
                                     <td class="mono">{v.vin}</td>
                                     <td>{v.team}</td>
                                     <td>
-                                        <span class=format!("status status-{}", v.status.key())>
-                                            {v.status.label()}
-                                        </span>
+                                        <span class=format!(
+                                            "status status-{}",
+                                            v.status.key(),
+                                        )>{v.status.label()}</span>
                                     </td>
                                 </tr>
                             }
@@ -191,9 +208,14 @@ pub fn VehiclePage() -> impl IntoView {
     );
     let retire_error = Signal::derive(move || reads.1.error());
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the vehicle…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading the vehicle…"</p> }
+        }>
             {move || Suspend::new(async move {
-                or_alert(vehicle.await, |d| view! { <VehicleView d edit retire new_order inspect /> })
+                or_alert(
+                    vehicle.await,
+                    |d| view! { <VehicleView d edit retire new_order inspect /> },
+                )
             })}
         </Suspense>
         <ActionError error=retire_error />
@@ -215,7 +237,9 @@ fn VehicleView(
     let retire_reads = ActionReads::of(retire);
     let v = d.vehicle.clone();
     view! {
-        <p class="breadcrumb"><a href="/vehicles">"Vehicles"</a></p>
+        <p class="breadcrumb">
+            <a href="/vehicles">"Vehicles"</a>
+        </p>
         <h1>{v.name.clone()}</h1>
         <dl class="facts">
             <dt>"Make and model"</dt>
@@ -227,16 +251,32 @@ fn VehicleView(
             <dt>"Team"</dt>
             <dd>{v.team.clone()}</dd>
             <dt>"Status"</dt>
-            <dd><span class=format!("status status-{}", v.status.key())>{v.status.label()}</span></dd>
+            <dd>
+                <span class=format!("status status-{}", v.status.key())>{v.status.label()}</span>
+            </dd>
             <dt>"Odometer"</dt>
             <dd>{format!("{} mi", d.odometer)}</dd>
         </dl>
-        {(!retired).then(|| view! {
-            <section class="actions" aria-label="Actions">
-                <ActionButton label="Edit vehicle" decision=decide(Permission::VehiclesEdit) on_click=move |_| editing.update(|e| *e = !*e) />
-                <ActionButton label="Retire vehicle" decision=decide(Permission::VehiclesRetire) busy=Signal::derive(move || retire_reads.pending()) on_click=move |_| { retire.dispatch(RetireVehicle { id, version }); } />
-            </section>
-        })}
+        {(!retired)
+            .then(|| {
+                view! {
+                    <section class="actions" aria-label="Actions">
+                        <ActionButton
+                            label="Edit vehicle"
+                            decision=decide(Permission::VehiclesEdit)
+                            on_click=move |_| editing.update(|e| *e = !*e)
+                        />
+                        <ActionButton
+                            label="Retire vehicle"
+                            decision=decide(Permission::VehiclesRetire)
+                            busy=Signal::derive(move || retire_reads.pending())
+                            on_click=move |_| {
+                                retire.dispatch(RetireVehicle { id, version });
+                            }
+                        />
+                    </section>
+                }
+            })}
         <Show when=move || editing.try_get().unwrap_or_default()>
             <EditForm edit id version odometer=d.odometer values=v.clone() />
         </Show>
@@ -283,8 +323,16 @@ fn EditForm(
                 <input type="hidden" name="id" value=id.to_string() />
                 <input type="hidden" name="version" value=version.to_string() />
                 <VehicleFields error values=Some(values) />
-                <Field label="Odometer" name="odometer" kind="number" value=odometer.to_string() error />
-                <button type="submit" class="primary">"Save changes"</button>
+                <Field
+                    label="Odometer"
+                    name="odometer"
+                    kind="number"
+                    value=odometer.to_string()
+                    error
+                />
+                <button type="submit" class="primary">
+                    "Save changes"
+                </button>
             </ValidatedForm>
             <FormAlert error />
         </section>
@@ -308,10 +356,22 @@ fn NewWorkOrder(
     let created = move || reads.ok();
     view! {
         <section class="panel" aria-label="New work order">
-            <ActionButton label="New work order" decision on_click=move |_| open.update(|o| *o = !*o) />
-            {move || created().map(|id| view! {
-                <p role="status" class="ok">"Work order opened. " <a href=format!("/work-orders/{id}")>"Open it"</a></p>
-            })}
+            <ActionButton
+                label="New work order"
+                decision
+                on_click=move |_| open.update(|o| *o = !*o)
+            />
+            {move || {
+                created()
+                    .map(|id| {
+                        view! {
+                            <p role="status" class="ok">
+                                "Work order opened. "
+                                <a href=format!("/work-orders/{id}")>"Open it"</a>
+                            </p>
+                        }
+                    })
+            }}
             <Show when=move || open.try_get().unwrap_or_default()>
                 <ValidatedForm action=new_order check=check_order invalid>
                     <input type="hidden" name="vehicle" value=vehicle.to_string() />
@@ -320,7 +380,16 @@ fn NewWorkOrder(
                         <div class="field">
                             <label for="f-priority">"Priority"</label>
                             <select id="f-priority" name="priority">
-                                {PRIORITIES.iter().map(|p| view! { <option value=*p selected=*p == "normal">{*p}</option> }).collect_view()}
+                                {PRIORITIES
+                                    .iter()
+                                    .map(|p| {
+                                        view! {
+                                            <option value=*p selected=*p == "normal">
+                                                {*p}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
                             </select>
                         </div>
                         <Field label="Due" name="due_on" kind="date" error />
@@ -328,9 +397,16 @@ fn NewWorkOrder(
                     <div class="field">
                         <label for="f-description">"Description"</label>
                         <textarea id="f-description" name="description" rows="3"></textarea>
-                        <FieldMessage message=Signal::derive(move || error.try_get().unwrap_or_default().and_then(|e| e.field_message("description").map(str::to_owned))) />
+                        <FieldMessage message=Signal::derive(move || {
+                            error
+                                .try_get()
+                                .unwrap_or_default()
+                                .and_then(|e| e.field_message("description").map(str::to_owned))
+                        }) />
                     </div>
-                    <button type="submit" class="primary">"Open work order"</button>
+                    <button type="submit" class="primary">
+                        "Open work order"
+                    </button>
                 </ValidatedForm>
             </Show>
             <FormAlert error />
@@ -345,17 +421,40 @@ fn InspectionList(rows: Vec<InspectionRow>) -> impl IntoView {
     }
     view! {
         <ul class="inspections">
-            {rows.into_iter().map(|r| {
-                let failed: Vec<String> = r.items.iter().filter(|i| !i.ok).map(|i| format!("{}: {}", i.item, i.note)).collect();
-                let (passed_class, passed_label) = if r.passed { ("status status-completed", "Passed") } else { ("status status-cancelled", "Failed") };
-                view! {
-                    <li>
-                        <span class=passed_class>{passed_label}</span>
-                        {format!(" {} by {}", r.submitted_at, r.inspector.unwrap_or_else(|| "someone".into()))}
-                        {(!failed.is_empty()).then(|| view! { <span class="muted">{format!(" — {}", failed.join("; "))}</span> })}
-                    </li>
-                }
-            }).collect_view()}
+            {rows
+                .into_iter()
+                .map(|r| {
+                    let failed: Vec<String> = r
+                        .items
+                        .iter()
+                        .filter(|i| !i.ok)
+                        .map(|i| format!("{}: {}", i.item, i.note))
+                        .collect();
+                    let (passed_class, passed_label) = if r.passed {
+                        ("status status-completed", "Passed")
+                    } else {
+                        ("status status-cancelled", "Failed")
+                    };
+                    view! {
+                        <li>
+                            <span class=passed_class>{passed_label}</span>
+                            {format!(
+                                " {} by {}",
+                                r.submitted_at,
+                                r.inspector.unwrap_or_else(|| "someone".into()),
+                            )}
+                            {(!failed.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <span class="muted">
+                                            {format!(" — {}", failed.join("; "))}
+                                        </span>
+                                    }
+                                })}
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
     }
     .into_any()
@@ -415,34 +514,100 @@ fn InspectionForm(
     };
     view! {
         <section class="panel" aria-label="Inspection">
-            <ActionButton label="Inspect vehicle" decision on_click=move |_| open.update(|o| *o = !*o) />
-            {move || submitted().map(|wo| view! {
-                <p role="status" class="ok">
-                    "Inspection recorded."
-                    {wo.map(|id| view! { " " <a href=format!("/work-orders/{id}")>"Work order opened for the failures"</a> })}
-                </p>
-            })}
+            <ActionButton
+                label="Inspect vehicle"
+                decision
+                on_click=move |_| open.update(|o| *o = !*o)
+            />
+            {move || {
+                submitted()
+                    .map(|wo| {
+                        view! {
+                            <p role="status" class="ok">
+                                "Inspection recorded."
+                                {wo
+                                    .map(|id| {
+                                        view! {
+                                            " "
+                                            <a href=format!(
+                                                "/work-orders/{id}",
+                                            )>"Work order opened for the failures"</a>
+                                        }
+                                    })}
+                            </p>
+                        }
+                    })
+            }}
             <Show when=move || open.try_get().unwrap_or_default()>
                 <form on:submit=on_submit.clone() class="checklist">
-                    {CHECKLIST.iter().zip(items.clone()).map(|(name, (ok, note))| {
-                        let field = format!("note-{name}");
-                        let message = Signal::derive({ let field = field.clone(); move || error.try_get().unwrap_or_default().and_then(|e| e.field_message(&field).map(str::to_owned)) });
-                        view! {
-                            <fieldset class="check-item">
-                                <legend>{*name}</legend>
-                                <label><input type="checkbox" prop:checked=move || ok.try_get().unwrap_or_default() on:change=move |ev| ok.set(event_target_checked(&ev)) />" OK"</label>
-                                <input type="text" aria-label=format!("{name} note") placeholder="Note (required when not OK)" prop:value=move || note.try_get().unwrap_or_default() on:input=move |ev| note.set(event_target_value(&ev)) />
-                                <FieldMessage message />
-                            </fieldset>
-                        }
-                    }).collect_view()}
-                    {can_open.then(|| view! {
-                        <label class="inline"><input type="checkbox" prop:checked=move || open_work_order.try_get().unwrap_or_default() on:change=move |ev| open_work_order.set(event_target_checked(&ev)) />" Open a work order for failed items"</label>
-                    })}
-                    <button type="submit" class="primary">"Submit inspection"</button>
+                    {CHECKLIST
+                        .iter()
+                        .zip(items.clone())
+                        .map(|(name, (ok, note))| {
+                            let field = format!("note-{name}");
+                            let message = Signal::derive({
+                                let field = field.clone();
+                                move || {
+                                    error
+                                        .try_get()
+                                        .unwrap_or_default()
+                                        .and_then(|e| e.field_message(&field).map(str::to_owned))
+                                }
+                            });
+                            view! {
+                                <fieldset class="check-item">
+                                    <legend>{*name}</legend>
+                                    <label>
+                                        <input
+                                            type="checkbox"
+                                            prop:checked=move || ok.try_get().unwrap_or_default()
+                                            on:change=move |ev| ok.set(event_target_checked(&ev))
+                                        />
+                                        " OK"
+                                    </label>
+                                    <input
+                                        type="text"
+                                        aria-label=format!("{name} note")
+                                        placeholder="Note (required when not OK)"
+                                        prop:value=move || note.try_get().unwrap_or_default()
+                                        on:input=move |ev| note.set(event_target_value(&ev))
+                                    />
+                                    <FieldMessage message />
+                                </fieldset>
+                            }
+                        })
+                        .collect_view()}
+                    {can_open
+                        .then(|| {
+                            view! {
+                                <label class="inline">
+                                    <input
+                                        type="checkbox"
+                                        prop:checked=move || {
+                                            open_work_order.try_get().unwrap_or_default()
+                                        }
+                                        on:change=move |ev| {
+                                            open_work_order.set(event_target_checked(&ev))
+                                        }
+                                    />
+                                    " Open a work order for failed items"
+                                </label>
+                            }
+                        })}
+                    <button type="submit" class="primary">
+                        "Submit inspection"
+                    </button>
                 </form>
             </Show>
             <FormAlert error />
         </section>
     }
+}
+
+/// The `<option>`s of a team picker.
+fn team_options(teams: &[domain::authz::TeamRef]) -> impl IntoView + use<> {
+    teams
+        .iter()
+        .map(|t| view! { <option value=t.id.to_string()>{t.name.clone()}</option> })
+        .collect_view()
 }

@@ -34,13 +34,20 @@ pub fn WorkOrdersPage() -> impl IntoView {
     );
     view! {
         <h1>"Work orders"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading work orders…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading work orders…"</p> }
+        }>
             {move || Suspend::new(async move {
-                or_alert(orders.await, move |list| view! {
-                    <Filters list=list.clone() />
-                    <WorkOrderTable rows=list.rows />
-                    <Pager path="/work-orders" next=list.next />
-                })
+                or_alert(
+                    orders.await,
+                    move |list| {
+                        view! {
+                            <Filters list=list.clone() />
+                            <WorkOrderTable rows=list.rows />
+                            <Pager path="/work-orders" next=list.next />
+                        }
+                    },
+                )
             })}
         </Suspense>
     }
@@ -57,20 +64,66 @@ fn Filters(list: WorkOrderList) -> impl IntoView {
             <label for="status-filter">"Status"</label>
             <select id="status-filter" name="status">
                 <option value="">"Any"</option>
-                {WorkOrderStatus::ALL.into_iter().map(|s| view! { <option value=s.key() selected=status == s.key()>{s.label()}</option> }).collect_view()}
+                {WorkOrderStatus::ALL
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <option value=s.key() selected=status == s.key()>
+                                {s.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
             <label for="team-filter">"Team"</label>
             <select id="team-filter" name="team">
                 <option value="">"Any"</option>
-                {list.teams.into_iter().map(|t| { let v = t.id.to_string(); view! { <option value=v.clone() selected=team == v>{t.name}</option> } }).collect_view()}
+                {list
+                    .teams
+                    .into_iter()
+                    .map(|t| {
+                        let v = t.id.to_string();
+                        view! {
+                            <option value=v.clone() selected=team == v>
+                                {t.name}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
             <label for="assignee-filter">"Assignee"</label>
-            <select id="assignee-filter" name="assignee" disabled=list.assignees_too_many aria-describedby="assignee-hint">
+            <select
+                id="assignee-filter"
+                name="assignee"
+                disabled=list.assignees_too_many
+                aria-describedby="assignee-hint"
+            >
                 <option value="">"Anyone"</option>
-                {list.assignees.into_iter().map(|u| { let v = u.id.to_string(); view! { <option value=v.clone() selected=assignee == v>{u.name}</option> } }).collect_view()}
+                {list
+                    .assignees
+                    .into_iter()
+                    .map(|u| {
+                        let v = u.id.to_string();
+                        view! {
+                            <option value=v.clone() selected=assignee == v>
+                                {u.name}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
             </select>
-            {list.assignees_too_many.then(|| view! { <span id="assignee-hint" class="muted">"Choose a team first to filter by assignee."</span> })}
-            <button type="submit" class="secondary">"Filter"</button>
+            {list
+                .assignees_too_many
+                .then(|| {
+                    view! {
+                        <span id="assignee-hint" class="muted">
+                            "Choose a team first to filter by assignee."
+                        </span>
+                    }
+                })}
+            <button type="submit" class="secondary">
+                "Filter"
+            </button>
         </form>
     }
 }
@@ -106,7 +159,10 @@ pub fn WorkOrderTable(rows: Vec<WorkOrderRow>) -> impl IntoView {
                                     <td>{w.vehicle}</td>
                                     <td>{w.team}</td>
                                     <td>
-                                        <span class=format!("status status-{}", w.status.key())>{w.status.label()}</span>
+                                        <span class=format!(
+                                            "status status-{}",
+                                            w.status.key(),
+                                        )>{w.status.label()}</span>
                                     </td>
                                     <td>{w.priority}</td>
                                     <td>{w.assignee.unwrap_or_else(|| "—".into())}</td>
@@ -154,7 +210,9 @@ pub fn WorkOrderPage() -> impl IntoView {
     });
     let busy = Signal::derive(move || reads.0.pending() || reads.1.pending() || reads.2.pending());
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading the work order…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading the work order…"</p> }
+        }>
             {move || Suspend::new(async move {
                 or_alert(order.await, |w| view! { <WorkOrderView w complete status assign busy /> })
             })}
@@ -189,64 +247,105 @@ fn WorkOrderView(
         .map(|d| d.describe());
     let current_assignee = w.assignee.as_ref().map(|a| a.id);
     view! {
-        <p class="breadcrumb"><a href="/work-orders">"Work orders"</a></p>
+        <p class="breadcrumb">
+            <a href="/work-orders">"Work orders"</a>
+        </p>
         <h1>{w.title.clone()}</h1>
         <dl class="facts">
             <dt>"Status"</dt>
-            <dd><span class=format!("status status-{}", w.status.key())>{w.status.label()}</span></dd>
+            <dd>
+                <span class=format!("status status-{}", w.status.key())>{w.status.label()}</span>
+            </dd>
             <dt>"Vehicle"</dt>
-            <dd><a href=format!("/vehicles/{}", w.vehicle_id)>{w.vehicle.clone()}</a></dd>
+            <dd>
+                <a href=format!("/vehicles/{}", w.vehicle_id)>{w.vehicle.clone()}</a>
+            </dd>
             <dt>"Team"</dt>
             <dd>{w.team.name.clone()}</dd>
             <dt>"Priority"</dt>
             <dd>{w.priority.clone()}</dd>
             <dt>"Assignee"</dt>
-            <dd>{w.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "Unassigned".into())}</dd>
+            <dd>
+                {w.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "Unassigned".into())}
+            </dd>
             <dt>"Due"</dt>
             <dd>{w.due_on.clone().unwrap_or_else(|| "—".into())}</dd>
         </dl>
         <p class="description">{w.description.clone()}</p>
-        {(!closed).then(|| view! {
-            <section class="actions" aria-label="Actions">
-                <ActionButton
-                    label="Start work"
-                    decision=decide(Permission::WorkOrdersUpdate)
-                    busy=Signal::derive(move || busy.try_get().unwrap_or(false) || w.status == WorkOrderStatus::InProgress)
-                    on_click=move |_| set_status(WorkOrderStatus::InProgress)
-                />
-                <ActionButton
-                    label="Put on hold"
-                    decision=decide(Permission::WorkOrdersUpdate)
-                    busy=Signal::derive(move || busy.try_get().unwrap_or(false) || w.status == WorkOrderStatus::OnHold)
-                    on_click=move |_| set_status(WorkOrderStatus::OnHold)
-                />
-                <ActionButton
-                    label="Complete"
-                    decision=decide(Permission::WorkOrdersComplete)
-                    busy=busy
-                    on_click=move |_| { complete.dispatch(CompleteWorkOrder { id, version }); }
-                />
-            </section>
-            <section class="assign" aria-label="Assignment">
-                <label for="assignee">"Assign to"</label>
-                <select
-                    id="assignee"
-                    disabled=!can_assign
-                    aria-describedby=assign_why.as_ref().map(|_| "why-assign")
-                    title=assign_why.clone()
-                    on:change=move |ev| {
-                        let assignee = event_target_value(&ev).parse::<i32>().ok();
-                        assign.dispatch(AssignWorkOrder { id, assignee, version });
-                    }
-                >
-                    <option value="" selected=current_assignee.is_none()>"Unassigned"</option>
-                    {w.assignable.iter().map(|u| {
-                        let selected = current_assignee == Some(u.id);
-                        view! { <option value=u.id.to_string() selected=selected>{u.name.clone()}</option> }
-                    }).collect_view()}
-                </select>
-                {assign_why.map(|w| view! { <span id="why-assign" class="why">{w}</span> })}
-            </section>
-        })}
+        {(!closed)
+            .then(|| {
+                view! {
+                    <section class="actions" aria-label="Actions">
+                        <ActionButton
+                            label="Start work"
+                            decision=decide(Permission::WorkOrdersUpdate)
+                            busy=Signal::derive(move || {
+                                busy.try_get().unwrap_or(false)
+                                    || w.status == WorkOrderStatus::InProgress
+                            })
+                            on_click=move |_| set_status(WorkOrderStatus::InProgress)
+                        />
+                        <ActionButton
+                            label="Put on hold"
+                            decision=decide(Permission::WorkOrdersUpdate)
+                            busy=Signal::derive(move || {
+                                busy.try_get().unwrap_or(false)
+                                    || w.status == WorkOrderStatus::OnHold
+                            })
+                            on_click=move |_| set_status(WorkOrderStatus::OnHold)
+                        />
+                        <ActionButton
+                            label="Complete"
+                            decision=decide(Permission::WorkOrdersComplete)
+                            busy=busy
+                            on_click=move |_| {
+                                complete.dispatch(CompleteWorkOrder { id, version });
+                            }
+                        />
+                    </section>
+                    <section class="assign" aria-label="Assignment">
+                        <label for="assignee">"Assign to"</label>
+                        <select
+                            id="assignee"
+                            disabled=!can_assign
+                            aria-describedby=assign_why.as_ref().map(|_| "why-assign")
+                            title=assign_why.clone()
+                            on:change=move |ev| {
+                                let assignee = event_target_value(&ev).parse::<i32>().ok();
+                                assign
+                                    .dispatch(AssignWorkOrder {
+                                        id,
+                                        assignee,
+                                        version,
+                                    });
+                            }
+                        >
+                            <option value="" selected=current_assignee.is_none()>
+                                "Unassigned"
+                            </option>
+                            {w
+                                .assignable
+                                .iter()
+                                .map(|u| {
+                                    let selected = current_assignee == Some(u.id);
+                                    view! {
+                                        <option value=u.id.to_string() selected=selected>
+                                            {u.name.clone()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                        {assign_why
+                            .map(|w| {
+                                view! {
+                                    <span id="why-assign" class="why">
+                                        {w}
+                                    </span>
+                                }
+                            })}
+                    </section>
+                }
+            })}
     }
 }
