@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod banner;
 pub mod dashboard;
+pub mod inspections;
 pub mod layout;
 pub mod login;
 pub mod my_access;

@@ -1,12 +1,19 @@
-//! `/work-orders` and `/work-orders/:id`.
+//! `/work-orders` and `/work-orders/:id`, and the form that opens a work order (on a vehicle's
+//! page).
 
 use crate::api::work_orders::{
-    AssignWorkOrder, CompleteWorkOrder, SetWorkOrderStatus, get_work_order, list_work_orders,
+    AssignWorkOrder, CompleteWorkOrder, CreateWorkOrder, SetWorkOrderStatus, get_work_order,
+    list_work_orders, parse_new,
 };
-use crate::components::{ActionButton, ActionError, ActionReads, Pager, or_alert};
+use crate::components::{
+    ActionButton, ActionError, ActionReads, Field, FieldMessage, FormAlert, Pager, ValidatedForm,
+    form_error, or_alert,
+};
+use crate::error::AppError;
 use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow};
 use domain::authz::Permission;
 use domain::fleet::WorkOrderStatus;
+use domain::validate::PRIORITIES;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -347,5 +354,81 @@ fn WorkOrderView(
                     </section>
                 }
             })}
+    }
+}
+
+fn check_order(i: &CreateWorkOrder) -> Result<(), AppError> {
+    parse_new(&i.title, &i.description, &i.priority, &i.due_on).map(drop)
+}
+
+/// The vehicle page's "New work order" form.
+#[component]
+pub fn NewWorkOrder(
+    vehicle: i32,
+    decision: Option<domain::authz::Decision>,
+    new_order: ServerAction<CreateWorkOrder>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = form_error(new_order, invalid);
+    let reads = ActionReads::of(new_order);
+    let created = move || reads.ok();
+    view! {
+        <section class="panel" aria-label="New work order">
+            <ActionButton
+                label="New work order"
+                decision
+                on_click=move |_| open.update(|o| *o = !*o)
+            />
+            {move || {
+                created()
+                    .map(|id| {
+                        view! {
+                            <p role="status" class="ok">
+                                "Work order opened. "
+                                <a href=format!("/work-orders/{id}")>"Open it"</a>
+                            </p>
+                        }
+                    })
+            }}
+            <Show when=move || open.try_get().unwrap_or_default()>
+                <ValidatedForm action=new_order check=check_order invalid>
+                    <input type="hidden" name="vehicle" value=vehicle.to_string() />
+                    <div class="form-grid">
+                        <Field label="Title" name="title" error />
+                        <div class="field">
+                            <label for="f-priority">"Priority"</label>
+                            <select id="f-priority" name="priority">
+                                {PRIORITIES
+                                    .iter()
+                                    .map(|p| {
+                                        view! {
+                                            <option value=*p selected=*p == "normal">
+                                                {*p}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                        <Field label="Due" name="due_on" kind="date" error />
+                    </div>
+                    <div class="field">
+                        <label for="f-description">"Description"</label>
+                        <textarea id="f-description" name="description" rows="3"></textarea>
+                        <FieldMessage message=Signal::derive(move || {
+                            error
+                                .try_get()
+                                .unwrap_or_default()
+                                .and_then(|e| e.field_message("description").map(str::to_owned))
+                        }) />
+                    </div>
+                    <button type="submit" class="primary">
+                        "Open work order"
+                    </button>
+                </ValidatedForm>
+            </Show>
+            <FormAlert error />
+        </section>
     }
 }
