@@ -111,6 +111,17 @@ impl From<domain::error::Invalid> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<backend::repo::RepoError> for AppError {
+    fn from(e: backend::repo::RepoError) -> Self {
+        use backend::repo::RepoError as R;
+        match e {
+            R::NotFound(what) => AppError::NotFound { what: what.into() },
+            R::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<backend::throttle::ThrottleError> for AppError {
     fn from(e: backend::throttle::ThrottleError) -> Self {
         use backend::throttle::ThrottleError as T;

@@ -18,6 +18,7 @@ pub mod entity;
 pub mod impersonation;
 pub mod password;
 pub mod principal;
+pub mod repo;
 pub mod session;
 pub mod state;
 pub mod throttle;

@@ -6,46 +6,6 @@ use crate::model::ChecklistItem;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-#[cfg(feature = "ssr")]
-pub(crate) mod server {
-    use crate::api::guard::Guard;
-    use crate::error::AppError;
-    use crate::model::{ChecklistItem, InspectionRow};
-    use backend::entity::{inspection, user};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    use std::collections::HashMap;
-
-    pub async fn rows_for_vehicle(
-        g: &Guard,
-        vehicle_id: i32,
-    ) -> Result<Vec<InspectionRow>, AppError> {
-        let rows = inspection::Entity::find()
-            .filter(inspection::Column::VehicleId.eq(vehicle_id))
-            .filter(inspection::Column::OrganisationId.eq(g.principal().organisation_id))
-            .order_by_desc(inspection::Column::SubmittedAt)
-            .all(&g.state().db)
-            .await?;
-        let ids: Vec<i32> = rows.iter().filter_map(|r| r.inspector_id).collect();
-        let names: HashMap<i32, String> = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(&g.state().db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.full_name))
-            .collect();
-        Ok(rows
-            .into_iter()
-            .map(|r| InspectionRow {
-                id: r.id,
-                submitted_at: r.submitted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                inspector: r.inspector_id.and_then(|i| names.get(&i).cloned()),
-                passed: r.result == "pass",
-                items: serde_json::from_str::<Vec<ChecklistItem>>(&r.items).unwrap_or_default(),
-            })
-            .collect())
-    }
-}
-
 /// The checklist, validated: exactly the standard items, notes within bounds, a note on every
 /// failed item.
 pub fn validate_checklist(items: &[ChecklistItem]) -> Result<Vec<ChecklistItem>, AppError> {
@@ -98,14 +58,14 @@ pub async fn submit_inspection(
     open_work_order: bool,
 ) -> Result<Option<i32>, AppError> {
     use crate::api::guard::Guard;
-    use crate::api::work_orders::server::{NewWorkOrder, insert};
     use backend::entity::inspection;
+    use backend::repo;
     use domain::authz::Permission;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let items = validate_checklist(&items)?;
     let g = Guard::enter::<SubmitInspection>().await?;
-    let veh = crate::api::vehicles::server::load(&g, vehicle).await?;
+    let veh = repo::vehicles::load(&g.state().db, g.principal().organisation_id, vehicle).await?;
     let resource = format!("vehicle:{vehicle}");
     g.authorize(veh.team_id, &resource).await?;
     let failed: Vec<&ChecklistItem> = items.iter().filter(|i| !i.ok).collect();
@@ -141,13 +101,16 @@ pub async fn submit_inspection(
             .map(|i| format!("{}: {}", i.item, i.note))
             .collect::<Vec<_>>()
             .join("\n");
-        let new = NewWorkOrder {
+        let by = g.principal().user_id;
+        let new = repo::work_orders::NewWorkOrder::open_on(
+            &veh,
+            by,
             title,
             description,
-            priority: "high".into(),
-            due_on: None,
-        };
-        Some(insert(&*txn, &g, &veh, new).await?)
+            "high".into(),
+            None,
+        );
+        Some(repo::work_orders::insert(&*txn, new).await?)
     } else {
         None
     };

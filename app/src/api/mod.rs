@@ -19,4 +19,6 @@ pub(crate) mod ctx;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
+pub mod rows;
+#[cfg(feature = "ssr")]
 pub mod versioned;

@@ -9,13 +9,14 @@ use leptos::prelude::*;
 pub(crate) mod server {
     use crate::api::guard::Guard;
     use crate::api::paging::next_page;
+    use crate::api::rows;
     use crate::error::AppError;
     use crate::model::{Actions, Cursor, PAGE_SIZE, UserRef, WorkOrderDetail, WorkOrderRow};
-    use backend::entity::{membership, user, vehicle, work_order};
-    use chrono::Utc;
+    use backend::entity::work_order;
+    use backend::repo::{self, work_orders::After};
     use domain::authz::{Permission, TeamRef};
     use domain::fleet::WorkOrderStatus;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+    use sea_orm::Select;
     use std::collections::HashMap;
 
     /// The actions the work-order page offers.
@@ -26,99 +27,35 @@ pub(crate) mod server {
     ];
 
     pub async fn load(g: &Guard, id: i32) -> Result<work_order::Model, AppError> {
-        work_order::Entity::find_by_id(id)
-            .one(&g.state().db)
-            .await?
-            .filter(|w| w.organisation_id == g.principal().organisation_id)
-            .ok_or(AppError::NotFound {
-                what: "Work order".into(),
-            })
-    }
-
-    async fn user_names(g: &Guard, ids: Vec<i32>) -> Result<HashMap<i32, String>, AppError> {
-        Ok(user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
-            .all(&g.state().db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.full_name))
-            .collect())
-    }
-
-    async fn vehicle_names(g: &Guard, ids: Vec<i32>) -> Result<HashMap<i32, String>, AppError> {
-        Ok(vehicle::Entity::find()
-            .filter(vehicle::Column::Id.is_in(ids))
-            .all(&g.state().db)
-            .await?
-            .into_iter()
-            .map(|v| (v.id, v.name))
-            .collect())
-    }
-
-    /// Work orders by due date (none last, the same on both engines), then id.
-    fn in_list_order(query: Select<work_order::Entity>) -> Select<work_order::Entity> {
-        use sea_orm::{Order, sea_query::NullOrdering};
-        query
-            .order_by_with_nulls(work_order::Column::DueOn, Order::Asc, NullOrdering::Last)
-            .order_by_asc(work_order::Column::Id)
+        let org = g.principal().organisation_id;
+        Ok(repo::work_orders::load(&g.state().db, org, id).await?)
     }
 
     /// One page of `query` (after `cursor`) as rows, and the cursor of the next page.
-    ///
-    /// Rows with a due date come first, then those without. Each part is read with a condition
-    /// that is one index range — `(due_on, id) > (d, i)`, then `due_on IS NULL AND id > i` —
-    /// because a single OR of both made PostgreSQL scan half a million rows for a deep page.
     pub async fn page(
         g: &Guard,
         query: Select<work_order::Entity>,
         cursor: Option<Cursor>,
         teams: &HashMap<i32, String>,
     ) -> Result<(Vec<WorkOrderRow>, Option<String>), AppError> {
-        use sea_orm::QuerySelect;
-        use sea_orm::sea_query::{Expr, ExprTrait};
-        use work_order::Column::{DueOn, Id, OrganisationId};
-        let query = query.filter(OrganisationId.eq(g.principal().organisation_id));
-        let (dated_after, undated_after) = match cursor {
-            None => (Some(None), 0),
-            Some(Cursor { id, key: None }) => (None, id),
+        let after = match cursor {
+            None => None,
+            Some(Cursor { id, key: None }) => Some(After::Undated(id)),
             Some(Cursor { id, key: Some(due) }) => {
                 let due: chrono::NaiveDate = due
                     .parse()
                     .map_err(|_| AppError::invalid("after", Cursor::BROKEN))?;
-                (Some(Some((due, id))), 0)
+                Some(After::Dated(due, id))
             }
         };
-        let mut orders = Vec::new();
-        if let Some(after) = dated_after {
-            let dated = match after {
-                Some((due, id)) => query.clone().filter(
-                    Expr::tuple([Expr::col(DueOn), Expr::col(Id)])
-                        .gt(Expr::tuple([Expr::val(due), Expr::val(id)])),
-                ),
-                None => query.clone().filter(DueOn.is_not_null()),
-            };
-            orders = in_list_order(dated)
-                .limit(PAGE_SIZE + 1)
-                .all(&g.state().db)
-                .await?;
-        }
-        let wanted = (PAGE_SIZE + 1).saturating_sub(orders.len() as u64);
-        if wanted > 0 {
-            let undated = query.filter(DueOn.is_null()).filter(Id.gt(undated_after));
-            orders.extend(
-                undated
-                    .order_by_asc(Id)
-                    .limit(wanted)
-                    .all(&g.state().db)
-                    .await?,
-            );
-        }
+        let org = g.principal().organisation_id;
+        let mut orders =
+            repo::work_orders::page(&g.state().db, org, query, after, PAGE_SIZE + 1).await?;
         let next = next_page(&mut orders, |w| Cursor {
             id: w.id,
             key: w.due_on.map(|d| d.to_string()),
         });
-        Ok((to_rows(g, orders, teams).await?, next))
+        Ok((rows::work_orders(g, orders, teams).await?, next))
     }
 
     /// Most people the assignee filter lists; beyond this it asks for a team filter first.
@@ -130,97 +67,19 @@ pub(crate) mod server {
         g: &Guard,
         teams: &[i32],
     ) -> Result<Option<Vec<UserRef>>, AppError> {
-        use sea_orm::QuerySelect;
-        let ids: Vec<i32> = membership::Entity::find()
-            .select_only()
-            .column(membership::Column::UserId)
-            .distinct()
-            .filter(membership::Column::TeamId.is_in(teams.to_vec()))
-            .limit(MAX_ASSIGNEE_CHOICES + 1)
-            .into_tuple()
-            .all(&g.state().db)
-            .await?;
-        if ids.len() as u64 > MAX_ASSIGNEE_CHOICES {
-            return Ok(None);
-        }
-        Ok(Some(
-            user::Entity::find()
-                .filter(user::Column::Id.is_in(ids))
-                .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
-                .order_by_asc(user::Column::FullName)
-                .all(&g.state().db)
-                .await?
-                .into_iter()
-                .map(UserRef::from)
-                .collect(),
-        ))
-    }
-
-    pub async fn rows(
-        g: &Guard,
-        query: Select<work_order::Entity>,
-        teams: &HashMap<i32, String>,
-    ) -> Result<Vec<WorkOrderRow>, AppError> {
-        let orders = in_list_order(query)
-            .filter(work_order::Column::OrganisationId.eq(g.principal().organisation_id))
-            .all(&g.state().db)
-            .await?;
-        to_rows(g, orders, teams).await
-    }
-
-    async fn to_rows(
-        g: &Guard,
-        orders: Vec<work_order::Model>,
-        teams: &HashMap<i32, String>,
-    ) -> Result<Vec<WorkOrderRow>, AppError> {
-        let users = user_names(g, orders.iter().filter_map(|w| w.assignee_id).collect()).await?;
-        let vehicles = vehicle_names(g, orders.iter().map(|w| w.vehicle_id).collect()).await?;
-        Ok(orders
-            .into_iter()
-            .map(|w| WorkOrderRow {
-                id: w.id,
-                vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
-                team: teams.get(&w.team_id).cloned().unwrap_or_default(),
-                status: WorkOrderStatus::from_key(&w.status).unwrap_or(WorkOrderStatus::Open),
-                priority: w.priority,
-                assignee: w.assignee_id.and_then(|a| users.get(&a).cloned()),
-                due_on: w.due_on.map(|d| d.to_string()),
-                title: w.title,
-            })
-            .collect())
-    }
-
-    pub async fn rows_for_vehicle(
-        g: &Guard,
-        vehicle_id: i32,
-        teams: &HashMap<i32, String>,
-    ) -> Result<Vec<WorkOrderRow>, AppError> {
-        let q = work_order::Entity::find().filter(work_order::Column::VehicleId.eq(vehicle_id));
-        rows(g, q, teams).await
+        let org = g.principal().organisation_id;
+        let people =
+            repo::users::members_of(&g.state().db, org, teams, MAX_ASSIGNEE_CHOICES).await?;
+        Ok(people.map(|p| p.into_iter().map(UserRef::from).collect()))
     }
 
     /// People a work order of `team` can be assigned to: active members of the team or of a team
     /// above it (whose grants reach it).
     pub async fn assignable(g: &Guard, team: i32) -> Result<Vec<UserRef>, AppError> {
         let teams: Vec<i32> = g.tree().ancestors(team).collect();
-        let members: Vec<i32> = membership::Entity::find()
-            .filter(membership::Column::TeamId.is_in(teams))
-            .all(&g.state().db)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
-        let mut people: Vec<UserRef> = user::Entity::find()
-            .filter(user::Column::Id.is_in(members))
-            .filter(user::Column::Active.eq(true))
-            .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
-            .all(&g.state().db)
-            .await?
-            .into_iter()
-            .map(UserRef::from)
-            .collect();
-        people.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(people)
+        let org = g.principal().organisation_id;
+        let people = repo::users::active_members_of(&g.state().db, org, teams).await?;
+        Ok(people.into_iter().map(UserRef::from).collect())
     }
 
     pub async fn detail(g: &Guard, w: work_order::Model) -> Result<WorkOrderDetail, AppError> {
@@ -234,14 +93,16 @@ pub(crate) mod server {
                 .map(|p| (*p, g.decide(*p, w.team_id)))
                 .collect(),
         );
+        let db = &g.state().db;
+        let org = g.principal().organisation_id;
         let assignee = match w.assignee_id {
-            Some(a) => user_names(g, vec![a])
+            Some(a) => repo::users::names(db, org, vec![a])
                 .await?
                 .remove(&a)
                 .map(|name| UserRef { id: a, name }),
             None => None,
         };
-        let vehicle = vehicle_names(g, vec![w.vehicle_id])
+        let vehicle = repo::vehicles::names(db, org, vec![w.vehicle_id])
             .await?
             .remove(&w.vehicle_id)
             .unwrap_or_default();
@@ -270,48 +131,6 @@ pub(crate) mod server {
             what: "work order",
             unique: None,
         };
-
-    /// A validated new work order.
-    pub struct NewWorkOrder {
-        pub title: String,
-        pub description: String,
-        pub priority: String,
-        pub due_on: Option<(i32, u32, u32)>,
-    }
-
-    /// Inserts a work order for `veh` (inside the caller's transaction when given one).
-    pub async fn insert(
-        db: &impl sea_orm::ConnectionTrait,
-        g: &Guard,
-        veh: &vehicle::Model,
-        new: NewWorkOrder,
-    ) -> Result<i32, AppError> {
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        let now = Utc::now();
-        let due_on = new
-            .due_on
-            .and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d));
-        let w = work_order::ActiveModel {
-            organisation_id: Set(veh.organisation_id),
-            team_id: Set(veh.team_id),
-            vehicle_id: Set(veh.id),
-            title: Set(new.title),
-            description: Set(new.description),
-            status: Set(WorkOrderStatus::Open.key().to_owned()),
-            priority: Set(new.priority),
-            assignee_id: Set(None),
-            due_on: Set(due_on),
-            created_by: Set(Some(g.principal().user_id)),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            completed_at: Set(None),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(w.id)
-    }
 
     /// The start of every change to a work order: the guard for `path`, the row (404 outside the
     /// organisation), the declared permission on its team, and no change to a closed one.
@@ -381,7 +200,7 @@ pub async fn list_work_orders(
         q = q.filter(work_order::Column::AssigneeId.eq(a));
     }
     q = q.filter(work_order::Column::TeamId.is_in(teams.clone()));
-    let names = crate::api::vehicles::server::team_names(&g).await?;
+    let names = backend::repo::teams::names(&g.state().db, g.principal().organisation_id).await?;
     let (rows, next) = server::page(&g, q, after, &names).await?;
     // The filters' choices: the visible teams, and the people of the teams filtered on — unless
     // there are too many to choose from in a list (then the page asks for a team first).
@@ -523,17 +342,22 @@ pub async fn create_work_order(
     let (title, description, priority, due_on) =
         parse_new(&title, &description, &priority, &due_on)?;
     let g = Guard::enter::<CreateWorkOrder>().await?;
-    let veh = crate::api::vehicles::server::load(&g, vehicle).await?;
+    let veh = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, vehicle)
+        .await?;
     g.authorize(veh.team_id, &format!("vehicle:{vehicle}"))
         .await?;
-    let new = server::NewWorkOrder {
+    let due_on = due_on.and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d));
+    let by = g.principal().user_id;
+    let new = backend::repo::work_orders::NewWorkOrder::open_on(
+        &veh,
+        by,
         title,
         description,
         priority,
         due_on,
-    };
+    );
     let txn = g.begin_write().await?;
-    let id = server::insert(&*txn, &g, &veh, new).await?;
+    let id = backend::repo::work_orders::insert(&*txn, new).await?;
     g.commit_write(
         txn,
         &format!("work_order:{id}"),

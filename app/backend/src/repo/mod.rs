@@ -1,0 +1,22 @@
+//! One repository per resource. Every read is scoped to an organisation: a row of another
+//! organisation is "not found", so its existence does not leak; name look-ups are filtered by
+//! organisation too; lists are keyset pages. Authorisation is not done here: the caller (a
+//! server function, through its guard) decides; a repository only never crosses organisations.
+
+pub mod inspections;
+pub mod teams;
+pub mod users;
+pub mod vehicles;
+pub mod work_orders;
+
+use sea_orm::DbErr;
+
+/// A repository's failure: the row is not there for this organisation, or the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// What was not found, as a person calls it ("Vehicle", "Work order").
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}

@@ -1,0 +1,70 @@
+//! The rows lists show, assembled from repository rows with the names they display (server
+//! only): shared by the endpoints that list work orders, vehicles and inspections.
+
+use crate::api::guard::Guard;
+use crate::error::AppError;
+use crate::model::{ChecklistItem, InspectionRow, VehicleRow, WorkOrderRow};
+use backend::entity::{vehicle, work_order};
+use backend::repo;
+use domain::fleet::{VehicleStatus, WorkOrderStatus};
+use std::collections::HashMap;
+
+pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> VehicleRow {
+    VehicleRow {
+        team: teams.get(&v.team_id).cloned().unwrap_or_default(),
+        status: VehicleStatus::from_key(&v.status).unwrap_or(VehicleStatus::Active),
+        id: v.id,
+        name: v.name,
+        vin: v.vin,
+        make: v.make,
+        model: v.model,
+        year: v.year,
+        plate: v.plate,
+    }
+}
+
+/// Work orders as the lists show them: with their vehicle's, team's and assignee's names.
+pub async fn work_orders(
+    g: &Guard,
+    orders: Vec<work_order::Model>,
+    teams: &HashMap<i32, String>,
+) -> Result<Vec<WorkOrderRow>, AppError> {
+    let db = &g.state().db;
+    let org = g.principal().organisation_id;
+    let assignees = orders.iter().filter_map(|w| w.assignee_id).collect();
+    let users = repo::users::names(db, org, assignees).await?;
+    let vehicles = orders.iter().map(|w| w.vehicle_id).collect();
+    let vehicles = repo::vehicles::names(db, org, vehicles).await?;
+    Ok(orders
+        .into_iter()
+        .map(|w| WorkOrderRow {
+            id: w.id,
+            vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
+            team: teams.get(&w.team_id).cloned().unwrap_or_default(),
+            status: WorkOrderStatus::from_key(&w.status).unwrap_or(WorkOrderStatus::Open),
+            priority: w.priority,
+            assignee: w.assignee_id.and_then(|a| users.get(&a).cloned()),
+            due_on: w.due_on.map(|d| d.to_string()),
+            title: w.title,
+        })
+        .collect())
+}
+
+/// A vehicle's inspections, newest first, with their inspectors' names.
+pub async fn inspections(g: &Guard, vehicle_id: i32) -> Result<Vec<InspectionRow>, AppError> {
+    let db = &g.state().db;
+    let org = g.principal().organisation_id;
+    let rows = repo::inspections::of_vehicle(db, org, vehicle_id).await?;
+    let inspectors = rows.iter().filter_map(|r| r.inspector_id).collect();
+    let names = repo::users::names(db, org, inspectors).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| InspectionRow {
+            id: r.id,
+            submitted_at: r.submitted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            inspector: r.inspector_id.and_then(|i| names.get(&i).cloned()),
+            passed: r.result == "pass",
+            items: serde_json::from_str::<Vec<ChecklistItem>>(&r.items).unwrap_or_default(),
+        })
+        .collect())
+}
