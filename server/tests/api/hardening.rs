@@ -3,12 +3,14 @@
 //! sign-out with a broken overlay, the door every server function passes before parsing (public
 //! ones included), host trust, response headers, and dot segments.
 
-mod common;
-
+use crate::support::{
+    Backend, DEMO_PASSWORD, Session, TestApp, app_error, session_cookie, view_as_cookie,
+};
+use app::api::auth::{CurrentUser, Login, Logout};
+use app::api::impersonation::{ExitImpersonation, StartImpersonation};
 use app::api::policy::{self, Kind, Requirement};
 use app::error::{AppError, AuthFailure};
 use backend::entity::audit_event;
-use common::{Backend, TestApp, app_error, view_as_cookie};
 use reqwest::{StatusCode, header};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +22,9 @@ on_both_databases!(
     every_server_function_enforces_its_declaration_before_parsing,
     only_this_servers_own_names_are_served,
     answers_carry_the_security_headers,
+    behind_https_browsers_are_told_to_use_it_and_only_the_public_name_is_served,
     dot_segments_are_refused_before_routing,
+    an_absolute_form_request_line_must_name_this_server,
     an_overlong_sign_in_is_a_field_error_not_a_500,
     signing_in_again_ends_the_previous_session,
 );
@@ -29,31 +33,30 @@ const REASON: &str = "Ticket SUP-7: checking the work order page";
 /// Text that must never come back in an answer to a caller without a session.
 const MARKER: &str = "ECHO-ME-BACK-7f3a";
 
-async fn start_viewing(app: &TestApp, admin: &str, email: &str, mode: &str) -> String {
-    let id = app.user_id(email).await.to_string();
-    let res = app
-        .call(
-            "impersonation/start",
-            Some(admin),
-            &[
-                ("user", &id),
-                ("reason", REASON),
-                ("ticket", ""),
-                ("mode", mode),
-                ("minutes", ""),
-            ],
-        )
-        .await;
+async fn start_viewing(app: &TestApp, admin: &Session, email: &str, mode: &str) -> String {
+    let start = StartImpersonation {
+        user: app.user_id(email).await,
+        reason: REASON.into(),
+        ticket: String::new(),
+        mode: mode.into(),
+        minutes: String::new(),
+    };
+    let res = app.call_raw(admin, start).await;
     assert_eq!(res.status(), StatusCode::OK, "start viewing as {email}");
     view_as_cookie(&res).expect("a view-as cookie")
 }
 
-fn both(own: &str, view_as: &str) -> String {
-    format!("{own}; {view_as}")
+/// A sign-in with the demo password, as the sign-in form sends it.
+fn login(email: &str) -> Login {
+    Login {
+        email: email.into(),
+        password: DEMO_PASSWORD.into(),
+        next: Some(String::new()),
+    }
 }
 
-async fn me_status(app: &TestApp, cookie: &str) -> StatusCode {
-    app.call("me", Some(cookie), &[]).await.status()
+async fn me_status(app: &TestApp, who: &Session) -> StatusCode {
+    app.call_raw(who, CurrentUser {}).await.status()
 }
 
 /// Item 1. Whatever state the view-as cookie is in (exited in another tab, garbage, signed by
@@ -64,15 +67,14 @@ async fn sign_out_revokes_the_session_whatever_the_view_as_cookie(backend: Backe
     // Exited elsewhere: the overlay is dead, the own session must still end.
     let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as = start_viewing(&app, &admin, "tina@acme.test", "view").await;
-    let exit = app
-        .call("impersonation/exit", Some(&both(&admin, &view_as)), &[])
-        .await;
+    let viewing = admin.viewing_as(&view_as);
+    let exit = app.call_raw(&viewing, ExitImpersonation {}).await;
     assert_eq!(exit.status(), StatusCode::OK);
-    let res = app.call("logout", Some(&both(&admin, &view_as)), &[]).await;
+    let res = app.call_raw(&viewing, Logout {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(me_status(&app, &admin).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app_error(app.call("me", Some(&admin), &[]).await).await,
+        app.call(&admin, CurrentUser {}).await.unwrap_err(),
         AppError::Unauthenticated {
             reason: AuthFailure::Revoked
         }
@@ -86,7 +88,7 @@ async fn sign_out_revokes_the_session_whatever_the_view_as_cookie(backend: Backe
     ] {
         let maria = app.sign_in("maria@acme.test").await;
         assert_eq!(me_status(&app, &maria).await, StatusCode::OK);
-        let res = app.call("logout", Some(&both(&maria, &junk)), &[]).await;
+        let res = app.call_raw(&maria.viewing_as(&junk), Logout {}).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(
             me_status(&app, &maria).await,
@@ -98,10 +100,7 @@ async fn sign_out_revokes_the_session_whatever_the_view_as_cookie(backend: Backe
     // Twin: a plain sign-out of one session leaves another session of the same user alive.
     let one = app.sign_in("dan@acme.test").await;
     let two = app.sign_in("dan@acme.test").await;
-    assert_eq!(
-        app.call("logout", Some(&one), &[]).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.call_raw(&one, Logout {}).await.status(), StatusCode::OK);
     assert_eq!(me_status(&app, &one).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&app, &two).await, StatusCode::OK);
 }
@@ -112,10 +111,11 @@ async fn sign_out_during_a_live_impersonation_exits_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as = start_viewing(&app, &admin, "tina@acme.test", "view").await;
-    let res = app.call("logout", Some(&both(&admin, &view_as)), &[]).await;
+    let viewing = admin.viewing_as(&view_as);
+    let res = app.call_raw(&viewing, Logout {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        app_error(app.call("me", Some(&both(&admin, &view_as)), &[]).await).await,
+        app.call(&viewing, CurrentUser {}).await.unwrap_err(),
         AppError::Unauthenticated {
             reason: AuthFailure::ImpersonationEnded
         }
@@ -129,24 +129,11 @@ async fn signing_in_while_viewing_as_someone_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as = start_viewing(&app, &admin, "tina@acme.test", "act").await;
-    let cookie = both(&admin, &view_as);
+    let cookie = admin.viewing_as(&view_as);
     for email in ["maria@acme.test", "admin@fleetgate.test", "tina@acme.test"] {
-        let res = app
-            .call(
-                "login",
-                Some(&cookie),
-                &[
-                    ("email", email),
-                    ("password", common::DEMO_PASSWORD),
-                    ("next", ""),
-                ],
-            )
-            .await;
+        let res = app.call_raw(&cookie, login(email)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{email}");
-        assert!(
-            common::session_cookie(&res).is_none(),
-            "no session for {email}"
-        );
+        assert!(session_cookie(&res).is_none(), "no session for {email}");
         assert!(matches!(app_error(res).await, AppError::Forbidden { .. }));
     }
     let denied = audit_event::Entity::find()
@@ -159,9 +146,9 @@ async fn signing_in_while_viewing_as_someone_is_refused(backend: Backend) {
     assert_eq!(denied, 3, "each refused sign-in is on the audit log");
 
     // Twin: the same sign-in without the overlay works.
-    let res = app.login("maria@acme.test", common::DEMO_PASSWORD).await;
+    let res = app.login("maria@acme.test", DEMO_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(common::session_cookie(&res).is_some());
+    assert!(session_cookie(&res).is_some());
 }
 
 /// Items 7 and 11, for every registered server function: the door is enforced before any
@@ -172,7 +159,7 @@ async fn every_server_function_enforces_its_declaration_before_parsing(backend: 
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as = start_viewing(&app, &admin, "maria@acme.test", "view").await;
-    let viewing = both(&admin, &view_as);
+    let viewing = admin.viewing_as(&view_as);
     let garbage = format!("%%%{MARKER}=\u{1}&user=not-a-number&team={MARKER}");
 
     let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
@@ -181,7 +168,7 @@ async fn every_server_function_enforces_its_declaration_before_parsing(backend: 
     assert!(registered.len() >= 30, "{registered:?}");
     for path in &registered {
         let declared = policy::lookup(path).unwrap_or_else(|| panic!("{path} has no policy"));
-        let post = |cookie: Option<&str>| {
+        let post = |cookie: Option<&Session>| {
             let mut req = app
                 .client
                 .post(app.url(path))
@@ -189,7 +176,7 @@ async fn every_server_function_enforces_its_declaration_before_parsing(backend: 
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(garbage.clone());
             if let Some(c) = cookie {
-                req = req.header(header::COOKIE, c);
+                req = req.header(header::COOKIE, c.cookie());
             }
             req.send()
         };
@@ -239,7 +226,7 @@ async fn every_server_function_enforces_its_declaration_before_parsing(backend: 
         .client
         .post(app.url("/api/vehicles/create"))
         .header(header::ORIGIN, &app.base)
-        .header(header::COOKIE, &maria)
+        .header(header::COOKIE, maria.cookie())
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(garbage.clone())
         .send()
@@ -262,7 +249,7 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
             .request(method.parse().expect("method"), app.url(path))
             .header(header::HOST, &evil)
             .header(header::ORIGIN, format!("http://{evil}"))
-            .header(header::COOKIE, &maria);
+            .header(header::COOKIE, maria.cookie());
         let res = req.send().await.expect("request");
         assert_eq!(
             res.status(),
@@ -277,7 +264,7 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
         .post(app.url("/api/vehicles/create"))
         .header(header::HOST, &evil)
         .header(header::ORIGIN, format!("http://{evil}"))
-        .header(header::COOKIE, &maria)
+        .header(header::COOKIE, maria.cookie())
         .form(&[("name", "Rebound"), ("vin", "1HGCM82633A004352")])
         .send()
         .await
@@ -301,7 +288,7 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
             .post(app.url("/api/me"))
             .header(header::HOST, &host)
             .header(header::ORIGIN, format!("http://{host}"))
-            .header(header::COOKIE, &maria)
+            .header(header::COOKIE, maria.cookie())
             .send()
             .await
             .expect("request");
@@ -312,7 +299,7 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
         .client
         .post(app.url("/api/me"))
         .header(header::ORIGIN, format!("http://localhost:{port}"))
-        .header(header::COOKIE, &maria)
+        .header(header::COOKIE, maria.cookie())
         .send()
         .await
         .expect("request");
@@ -322,7 +309,7 @@ async fn only_this_servers_own_names_are_served(backend: Backend) {
         .client
         .post(app.url("/api/me"))
         .header(header::ORIGIN, format!("http://evil.test:{port}"))
-        .header(header::COOKIE, &maria)
+        .header(header::COOKIE, maria.cookie())
         .send()
         .await
         .expect("request");
@@ -341,7 +328,7 @@ async fn count_vehicles(app: &TestApp) -> u64 {
 async fn answers_carry_the_security_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
-    let page = app.get("/vehicles", Some(&maria)).await;
+    let page = app.get("/vehicles", &maria).await;
     assert_eq!(page.status(), StatusCode::OK);
     let h = page.headers().clone();
     let html = page.text().await.expect("html");
@@ -378,7 +365,7 @@ async fn answers_carry_the_security_headers(backend: Backend) {
         "no inline styles under style-src 'self'"
     );
     // Another page view, another nonce.
-    let again = app.get("/vehicles", Some(&maria)).await;
+    let again = app.get("/vehicles", &maria).await;
     let csp2 = again
         .headers()
         .get("content-security-policy")
@@ -388,7 +375,7 @@ async fn answers_carry_the_security_headers(backend: Backend) {
     assert_ne!(csp, csp2);
 
     // A server-function answer: personal data, never stored, nothing may run from it.
-    let res = app.call("me", Some(&maria), &[]).await;
+    let res = app.call_raw(&maria, CurrentUser {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     let get = |name: &str| {
         res.headers()
@@ -400,8 +387,14 @@ async fn answers_carry_the_security_headers(backend: Backend) {
     assert_eq!(get("cache-control"), "no-store");
     assert!(get("content-security-policy").starts_with("default-src 'none'"));
     assert_eq!(get("x-frame-options"), "DENY");
+}
 
-    // Behind HTTPS, browsers are told never to use plain HTTP.
+/// Behind HTTPS, browsers are told never to use plain HTTP; with a public URL, only its name
+/// is served.
+async fn behind_https_browsers_are_told_to_use_it_and_only_the_public_name_is_served(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
     let mut config = app_config_with_public_url(&app, "https://fleet.example.test");
     config.demo = false;
     let secure = app_with(&app, &config).await;
@@ -468,17 +461,22 @@ async fn dot_segments_are_refused_before_routing(backend: Backend) {
         assert_eq!(status, 400, "{path}: {body}");
         assert!(!body.contains("<!DOCTYPE html>"), "{path} rendered a page");
     }
-    // An absolute-form request line names the host too: it must be ours, and the Host's.
-    let port = addr.rsplit(':').next().expect("port");
-    let (status, _) = raw(&addr, &format!("http://evil.test:{port}/vehicles"), &addr).await;
-    assert_eq!(status, 400, "absolute form naming another host");
-    let (status, _) = raw(&addr, &format!("http://{addr}/vehicles"), &addr).await;
-    assert_eq!(status, 303, "absolute form naming this one");
     // Twins: the plain paths behave as before.
     let (status, _) = raw_get(&addr, "/vehicles").await;
     assert_eq!(status, 303, "a page without a session goes to sign-in");
     let (status, _) = raw_get(&addr, "/healthz").await;
     assert_eq!(status, 200);
+}
+
+/// An absolute-form request line names the host too: it must be ours, and the Host's.
+async fn an_absolute_form_request_line_must_name_this_server(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let port = addr.rsplit(':').next().expect("port");
+    let (status, _) = raw(&addr, &format!("http://evil.test:{port}/vehicles"), &addr).await;
+    assert_eq!(status, 400, "absolute form naming another host");
+    let (status, _) = raw(&addr, &format!("http://{addr}/vehicles"), &addr).await;
+    assert_eq!(status, 303, "absolute form naming this one");
 }
 
 /// A GET sent byte for byte (HTTP clients resolve dot segments before sending).
@@ -521,19 +519,9 @@ async fn an_overlong_sign_in_is_a_field_error_not_a_500(backend: Backend) {
 async fn signing_in_again_ends_the_previous_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let first = app.sign_in("maria@acme.test").await;
-    let res = app
-        .call(
-            "login",
-            Some(&first),
-            &[
-                ("email", "dan@acme.test"),
-                ("password", common::DEMO_PASSWORD),
-                ("next", ""),
-            ],
-        )
-        .await;
+    let res = app.call_raw(&first, login("dan@acme.test")).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let second = common::session_cookie(&res).expect("a new session");
+    let second = session_cookie(&res).expect("a new session");
     assert_eq!(me_status(&app, &first).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&app, &second).await, StatusCode::OK);
 }

@@ -1,12 +1,11 @@
 //! Attacks on tokens, sessions and the sign-in throttle, over real HTTP on both databases.
 
-mod common;
-
+use crate::support::{Backend, Call, DEMO_PASSWORD, NoSession, Session, TestApp};
+use app::api::auth::{CurrentUser, Login, Logout};
 use app::error::{AppError, AuthFailure};
 use backend::token::Claims;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use common::{Backend, TestApp, app_error};
 use reqwest::StatusCode;
 use server::config::Tuning;
 use std::time::Duration;
@@ -30,8 +29,8 @@ fn token(header: &serde_json::Value, claims: &serde_json::Value, signature: &[u8
 async fn forged_and_altered_tokens_are_all_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cookie = app.sign_in("olga@acme.test").await;
-    let real = app.claims_of(&cookie);
-    let (_, jwt) = cookie.split_once('=').unwrap();
+    let real = app.claims_of(cookie.cookie());
+    let (_, jwt) = cookie.cookie().split_once('=').unwrap();
     let parts: Vec<&str> = jwt.split('.').collect();
     let claims = serde_json::to_value(&real).unwrap();
     let sign = |c: &Claims| format!("fleetgate_session={}", app.keys.sign(c).unwrap());
@@ -144,27 +143,24 @@ async fn forged_and_altered_tokens_are_all_refused(backend: Backend) {
         attempts.push((what, sign(c)));
     }
     for (what, bad) in attempts {
-        let res = app.call("me", Some(&bad), &[]).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
-        assert!(
-            matches!(app_error(res).await, AppError::Unauthenticated { .. }),
-            "{what}"
-        );
+        let bad = Session::from_cookies(bad);
+        let err = app.call(&bad, CurrentUser {}).await.unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNAUTHORIZED, "{what}");
+        assert!(matches!(err, AppError::Unauthenticated { .. }), "{what}");
         // Pages too: back to sign-in, never the app.
         assert_eq!(
-            app.get("/vehicles", Some(&bad)).await.status(),
+            app.get("/vehicles", &bad).await.status(),
             StatusCode::SEE_OTHER,
             "{what}"
         );
     }
     // A valid token of a revoked session.
     assert_eq!(
-        app.call("logout", Some(&cookie), &[]).await.status(),
+        app.call_raw(&cookie, Logout {}).await.status(),
         StatusCode::OK
     );
-    let res = app.call("me", Some(&cookie), &[]).await;
     assert_eq!(
-        app_error(res).await,
+        app.call(&cookie, CurrentUser {}).await.unwrap_err(),
         AppError::Unauthenticated {
             reason: AuthFailure::Revoked
         }
@@ -183,23 +179,13 @@ fn strict_account_limit() -> Tuning {
 async fn guess_in_parallel(apps: &[&TestApp]) -> usize {
     let guesses: Vec<_> = (0..24)
         .map(|i| {
-            let app = apps[i % apps.len()];
-            let (client, url, origin) =
-                (app.client.clone(), app.url("/api/login"), app.base.clone());
-            tokio::spawn(async move {
-                let password = format!("guess-{i}");
-                client
-                    .post(url)
-                    .header("origin", origin)
-                    .form(&[
-                        ("email", "maria@acme.test"),
-                        ("password", password.as_str()),
-                        ("next", ""),
-                    ])
-                    .send()
-                    .await
-                    .map(|r| r.status())
-            })
+            let guess = Login {
+                email: "maria@acme.test".into(),
+                password: format!("guess-{i}"),
+                next: Some(String::new()),
+            };
+            let req = apps[i % apps.len()].request(NoSession, &Call::of(&guess));
+            tokio::spawn(async move { req.send().await.map(|r| r.status()) })
         })
         .collect();
     let mut checked = 0;
@@ -221,9 +207,7 @@ async fn parallel_guesses_never_get_past_the_throttle(backend: Backend) {
     // Only `lock_after` guesses were ever checked against the password; the rest were refused.
     assert_eq!(guess_in_parallel(&[&app]).await, 5);
     assert_eq!(
-        app.login("maria@acme.test", "fleetgate-demo")
-            .await
-            .status(),
+        app.login("maria@acme.test", DEMO_PASSWORD).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
 }
@@ -235,18 +219,13 @@ async fn guesses_spread_over_two_instances_share_one_limit(backend: Backend) {
     assert_eq!(guess_in_parallel(&[&first, &second]).await, 5);
     for app in [&first, &second] {
         assert_eq!(
-            app.login("maria@acme.test", "fleetgate-demo")
-                .await
-                .status(),
+            app.login("maria@acme.test", DEMO_PASSWORD).await.status(),
             StatusCode::TOO_MANY_REQUESTS
         );
     }
     // The twin: another account is untouched on either instance.
     assert_eq!(
-        second
-            .login("dan@acme.test", "fleetgate-demo")
-            .await
-            .status(),
+        second.login("dan@acme.test", DEMO_PASSWORD).await.status(),
         StatusCode::OK
     );
 }

@@ -2,14 +2,17 @@
 //! simulated failure): requests get 503 with a message a person can act on — never 500, never
 //! "signed out" — no write is half done, and the service recovers without a restart.
 //!
-//! This stops the machine's PostgreSQL cluster, so it is its own test binary (cargo runs test
-//! binaries one after another: no other test is using PostgreSQL meanwhile) and it needs the
-//! right to run `pg_ctlcluster` (root in CI; scripts/postgres.sh documents it).
+//! This stops the machine's PostgreSQL cluster, so it is not in the `api` binary: cargo runs
+//! test binaries one after another, and the only other tests of this one (`faults`) use SQLite,
+//! so no other test is using PostgreSQL meanwhile. It needs the right to run `pg_ctlcluster`
+//! (root in CI; scripts/postgres.sh documents it).
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::client::Call;
+use crate::common::db::{Backend, TestDb};
+use crate::common::server::{Server, test_config};
+use app::api::vehicles::{CreateVehicle, ListVehicles};
 use reqwest::StatusCode;
+use server::config::Tuning;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,42 +84,43 @@ fn vin(n: usize) -> String {
     format!("1FDWE3FL6H{n:07}")
 }
 
+/// The server in this process, on a PostgreSQL database of its own.
+async fn spawn_on_postgres() -> Server {
+    let db = TestDb::create(Backend::Postgres).await;
+    let (config, _) = test_config(&db);
+    Server::start(Arc::new(db), &config, Tuning::default()).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_and_started_under_load() {
-    let app = TestApp::spawn(Backend::Postgres).await;
+    let app = spawn_on_postgres().await;
     let maria = app.sign_in("maria@acme.test").await;
-    let boston = app.team_id("Boston Depot").await.to_string();
+    let boston = app.team_id("Boston Depot").await;
     let stop = Arc::new(AtomicBool::new(false));
     let app = Arc::new(app);
 
     // Writers create vehicles with unique VINs and remember which ones the server confirmed.
     let writers: Vec<_> = (0..3)
         .map(|w| {
-            let (app, maria, boston, stop) =
-                (app.clone(), maria.clone(), boston.clone(), stop.clone());
+            let (app, maria, boston, stop) = (app.clone(), maria.clone(), boston, stop.clone());
             tokio::spawn(async move {
                 let mut log = Vec::new();
                 let mut n = w * 100_000;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let vin = vin(n);
-                    let name = format!("Outage {n}");
-                    let form = [
-                        ("team", boston.as_str()),
-                        ("name", name.as_str()),
-                        ("vin", vin.as_str()),
-                        ("make", "Ford"),
-                        ("model", "Transit"),
-                        ("year", "2023"),
-                        ("plate", "MA OUT"),
-                        ("odometer", "1"),
-                    ];
+                    let create = CreateVehicle {
+                        team: boston,
+                        name: format!("Outage {n}"),
+                        vin: vin.clone(),
+                        make: "Ford".into(),
+                        model: "Transit".into(),
+                        year: "2023".into(),
+                        plate: "MA OUT".into(),
+                        odometer: "1".into(),
+                    };
                     let res = app
-                        .client
-                        .post(app.url("/api/vehicles/create"))
-                        .header("origin", &app.base)
-                        .header("cookie", &maria)
-                        .form(&form)
+                        .request(&maria, &Call::of(&create))
                         .timeout(Duration::from_secs(20))
                         .send()
                         .await;
@@ -136,7 +140,7 @@ async fn postgres_stopped_and_started_under_load() {
                 let res = app
                     .client
                     .get(app.url("/vehicles"))
-                    .header("cookie", &maria)
+                    .header("cookie", maria.cookie())
                     .timeout(Duration::from_secs(20))
                     .send()
                     .await;
@@ -153,9 +157,11 @@ async fn postgres_stopped_and_started_under_load() {
     pg_ctl("stop");
     tokio::time::sleep(Duration::from_secs(3)).await;
     // While it is down, a request is answered quickly with the typed 503.
-    let down = app.call("vehicles/list", Some(&maria), &[]).await;
-    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let error = common::app_error(down).await;
+    let error = app
+        .call(&maria, ListVehicles { after: None })
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error, app::error::AppError::Unavailable);
     // What the page shows for it:
     assert_eq!(
@@ -169,7 +175,7 @@ async fn postgres_stopped_and_started_under_load() {
     // Recovery without a restart: the same process serves again within seconds.
     let mut recovered = None;
     for _ in 0..300 {
-        let res = app.call("vehicles/list", Some(&maria), &[]).await;
+        let res = app.call_raw(&maria, ListVehicles { after: None }).await;
         if res.status() == StatusCode::OK {
             recovered = Some(started_at.elapsed());
             break;

@@ -1,12 +1,13 @@
 //! Sign-in, sessions and the page guard, over real HTTP on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::support::{
+    Backend, DEMO_PASSWORD, NoSession, Session, TestApp, app_error, retry_after, session_cookie,
+    set_cookie,
+};
+use app::api::auth::{CurrentUser, Login, Logout};
+use app::api::vehicles::ListVehicles;
 use app::error::{AppError, AuthFailure};
-use app::model::{Me, VehicleList};
-use backend::token::Actor;
-use backend::token::Claims;
-use common::{Backend, TestApp, app_error, session_cookie, set_cookie};
+use backend::token::{Actor, Claims};
 use reqwest::{StatusCode, header};
 use server::config::Tuning;
 use std::time::Duration;
@@ -20,21 +21,28 @@ on_both_databases!(
     tampered_and_garbage_cookies_are_refused,
     expired_and_forged_tokens_are_refused,
     pages_need_a_session_and_return_after_sign_in,
+    an_unknown_page_is_a_404,
     state_changing_requests_need_our_origin,
     bad_input_gets_field_messages,
+    an_unreadable_body_is_a_400_not_a_500,
 );
+
+fn login(email: &str, password: &str, next: &str) -> Login {
+    Login {
+        email: email.into(),
+        password: password.into(),
+        next: Some(next.into()),
+    }
+}
+
+const ALL_VEHICLES: ListVehicles = ListVehicles { after: None };
 
 async fn sign_in_sets_a_strict_http_only_session_cookie(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let res = app
-        .call(
-            "login",
-            None,
-            &[
-                ("email", "Maria@Acme.test"),
-                ("password", "fleetgate-demo"),
-                ("next", "/vehicles?x=1"),
-            ],
+        .call_raw(
+            NoSession,
+            login("Maria@Acme.test", DEMO_PASSWORD, "/vehicles?x=1"),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -47,20 +55,18 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(backend: Backend) {
     // Served over plain HTTP here: no Secure flag (it would make the cookie unusable).
     assert!(!cookie.contains("Secure"), "{cookie}");
 
-    let name_value = session_cookie(&res).unwrap();
-    let claims = app.claims_of(&name_value);
+    let session = session_cookie(&res).unwrap();
+    let claims = app.claims_of(session.cookie());
     assert_eq!(
         (claims.iss.as_str(), claims.aud.as_str()),
         ("fleetgate", "fleetgate-web")
     );
     assert_eq!(claims.act, None);
 
-    let me: Me = app
-        .call("me", Some(&name_value), &[])
+    let me = app
+        .call(&session, CurrentUser {})
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect("who is signed in");
     assert_eq!(me.full_name, "Maria Santos");
     assert_eq!(me.organisation, "Acme Logistics");
     assert_eq!(me.email, "maria@acme.test");
@@ -70,19 +76,19 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(backend: Backend) {
 async fn signed_in_user_sees_only_their_organisations_vehicles(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
-    let res = app.call("vehicles/list", Some(&maria), &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let rows = res.json::<VehicleList>().await.unwrap().rows;
+    let rows = app
+        .call(&maria, ALL_VEHICLES)
+        .await
+        .expect("Maria's vehicles")
+        .rows;
     let names: Vec<_> = rows.iter().map(|v| v.name.as_str()).collect();
     // Maria runs Northeast Region: Boston's vehicles, not Denver's, never Globex's.
     assert_eq!(names, ["Box truck B-101", "Van B-102", "Van B-103"]);
     let olga = app.sign_in("olga@acme.test").await;
     let rows = app
-        .call("vehicles/list", Some(&olga), &[])
+        .call(&olga, ALL_VEHICLES)
         .await
-        .json::<VehicleList>()
-        .await
-        .unwrap()
+        .expect("Olga's vehicles")
         .rows;
     assert_eq!(rows.len(), 6, "Olga sees all of Acme");
     assert!(
@@ -92,20 +98,18 @@ async fn signed_in_user_sees_only_their_organisations_vehicles(backend: Backend)
 
     let gary = app.sign_in("gary@globex.test").await;
     let rows = app
-        .call("vehicles/list", Some(&gary), &[])
+        .call(&gary, ALL_VEHICLES)
         .await
-        .json::<VehicleList>()
-        .await
-        .unwrap()
+        .expect("Gary's vehicles")
         .rows;
     assert!(rows.iter().all(|v| v.name.contains("C-30")), "{rows:?}");
     assert_eq!(rows.len(), 2);
 
     // The denied twin: no session, no vehicles.
-    let res = app.call("vehicles/list", None, &[]).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let err = app.call(NoSession, ALL_VEHICLES).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app_error(res).await,
+        err,
         AppError::Unauthenticated {
             reason: AuthFailure::Missing
         }
@@ -146,16 +150,16 @@ async fn repeated_failures_are_throttled_with_retry_after(backend: Backend) {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     // Locked now: even the right password is refused, with a clear message and Retry-After.
-    let res = app.login("tina@acme.test", "fleetgate-demo").await;
+    let res = app.login("tina@acme.test", DEMO_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry = common::retry_after(&res);
+    let retry = retry_after(&res);
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert!(set_cookie(&res).is_none());
     let err = app_error(res).await;
     assert!(err.to_string().starts_with("Too many attempts."), "{err}");
     // The twin: another account from the same address is not locked out.
     assert_eq!(
-        app.login("dan@acme.test", "fleetgate-demo").await.status(),
+        app.login("dan@acme.test", DEMO_PASSWORD).await.status(),
         StatusCode::OK
     );
 }
@@ -164,33 +168,33 @@ async fn sign_out_revokes_the_session_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cookie = app.sign_in("dan@acme.test").await;
     assert_eq!(
-        app.call("me", Some(&cookie), &[]).await.status(),
+        app.call_raw(&cookie, CurrentUser {}).await.status(),
         StatusCode::OK
     );
 
-    let res = app.call("logout", Some(&cookie), &[]).await;
+    let res = app.call_raw(&cookie, Logout {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::LOCATION], "/login");
     let cleared = set_cookie(&res).expect("the cookie is cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
 
     // The old cookie is still correctly signed and unexpired, but its session is revoked.
-    let res = app.call("me", Some(&cookie), &[]).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let err = app.call(&cookie, CurrentUser {}).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app_error(res).await,
+        err,
         AppError::Unauthenticated {
             reason: AuthFailure::Revoked
         }
     );
-    let page = app.get("/vehicles", Some(&cookie)).await;
+    let page = app.get("/vehicles", &cookie).await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
 }
 
 async fn tampered_and_garbage_cookies_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cookie = app.sign_in("olga@acme.test").await;
-    let (name, token) = cookie.split_once('=').unwrap();
+    let (name, token) = cookie.cookie().split_once('=').unwrap();
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     // Flip one character of the payload: the signature no longer matches.
     let payload = parts[1].clone();
@@ -204,10 +208,13 @@ async fn tampered_and_garbage_cookies_are_refused(backend: Backend) {
         "fleetgate_session=a.b.c",
         oversized.as_str(),
     ] {
-        let res = app.call("me", Some(bad), &[]).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{bad:.60}");
+        let err = app
+            .call(&Session::from_cookies(bad), CurrentUser {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNAUTHORIZED, "{bad:.60}");
         assert_eq!(
-            app_error(res).await,
+            err,
             AppError::Unauthenticated {
                 reason: AuthFailure::Invalid
             }
@@ -215,7 +222,7 @@ async fn tampered_and_garbage_cookies_are_refused(backend: Backend) {
     }
     // The twin: the untouched cookie still works.
     assert_eq!(
-        app.call("me", Some(&cookie), &[]).await.status(),
+        app.call_raw(&cookie, CurrentUser {}).await.status(),
         StatusCode::OK
     );
 }
@@ -223,9 +230,11 @@ async fn tampered_and_garbage_cookies_are_refused(backend: Backend) {
 async fn expired_and_forged_tokens_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cookie = app.sign_in("maria@acme.test").await;
-    let real = app.claims_of(&cookie);
+    let real = app.claims_of(cookie.cookie());
     let now = chrono::Utc::now().timestamp();
-    let sign = |c: &Claims| format!("fleetgate_session={}", app.keys.sign(c).unwrap());
+    let sign = |c: &Claims| {
+        Session::from_cookies(format!("fleetgate_session={}", app.keys.sign(c).unwrap()))
+    };
 
     let expired = Claims {
         iat: now - 7200,
@@ -233,9 +242,9 @@ async fn expired_and_forged_tokens_are_refused(backend: Backend) {
         exp: now - 3600,
         ..real.clone()
     };
-    let res = app.call("me", Some(&sign(&expired)), &[]).await;
+    let err = app.call(&sign(&expired), CurrentUser {}).await.unwrap_err();
     assert_eq!(
-        app_error(res).await,
+        err,
         AppError::Unauthenticated {
             reason: AuthFailure::Expired
         }
@@ -259,13 +268,16 @@ async fn expired_and_forged_tokens_are_refused(backend: Backend) {
         ..real.clone()
     };
     for (what, c) in [("sid", no_session), ("sub", other_user), ("nbf", not_yet)] {
-        let res = app.call("me", Some(&sign(&c)), &[]).await;
+        let res = app.call_raw(&sign(&c), CurrentUser {}).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
     }
     // An `act` claim on a plain session is refused: the claims must match the session row.
-    let res = app.call("me", Some(&sign(&with_actor)), &[]).await;
+    let err = app
+        .call(&sign(&with_actor), CurrentUser {})
+        .await
+        .unwrap_err();
     assert_eq!(
-        app_error(res).await,
+        err,
         AppError::Unauthenticated {
             reason: AuthFailure::Invalid
         }
@@ -273,10 +285,10 @@ async fn expired_and_forged_tokens_are_refused(backend: Backend) {
 
     // A token signed with another key.
     let other = backend::token::TokenKeys::from_secret(&[1u8; 32]).unwrap();
-    let forged = format!("fleetgate_session={}", other.sign(&real).unwrap());
-    let res = app.call("me", Some(&forged), &[]).await;
+    let forged = Session::from_cookies(format!("fleetgate_session={}", other.sign(&real).unwrap()));
+    let err = app.call(&forged, CurrentUser {}).await.unwrap_err();
     assert_eq!(
-        app_error(res).await,
+        err,
         AppError::Unauthenticated {
             reason: AuthFailure::Invalid
         }
@@ -285,16 +297,16 @@ async fn expired_and_forged_tokens_are_refused(backend: Backend) {
 
 async fn pages_need_a_session_and_return_after_sign_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let res = app.get("/vehicles?page=2", None).await;
+    let res = app.get("/vehicles?page=2", NoSession).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         res.headers()[header::LOCATION],
         "/login?next=/vehicles%3Fpage%3D2"
     );
-    let res = app.get("/", None).await;
+    let res = app.get("/", NoSession).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
-    let login_page = app.get("/login", None).await;
+    let login_page = app.get("/login", NoSession).await;
     assert_eq!(login_page.status(), StatusCode::OK);
     let html = login_page.text().await.unwrap();
     assert!(
@@ -303,7 +315,7 @@ async fn pages_need_a_session_and_return_after_sign_in(backend: Backend) {
     );
 
     let cookie = app.sign_in("tina@acme.test").await;
-    let res = app.get("/vehicles", Some(&cookie)).await;
+    let res = app.get("/vehicles", &cookie).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     // Rendered on the server from the database: the header and the list.
@@ -317,20 +329,25 @@ async fn pages_need_a_session_and_return_after_sign_in(backend: Backend) {
         assert!(html.contains(expected), "{expected} missing from the page");
     }
     // Signed in, /login sends you on.
-    let res = app.get("/login", Some(&cookie)).await;
+    let res = app.get("/login", &cookie).await;
     assert_eq!(res.headers()[header::LOCATION], "/vehicles");
-    // An unknown page is a real 404.
+}
+
+async fn an_unknown_page_is_a_404(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let cookie = app.sign_in("tina@acme.test").await;
     assert_eq!(
-        app.get("/no-such-page", Some(&cookie)).await.status(),
+        app.get("/no-such-page", &cookie).await.status(),
         StatusCode::NOT_FOUND
     );
 }
 
+/// About the wire: requests built by hand, without our `Origin`.
 async fn state_changing_requests_need_our_origin(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let form = [
         ("email", "maria@acme.test"),
-        ("password", "fleetgate-demo"),
+        ("password", DEMO_PASSWORD),
         ("next", ""),
     ];
     let no_origin = app
@@ -357,40 +374,32 @@ async fn state_changing_requests_need_our_origin(backend: Backend) {
     ));
     // The twin: our own origin signs in.
     assert_eq!(
-        app.login("maria@acme.test", "fleetgate-demo")
-            .await
-            .status(),
+        app.login("maria@acme.test", DEMO_PASSWORD).await.status(),
         StatusCode::OK
     );
 }
 
 async fn bad_input_gets_field_messages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let res = app
-        .call(
-            "login",
-            None,
-            &[("email", " "), ("password", "x"), ("next", "")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = app.call(NoSession, login(" ", "x", "")).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app_error(res).await.field_message("email"),
+        err.field_message("email"),
         Some("Enter your e-mail address.")
     );
+    let err = app
+        .call(NoSession, login("maria@acme.test", "", ""))
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_message("password"), Some("Enter your password."));
+}
+
+/// About the wire: a body the server function cannot read at all is a 400, not a 500.
+async fn an_unreadable_body_is_a_400_not_a_500(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let res = app
-        .call(
-            "login",
-            None,
-            &[("email", "maria@acme.test"), ("password", ""), ("next", "")],
-        )
+        .send_form::<Login>(NoSession, &[("unexpected", "field")])
         .await;
-    assert_eq!(
-        app_error(res).await.field_message("password"),
-        Some("Enter your password.")
-    );
-    // A body the server function cannot read at all is a 400, not a 500.
-    let res = app.call("login", None, &[("unexpected", "field")]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body = res.text().await.unwrap();
     assert!(!body.to_lowercase().contains("panick"), "{body}");

@@ -1,12 +1,10 @@
 //! Concurrent duplicates, over real HTTP on SQLite and PostgreSQL: requests racing for one
 //! unique value get the field's message (or a conflict), never a 500, and exactly one wins.
 
-mod common;
-
+use crate::support::{Backend, TestApp};
+use app::api::vehicles::{CreateVehicle, EditVehicle, GetVehicle, ListVehicles};
 use app::error::AppError;
-use app::model::{VehicleDetail, VehicleList};
 use backend::entity::{audit_event, vehicle};
-use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -20,13 +18,12 @@ const VIN: &str = "1FTBW2CM8LKA10199";
 const MESSAGE: &str = "A vehicle with this VIN is already registered.";
 
 /// Exactly one success; every other answer a 422 naming the `vin` field; nothing else.
-fn one_wins(answers: &[(StatusCode, String)]) {
-    let won = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+fn one_wins<T: std::fmt::Debug>(answers: &[Result<T, AppError>]) {
+    let won = answers.iter().filter(|a| a.is_ok()).count();
     assert_eq!(won, 1, "{answers:?}");
-    for (status, body) in answers.iter().filter(|(s, _)| *s != StatusCode::OK) {
-        assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        let err: AppError = serde_json::from_str(body).expect("an AppError");
-        assert_eq!(err.field_message("vin"), Some(MESSAGE), "{body}");
+    for err in answers.iter().filter_map(|a| a.as_ref().err()) {
+        assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "{err:?}");
+        assert_eq!(err.field_message("vin"), Some(MESSAGE), "{err:?}");
     }
 }
 
@@ -50,20 +47,17 @@ async fn audited(app: &TestApp, action: &str) -> u64 {
 async fn parallel_creates_with_one_vin_make_one_vehicle(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
-    let boston = app.team_id("Boston Depot").await.to_string();
-    let form = [
-        ("team", boston.as_str()),
-        ("name", "Van B-199"),
-        ("vin", VIN),
-        ("make", "Ford"),
-        ("model", "Transit"),
-        ("year", "2023"),
-        ("plate", "MA 9ZZ199"),
-        ("odometer", "12"),
-    ];
-    let answers = app
-        .call_in_parallel(12, "vehicles/create", &maria, &form)
-        .await;
+    let van = CreateVehicle {
+        team: app.team_id("Boston Depot").await,
+        name: "Van B-199".into(),
+        vin: VIN.into(),
+        make: "Ford".into(),
+        model: "Transit".into(),
+        year: "2023".into(),
+        plate: "MA 9ZZ199".into(),
+        odometer: "12".into(),
+    };
+    let answers = app.call_all_at_once(&maria, vec![van; 12]).await;
     one_wins(&answers);
     assert_eq!(with_vin(&app).await, 1);
     assert_eq!(audited(&app, "vehicles/create").await, 1);
@@ -72,40 +66,34 @@ async fn parallel_creates_with_one_vin_make_one_vehicle(backend: Backend) {
 async fn parallel_edits_to_one_vin_change_one_vehicle(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
-    let list: VehicleList = app
-        .call("vehicles/list", Some(&maria), &[])
+    let list = app
+        .call(&maria, ListVehicles { after: None })
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect("Maria's vehicles");
     assert!(
         list.rows.len() >= 2,
         "the demo gives Maria several vehicles"
     );
-    let mut forms = Vec::new();
+    let mut edits = Vec::new();
     for row in list.rows.iter().take(6) {
-        let d: VehicleDetail = app
-            .call("vehicles/get", Some(&maria), &[("id", &row.id.to_string())])
+        let d = app
+            .call(&maria, GetVehicle { id: row.id })
             .await
-            .json()
-            .await
-            .unwrap();
+            .expect("the vehicle");
         let v = d.vehicle;
-        forms.push(vec![
-            ("id".to_owned(), v.id.to_string()),
-            ("version".to_owned(), d.version.to_string()),
-            ("name".to_owned(), v.name),
-            ("vin".to_owned(), VIN.to_owned()),
-            ("make".to_owned(), v.make),
-            ("model".to_owned(), v.model),
-            ("year".to_owned(), v.year.to_string()),
-            ("plate".to_owned(), v.plate),
-            ("odometer".to_owned(), d.odometer.to_string()),
-        ]);
+        edits.push(EditVehicle {
+            id: v.id,
+            version: d.version,
+            name: v.name,
+            vin: VIN.to_owned(),
+            make: v.make,
+            model: v.model,
+            year: v.year.to_string(),
+            plate: v.plate,
+            odometer: d.odometer.to_string(),
+        });
     }
-    let answers = app
-        .call_each_in_parallel("vehicles/edit", &maria, forms)
-        .await;
+    let answers = app.call_all_at_once(&maria, edits).await;
     one_wins(&answers);
     assert_eq!(with_vin(&app).await, 1);
     assert_eq!(audited(&app, "vehicles/edit").await, 1);

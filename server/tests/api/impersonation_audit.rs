@@ -3,13 +3,17 @@
 //! ends it (and even when two instances race to); audit details are fields that cannot be
 //! forged by typing one into another. Over real HTTP, on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::support::{Backend, DEMO_PASSWORD, Server, Session, TestApp, app_error, view_as_cookie};
+use app::api::account::ChangePassword;
+use app::api::auth::{CurrentUser, Logout};
+use app::api::impersonation::{ExitImpersonation, StartImpersonation};
+use app::api::org::SetConsent;
+use app::api::teams::RevokePermission;
+use app::error::{AppError, AuthFailure};
 use backend::audit::{Details, Field};
 use backend::entity::{audit_event, organisation, session, user};
 use backend::impersonation::ending;
-use common::{Backend, TestApp, app_error, view_as_cookie};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use server::config::Tuning;
@@ -29,45 +33,37 @@ on_both_databases!(
 
 const REASON: &str = "Ticket SUP-42: technician cannot complete a work order";
 
-/// A start as the admin console sends it; `cookie` may carry a view-as cookie too.
+/// A start as the admin console sends it; `who` may be viewing as someone already.
 async fn start_as(
-    app: &TestApp,
-    cookie: &str,
-    user_id: i32,
+    app: &Server,
+    who: &Session,
+    user: i32,
     mode: &str,
     reason: &str,
     ticket: &str,
-) -> reqwest::Response {
-    app.call(
-        "impersonation/start",
-        Some(cookie),
-        &[
-            ("user", &user_id.to_string()),
-            ("reason", reason),
-            ("ticket", ticket),
-            ("mode", mode),
-            ("minutes", "20"),
-        ],
-    )
-    .await
+) -> Response {
+    let start = StartImpersonation {
+        user,
+        reason: reason.into(),
+        ticket: ticket.into(),
+        mode: mode.into(),
+        minutes: "20".into(),
+    };
+    app.call_raw(who, start).await
 }
 
-async fn start(app: &TestApp, cookie: &str, email: &str, mode: &str) -> reqwest::Response {
+async fn start(app: &TestApp, cookie: &Session, email: &str, mode: &str) -> Response {
     let id = app.user_id(email).await;
     start_as(app, cookie, id, mode, REASON, "SUP-42").await
 }
 
 /// Starts and returns (view-as cookie, impersonation id).
-async fn started(app: &TestApp, cookie: &str, email: &str, mode: &str) -> (String, String) {
+async fn started(app: &TestApp, cookie: &Session, email: &str, mode: &str) -> (String, String) {
     let res = start(app, cookie, email, mode).await;
     assert_eq!(res.status(), StatusCode::OK, "start on {email}");
     let view_as = view_as_cookie(&res).expect("a view-as cookie");
     let sid = app.claims_of(&view_as).sid;
     (view_as, sid)
-}
-
-fn both(admin: &str, view_as: &str) -> String {
-    format!("{admin}; {view_as}")
 }
 
 fn fields(e: &audit_event::Model) -> Details {
@@ -200,7 +196,15 @@ async fn assert_every_start_ends_once(app: &TestApp) -> HashMap<String, String> 
 }
 
 /// (who, cookie, subject, mode, expected status, organisation of the row, why it says)
-type Case<'a> = (i32, &'a str, i32, &'a str, StatusCode, Option<i32>, &'a str);
+type Case<'a> = (
+    i32,
+    &'a Session,
+    i32,
+    &'a str,
+    StatusCode,
+    Option<i32>,
+    &'a str,
+);
 
 async fn every_refused_start_is_an_attempt_on_the_customers_log(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -242,7 +246,7 @@ async fn every_refused_start_is_an_attempt_on_the_customers_log(backend: Backend
     app.set_consent("Globex Transport", "never").await;
     let (_, live_sid) = started(&app, &admin, "maria@acme.test", "view").await;
     let (view_as, _) = started(&app, &admin, "tina@acme.test", "view").await;
-    let nested_cookie = both(&admin, &view_as);
+    let nested_cookie = admin.viewing_as(&view_as);
 
     let cases: Vec<Case> = vec![
         (
@@ -608,21 +612,18 @@ async fn every_impersonation_ends_exactly_once_whatever_ends_it(backend: Backend
 
     // Exit.
     let (view_as, exited) = started(&app, &admin, "tina@acme.test", "view").await;
-    let res = app
-        .call("impersonation/exit", Some(&both(&admin, &view_as)), &[])
-        .await;
+    let viewing = admin.viewing_as(&view_as);
+    let res = app.call_raw(&viewing, ExitImpersonation {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     // Exit again with the dead cookie: refused, no second record.
-    let again = app
-        .call("impersonation/exit", Some(&both(&admin, &view_as)), &[])
-        .await;
+    let again = app.call_raw(&viewing, ExitImpersonation {}).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
 
     // Sign-out of the session it was started from, without its cookie.
     let other = app.sign_in("admin@fleetgate.test").await;
     let (_, signed_out) = started(&app, &other, "maria@acme.test", "view").await;
     assert_eq!(
-        app.call("logout", Some(&other), &[]).await.status(),
+        app.call_raw(&other, Logout {}).await.status(),
         StatusCode::OK
     );
 
@@ -634,35 +635,29 @@ async fn every_impersonation_ends_exactly_once_whatever_ends_it(backend: Backend
     // The subject changes their password.
     let (_, password) = started(&app, &admin, "olga@acme.test", "view").await;
     let olga = app.sign_in("olga@acme.test").await;
-    let form = [
-        ("current", "fleetgate-demo"),
-        ("new", "a-brand-new-passphrase"),
-        ("repeat", "a-brand-new-passphrase"),
-    ];
+    let change = ChangePassword {
+        current: DEMO_PASSWORD.into(),
+        new: "a-brand-new-passphrase".into(),
+        repeat: "a-brand-new-passphrase".into(),
+    };
     assert_eq!(
-        app.call("account/password", Some(&olga), &form)
-            .await
-            .status(),
+        app.call_raw(&olga, change.clone()).await.status(),
         StatusCode::OK
     );
 
     // The actor changes theirs: impersonations from their other sessions end with them.
     let third = app.sign_in("admin@fleetgate.test").await;
     let (_, actor_password) = started(&app, &third, "tina@acme.test", "view").await;
-    assert_eq!(
-        app.call("account/password", Some(&admin), &form)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.call_raw(&admin, change).await.status(), StatusCode::OK);
 
     // Consent: read-only ends the act-mode one at once, never ends the rest.
+    let consent = |consent: &str| SetConsent {
+        consent: consent.into(),
+    };
     let (_, act) = started(&app, &admin, "tina@acme.test", "act").await;
     let (_, view) = started(&app, &admin, "maria@acme.test", "view").await;
     assert_eq!(
-        app.call("org/consent", Some(&olga), &[("consent", "read_only")])
-            .await
-            .status(),
+        app.call_raw(&olga, consent("read_only")).await.status(),
         StatusCode::OK
     );
     assert!(
@@ -670,9 +665,7 @@ async fn every_impersonation_ends_exactly_once_whatever_ends_it(backend: Backend
         "read-only consent keeps view mode"
     );
     assert_eq!(
-        app.call("org/consent", Some(&olga), &[("consent", "never")])
-            .await
-            .status(),
+        app.call_raw(&olga, consent("never")).await.status(),
         StatusCode::OK
     );
 
@@ -751,14 +744,14 @@ async fn two_instances_sweeping_at_once_end_each_expiry_once(backend: Backend) {
     }
     // Both background sweeps, plus explicit sweeps and a request presenting an expired cookie
     // on each instance, all at once.
-    let cookie = both(&admin, &ids[0].0);
+    let cookie = admin.viewing_as(&ids[0].0);
     let (a, b, c, d, _, _) = tokio::join!(
         ending::sweep(&app.state.db),
         ending::sweep(&other.state.db),
         ending::sweep(&app.state.db),
         ending::sweep(&other.state.db),
-        app.call("me", Some(&cookie), &[]),
-        other.call("me", Some(&cookie), &[]),
+        app.call_raw(&cookie, CurrentUser {}),
+        other.call_raw(&cookie, CurrentUser {}),
     );
     assert!(a.unwrap() + b.unwrap() + c.unwrap() + d.unwrap() <= ids.len());
     await_sweep(&app).await;
@@ -796,7 +789,7 @@ async fn random_sequences_end_every_impersonation_exactly_once(backend: Backend)
         "gary@globex.test",
     ];
     // (admin session cookie, live impersonations started from it: (view-as cookie, id))
-    let mut sessions: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut sessions: Vec<(Session, Vec<(String, String)>)> = Vec::new();
     for step in 0..30 {
         let instance = if rng.below(2) == 0 { &app } else { &other };
         if sessions.is_empty() || rng.below(5) == 0 {
@@ -818,7 +811,7 @@ async fn random_sequences_end_every_impersonation_exactly_once(backend: Backend)
             (2, false) => {
                 let (v, _) = live.remove(rng.below(live.len()));
                 let _ = instance
-                    .call("impersonation/exit", Some(&both(admin, &v)), &[])
+                    .call_raw(&admin.viewing_as(&v), ExitImpersonation {})
                     .await;
             }
             (3, false) => {
@@ -826,13 +819,15 @@ async fn random_sequences_end_every_impersonation_exactly_once(backend: Backend)
                 expire_now(instance, sid).await;
             }
             (4, false) => {
-                let _ = instance.call("logout", Some(admin), &[]).await;
+                let _ = instance.call_raw(&*admin, Logout {}).await;
                 sessions.remove(s);
             }
             _ => {
                 // Present a cookie: live, expired or ended, the request must not end it twice.
                 let (v, _) = &live[rng.below(live.len())];
-                let _ = instance.call("me", Some(&both(admin, v)), &[]).await;
+                let _ = instance
+                    .call_raw(&admin.viewing_as(v), CurrentUser {})
+                    .await;
             }
         }
         if step % 10 == 9 {
@@ -904,17 +899,13 @@ async fn losing_the_right_ends_it_when_the_change_commits(backend: Backend) {
     let (sam_view, sam_sid) = started(&app, &support, "tina@acme.test", "view").await;
     let (alice_view, alice_sid) = started(&app, &admin, "dan@acme.test", "view").await;
 
-    let res = app
-        .call(
-            "permissions/revoke",
-            Some(&admin),
-            &[
-                ("team", &fleetgate.to_string()),
-                ("permission", "users.impersonate"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let revoke = RevokePermission {
+        team: fleetgate,
+        permission: "users.impersonate".into(),
+    };
+    app.call(&admin, revoke)
+        .await
+        .expect("the admin revokes it");
 
     // Ended at once, with its one record, before anyone presents the cookie.
     let row = session::Entity::find_by_id(sam_sid.clone())
@@ -938,9 +929,11 @@ async fn losing_the_right_ends_it_when_the_change_commits(backend: Backend) {
             .is_some_and(|w| w.contains("users.impersonate"))
     );
     assert_eq!(
-        app_error(app.call("me", Some(&both(&support, &sam_view)), &[]).await).await,
-        app::error::AppError::Unauthenticated {
-            reason: app::error::AuthFailure::ImpersonationEnded
+        app.call(&support.viewing_as(&sam_view), CurrentUser {})
+            .await
+            .unwrap_err(),
+        AppError::Unauthenticated {
+            reason: AuthFailure::ImpersonationEnded
         }
     );
     // Twin: the admin holds it through Administrators as well, and goes on viewing.
@@ -951,7 +944,7 @@ async fn losing_the_right_ends_it_when_the_change_commits(backend: Backend) {
         .unwrap();
     assert!(alice.revoked_at.is_none());
     assert_eq!(
-        app.call("me", Some(&both(&admin, &alice_view)), &[])
+        app.call_raw(&admin.viewing_as(&alice_view), CurrentUser {})
             .await
             .status(),
         StatusCode::OK

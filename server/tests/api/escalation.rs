@@ -3,12 +3,10 @@
 //! grants what they lack there, nor grant that onward; concurrent duplicate adds and grants are
 //! one row, never a 500.
 
-mod common;
-
+use crate::support::{Backend, Session, TestApp};
+use app::api::teams::{AddMember, GrantPermission, RevokePermission, TeamMembers};
 use app::error::AppError;
-use app::model::TeamMembers;
 use backend::entity::{audit_event, membership, team_permission};
-use common::{Backend, TestApp, app_error};
 use domain::authz::{GrantRefusal, Permission};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -37,36 +35,26 @@ async fn is_member(app: &TestApp, user: i32, team: i32) -> bool {
         == 1
 }
 
-async fn members(app: &TestApp, cookie: &str, team: i32) -> TeamMembers {
-    let res = app
-        .call(
-            "teams/members",
-            Some(cookie),
-            &[("team", &team.to_string())],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
+async fn members(app: &TestApp, who: &Session, team: i32) -> app::model::TeamMembers {
+    app.call(who, TeamMembers { team })
+        .await
+        .expect("the team's members")
 }
 
 /// Olga (root) moves `org.settings` from Northeast Region down to Boston Depot: Maria still
 /// holds `members.manage` on Boston, but no longer everything Boston grants.
 async fn boston_grants_what_maria_lacks(app: &TestApp) {
     let olga = app.sign_in("olga@acme.test").await;
-    for (endpoint, team) in [
-        ("permissions/revoke", "Northeast Region"),
-        ("permissions/grant", "Boston Depot"),
-    ] {
-        let team = app.team_id(team).await.to_string();
-        let res = app
-            .call(
-                endpoint,
-                Some(&olga),
-                &[("team", &team), ("permission", "org.settings")],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK, "{endpoint}");
-    }
+    let revoke = RevokePermission {
+        team: app.team_id("Northeast Region").await,
+        permission: "org.settings".into(),
+    };
+    app.call(&olga, revoke).await.expect("permissions/revoke");
+    let grant = GrantPermission {
+        team: app.team_id("Boston Depot").await,
+        permission: "org.settings".into(),
+    };
+    app.call(&olga, grant).await.expect("permissions/grant");
 }
 
 async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(backend: Backend) {
@@ -95,7 +83,7 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
     assert!(page.candidates.is_empty());
     // The page renders it greyed, with the reason beside it.
     let html = app
-        .get(&format!("/teams/{boston}"), Some(&maria))
+        .get(&format!("/teams/{boston}"), &maria)
         .await
         .text()
         .await
@@ -113,18 +101,13 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
     // The attack: adding herself, or anyone, is refused with the explanation, writes nothing
     // and is audited as a denial.
     for (who, user) in [("herself", maria_id), ("Dan", dan_id)] {
-        let res = app
-            .call(
-                "members/add",
-                Some(&maria),
-                &[("team", &boston.to_string()), ("user", &user.to_string())],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "adding {who}");
+        let add = AddMember { team: boston, user };
+        let err = app.call(&maria, add).await.unwrap_err();
+        assert_eq!(err.status(), StatusCode::FORBIDDEN, "adding {who}");
         let AppError::Forbidden {
             message,
             denial: Some(denial),
-        } = app_error(res).await
+        } = err
         else {
             panic!("a denial with its explanation")
         };
@@ -156,18 +139,13 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
     );
 
     // …nor can she grant it onward, where she manages grants.
-    let res = app
-        .call(
-            "permissions/grant",
-            Some(&maria),
-            &[
-                ("team", &northeast.to_string()),
-                ("permission", "org.settings"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(app_error(res).await.to_string().contains("no escalation"));
+    let onward = GrantPermission {
+        team: northeast,
+        permission: "org.settings".into(),
+    };
+    let err = app.call(&maria, onward).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN);
+    assert!(err.to_string().contains("no escalation"));
     let granted = team_permission::Entity::find()
         .filter(team_permission::Column::TeamId.eq(northeast))
         .filter(team_permission::Column::Permission.eq("org.settings"))
@@ -182,74 +160,56 @@ async fn members_manage_does_not_let_maria_join_a_team_whose_grants_she_lacks(ba
     assert_eq!(page.add_locked, None);
     assert!(page.candidates.iter().any(|c| c.id == dan_id));
     let html = app
-        .get(&format!("/teams/{northeast}"), Some(&maria))
+        .get(&format!("/teams/{northeast}"), &maria)
         .await
         .text()
         .await
         .unwrap();
     assert!(html.contains("Add member") && !html.contains("why-add"));
-    let res = app
-        .call(
-            "members/add",
-            Some(&maria),
-            &[
-                ("team", &northeast.to_string()),
-                ("user", &dan_id.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let add_dan = AddMember {
+        team: northeast,
+        user: dan_id,
+    };
+    app.call(&maria, add_dan)
+        .await
+        .expect("Maria adds Dan to Northeast");
     assert!(is_member(&app, dan_id, northeast).await);
     assert_eq!(audit_rows(&app, "members/add", "success").await, 1);
     // …and Olga, who holds everything Boston grants, may add Maria to Boston.
     let olga = app.sign_in("olga@acme.test").await;
-    let res = app
-        .call(
-            "members/add",
-            Some(&olga),
-            &[
-                ("team", &boston.to_string()),
-                ("user", &maria_id.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    let add_maria = AddMember {
+        team: boston,
+        user: maria_id,
+    };
+    app.call(&olga, add_maria)
+        .await
+        .expect("Olga adds Maria to Boston");
     assert!(is_member(&app, maria_id, boston).await);
 }
 
 async fn concurrent_duplicate_adds_and_grants_are_one_row(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let maria = app.sign_in("maria@acme.test").await;
-    let northeast = app.team_id("Northeast Region").await.to_string();
+    let northeast = app.team_id("Northeast Region").await;
     let boston = app.team_id("Boston Depot").await;
     let dan = app.user_id("dan@acme.test").await;
-    let dan_id = dan.to_string();
 
-    let adds = app
-        .call_in_parallel(
-            6,
-            "members/add",
-            &maria,
-            &[("team", &northeast), ("user", &dan_id)],
-        )
-        .await;
-    for (status, body) in adds {
-        assert_eq!(status, StatusCode::OK, "{body}");
+    let add = AddMember {
+        team: northeast,
+        user: dan,
+    };
+    for answer in app.call_all_at_once(&maria, vec![add; 6]).await {
+        answer.expect("every add succeeds");
     }
-    assert!(is_member(&app, dan, app.team_id("Northeast Region").await).await);
+    assert!(is_member(&app, dan, northeast).await);
     assert_eq!(audit_rows(&app, "members/add", "success").await, 1);
 
-    let boston_id = boston.to_string();
-    let grants = app
-        .call_in_parallel(
-            6,
-            "permissions/grant",
-            &maria,
-            &[("team", &boston_id), ("permission", "work_orders.complete")],
-        )
-        .await;
-    for (status, body) in grants {
-        assert_eq!(status, StatusCode::OK, "{body}");
+    let grant = GrantPermission {
+        team: boston,
+        permission: "work_orders.complete".into(),
+    };
+    for answer in app.call_all_at_once(&maria, vec![grant; 6]).await {
+        answer.expect("every grant succeeds");
     }
     let rows = team_permission::Entity::find()
         .filter(team_permission::Column::TeamId.eq(boston))

@@ -2,15 +2,16 @@
 //! flight; SIGKILL in the middle of writes leaves the database consistent and the audit chain
 //! verifying, with exactly one audit row per committed change.
 
-mod common;
-
-use common::{Backend, TestDb};
+use crate::common::client::{Browser, Call, DEMO_PASSWORD, NoSession, session_cookie};
+use crate::common::db::{Backend, TestDb};
+use app::api::auth::Login;
+use app::api::work_orders::{GetWorkOrder, SetWorkOrderStatus};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
-/// The real server binary on a free port, with the demo data, on `db`.
-async fn spawn_server(db: &TestDb) -> (Child, String) {
+/// The real server binary on a free port, with the demo data, on `db`; and a browser of it.
+async fn spawn_server(db: &TestDb) -> (Child, Browser) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -28,13 +29,16 @@ async fn spawn_server(db: &TestDb) -> (Child, String) {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let browser = Browser::new(format!("http://127.0.0.1:{port}"));
     for _ in 0..200 {
-        if reqwest::get(format!("{base}/readyz"))
+        if browser
+            .client
+            .get(browser.url("/readyz"))
+            .send()
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return (child, base);
+            return (child, browser);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -51,47 +55,33 @@ async fn signal(child: &Child, sig: &str) {
     assert!(status.success());
 }
 
-async fn login(client: &reqwest::Client, base: &str) -> reqwest::Result<reqwest::Response> {
-    client
-        .post(format!("{base}/api/login"))
-        .header("origin", base)
-        .form(&[
-            ("email", "dan@acme.test"),
-            ("password", "fleetgate-demo"),
-            ("next", ""),
-        ])
-        .send()
-        .await
+/// Dan's sign-in with `password`, sent where the server may be gone (so an error is an answer).
+async fn login(browser: &Browser, password: &str) -> reqwest::Result<reqwest::Response> {
+    let login = Login {
+        email: "dan@acme.test".into(),
+        password: password.into(),
+        next: Some(String::new()),
+    };
+    browser.request(NoSession, &Call::of(&login)).send().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_requests_in_flight() {
     let db = TestDb::create(Backend::Sqlite).await;
-    let (mut child, base) = spawn_server(&db).await;
-    let client = reqwest::Client::new();
-    let guess = |client: reqwest::Client, base: String| async move {
-        client
-            .post(format!("{base}/api/login"))
-            .header("origin", &base)
-            .form(&[
-                ("email", "dan@acme.test"),
-                ("password", "a wrong guess"),
-                ("next", ""),
-            ])
-            .send()
-            .await
-            .map(|r| r.status())
+    let (mut child, browser) = spawn_server(&db).await;
+    let guess = |browser: Browser| async move {
+        login(&browser, "a wrong guess").await.map(|r| r.status())
     };
     // Five failures, after which the throttle holds every attempt for a second on the server:
     // a deterministic way to have requests in flight.
     for _ in 0..5 {
         assert_eq!(
-            guess(client.clone(), base.clone()).await.unwrap(),
+            guess(browser.clone()).await.unwrap(),
             reqwest::StatusCode::UNAUTHORIZED
         );
     }
     let in_flight: Vec<_> = (0..3)
-        .map(|_| tokio::spawn(guess(client.clone(), base.clone())))
+        .map(|_| tokio::spawn(guess(browser.clone())))
         .collect();
     tokio::time::sleep(Duration::from_millis(400)).await;
     signal(&child, "-TERM").await;
@@ -108,27 +98,18 @@ async fn sigterm_finishes_the_requests_in_flight() {
         .unwrap();
     assert!(exit.success(), "{exit:?}");
     // And it no longer accepts connections.
-    assert!(login(&client, &base).await.is_err());
+    assert!(login(&browser, DEMO_PASSWORD).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_write_leaves_the_database_consistent() {
     let db = TestDb::create(Backend::Sqlite).await;
-    let (mut child, base) = spawn_server(&db).await;
-    let client = reqwest::Client::new();
-    let cookie = login(&client, &base)
-        .await
-        .unwrap()
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
+    let (mut child, browser) = spawn_server(&db).await;
+    let cookie = session_cookie(&login(&browser, DEMO_PASSWORD).await.unwrap()).unwrap();
     // Writers hammer status changes (each a versioned update plus an audit append)…
     let writers: Vec<_> = (0..4)
         .map(|i| {
-            let (client, base, cookie) = (client.clone(), base.clone(), cookie.clone());
+            let (browser, cookie) = (browser.clone(), cookie.clone());
             tokio::spawn(async move {
                 for n in 0..200 {
                     let status = if (n + i) % 2 == 0 {
@@ -137,33 +118,21 @@ async fn sigkill_mid_write_leaves_the_database_consistent() {
                         "in_progress"
                     };
                     // The current version, then a change against it; conflicts are expected.
-                    let Ok(res) = client
-                        .post(format!("{base}/api/work_orders/get"))
-                        .header("origin", &base)
-                        .header("cookie", &cookie)
-                        .form(&[("id", "4")])
-                        .send()
-                        .await
-                    else {
+                    let get = Call::of(&GetWorkOrder { id: 4 });
+                    let Ok(res) = browser.request(&cookie, &get).send().await else {
                         return;
                     };
+                    // Read loosely: an error answer (no version) still makes a change to send.
                     let Ok(w) = res.json::<serde_json::Value>().await else {
                         return;
                     };
-                    let version = w["version"].as_i64().unwrap_or(0).to_string();
-                    if client
-                        .post(format!("{base}/api/work_orders/status"))
-                        .header("origin", &base)
-                        .header("cookie", &cookie)
-                        .form(&[
-                            ("id", "4"),
-                            ("status", status),
-                            ("version", version.as_str()),
-                        ])
-                        .send()
-                        .await
-                        .is_err()
-                    {
+                    let change = SetWorkOrderStatus {
+                        id: 4,
+                        status: status.into(),
+                        version: w["version"].as_i64().unwrap_or(0) as i32,
+                    };
+                    let sent = browser.request(&cookie, &Call::of(&change)).send().await;
+                    if sent.is_err() {
                         return;
                     }
                 }

@@ -2,11 +2,13 @@
 //! every visible row exactly once, in the list's order, across ties and missing due dates; a
 //! page link that is broken is a field error, not a 500; the page renders its pager links.
 
-mod common;
-
-use app::model::{PAGE_SIZE, VehicleList, WorkOrderList};
+use crate::support::{
+    Backend, Call, Session, TestApp, app_error, every_work_order, session_cookie,
+};
+use app::api::vehicles::ListVehicles;
+use app::api::work_orders::ListWorkOrders;
+use app::model::{PAGE_SIZE, VehicleList};
 use backend::entity::{vehicle, work_order};
-use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use server::scale::{self, Scale};
@@ -43,24 +45,20 @@ async fn spawn_with(backend: Backend, size: Scale) -> (TestApp, i32) {
     (app, org)
 }
 
-async fn sign_in(app: &TestApp, n: u32) -> String {
+async fn sign_in(app: &TestApp, n: u32) -> Session {
     let res = app.login(&scale::email(n), PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
-    common::session_cookie(&res).unwrap()
+    session_cookie(&res).unwrap()
 }
 
-async fn all_vehicle_pages(app: &TestApp, cookie: &str) -> Vec<VehicleList> {
+async fn all_vehicle_pages(app: &TestApp, who: &Session) -> Vec<VehicleList> {
     let mut pages: Vec<VehicleList> = Vec::new();
     loop {
-        let after = pages
-            .last()
-            .and_then(|p| p.next.clone())
-            .unwrap_or_default();
-        let res = app
-            .call("vehicles/list", Some(cookie), &[("after", &after)])
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
-        let page: VehicleList = res.json().await.unwrap();
+        let after = pages.last().and_then(|p| p.next.clone());
+        let page = app
+            .call(who, ListVehicles { after })
+            .await
+            .expect("a page of vehicles");
         let last = page.next.is_none();
         pages.push(page);
         if last {
@@ -126,7 +124,7 @@ async fn vehicle_pages_cover_every_row_once_in_order(backend: Backend) {
 
     // The page renders its pager: a next link, and on a later page a link back to the first.
     let html = app
-        .get("/vehicles", Some(&root_member))
+        .get("/vehicles", &root_member)
         .await
         .text()
         .await
@@ -137,7 +135,7 @@ async fn vehicle_pages_cover_every_row_once_in_order(backend: Backend) {
     );
     let next = pages[0].next.clone().unwrap();
     let later = app
-        .get(&server_path("/vehicles", &next), Some(&root_member))
+        .get(&server_path("/vehicles", &next), &root_member)
         .await
         .text()
         .await
@@ -153,20 +151,20 @@ async fn work_order_pages_follow_due_dates_with_blanks_last(backend: Backend) {
     let (app, org) = spawn_with_scale_data(backend).await;
     let cookie = sign_in(&app, 1).await;
     let mut seen: Vec<i32> = Vec::new();
-    let mut after = String::new();
+    let mut after = None;
     loop {
-        let res = app
-            .call(
-                "work_orders/list",
-                Some(&cookie),
-                &[("status", "open"), ("after", &after)],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK);
-        let page: WorkOrderList = res.json().await.unwrap();
+        let open = ListWorkOrders {
+            status: Some("open".into()),
+            after,
+            ..every_work_order()
+        };
+        let page = app
+            .call(&cookie, open)
+            .await
+            .expect("a page of work orders");
         seen.extend(page.rows.iter().map(|r| r.id));
         match page.next {
-            Some(next) => after = next,
+            Some(next) => after = Some(next),
             None => break,
         }
     }
@@ -188,31 +186,36 @@ async fn work_order_pages_follow_due_dates_with_blanks_last(backend: Backend) {
 async fn broken_page_links_are_field_errors(backend: Backend) {
     let (app, _) = spawn_with_scale_data(backend).await;
     let cookie = sign_in(&app, 1).await;
-    for (endpoint, after) in [
-        ("vehicles/list", "not-a-cursor"),
-        ("work_orders/list", "12:not-a-date"),
-        ("work_orders/list", "-3"),
+    let vehicles = |after: &str| {
+        Call::of(&ListVehicles {
+            after: Some(after.into()),
+        })
+    };
+    let work_orders = |after: &str| {
+        Call::of(&ListWorkOrders {
+            after: Some(after.into()),
+            ..every_work_order()
+        })
+    };
+    for call in [
+        vehicles("not-a-cursor"),
+        work_orders("12:not-a-date"),
+        work_orders("-3"),
     ] {
-        let res = app.call(endpoint, Some(&cookie), &[("after", after)]).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{endpoint} {after}"
-        );
-        let error = common::app_error(res).await;
+        let res = app.send(&cookie, &call).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{call:?}");
+        let error = app_error(res).await;
         assert_eq!(
             error.field_message("after"),
             Some(app::model::Cursor::BROKEN)
         );
     }
     // The twin: a good cursor is accepted.
-    let res = app
-        .call(
-            "work_orders/list",
-            Some(&cookie),
-            &[("after", "12:2026-01-01")],
-        )
-        .await;
+    let good = ListWorkOrders {
+        after: Some("12:2026-01-01".into()),
+        ..every_work_order()
+    };
+    let res = app.call_raw(&cookie, good).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -228,22 +231,22 @@ async fn the_assignee_filter_asks_for_a_team_when_too_many_people(backend: Backe
     )
     .await;
     let cookie = sign_in(&app, 1).await;
-    let list = |team: String| {
-        let (app, cookie) = (&app, cookie.clone());
+    let list = |team: Option<i32>| {
+        let (app, cookie) = (&app, &cookie);
         async move {
-            let res = app
-                .call("work_orders/list", Some(&cookie), &[("team", &team)])
-                .await;
-            assert_eq!(res.status(), StatusCode::OK);
-            res.json::<WorkOrderList>().await.unwrap()
+            let filter = ListWorkOrders {
+                team,
+                ..every_work_order()
+            };
+            app.call(cookie, filter).await.expect("the work orders")
         }
     };
     // Everyone in the organisation: more than a list should hold.
-    let all = list(String::new()).await;
+    let all = list(None).await;
     assert!(all.assignees_too_many && all.assignees.is_empty());
     // One team: its people, by name.
     let team = all.teams.iter().find(|t| t.name == "Team 0001").unwrap();
-    let one = list(team.id.to_string()).await;
+    let one = list(Some(team.id)).await;
     assert!(!one.assignees_too_many);
     let names: Vec<&str> = one.assignees.iter().map(|u| u.name.as_str()).collect();
     assert!(
@@ -252,12 +255,7 @@ async fn the_assignee_filter_asks_for_a_team_when_too_many_people(backend: Backe
     );
     assert!(names.iter().all(|n| n.starts_with("Scale User")));
     // The page says why the filter is off.
-    let html = app
-        .get("/work-orders", Some(&cookie))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.get("/work-orders", &cookie).await.text().await.unwrap();
     assert!(html.contains("Choose a team first to filter by assignee."));
 }
 

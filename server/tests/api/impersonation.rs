@@ -1,14 +1,19 @@
 //! Impersonation ("view as"), each rule and the attempt to break it, over real HTTP on SQLite and
 //! PostgreSQL.
 
-mod common;
-
+use crate::support::{
+    Backend, DEMO_PASSWORD, Server, Session, TestApp, app_error, every_event, view_as_cookie,
+};
+use app::api::account::ChangePassword;
+use app::api::auth::{CurrentUser, Logout};
+use app::api::impersonation::{ExitImpersonation, StartImpersonation};
+use app::api::org::SetConsent;
+use app::api::teams::PermissionMatrix;
+use app::api::work_orders::{CompleteWorkOrder, GetWorkOrder, SetWorkOrderStatus};
 use app::error::{AppError, AuthFailure};
-use app::model::{Me, WorkOrderDetail};
 use backend::entity::{audit_event, session, user, work_order};
-use common::{Backend, TestApp, app_error, view_as_cookie};
 use domain::fleet::WorkOrderStatus;
-use reqwest::{StatusCode, header};
+use reqwest::{Response, StatusCode, header};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
@@ -17,44 +22,37 @@ on_both_databases!(
     who_may_not_be_viewed_as_and_how_a_start_is_refused,
     act_mode_writes_in_the_users_name,
     exit_ends_it_everywhere_and_a_replayed_cookie_is_refused,
+    signing_out_while_impersonating_exits_only_the_impersonation,
     expiry_ends_it_and_returns_to_the_admin,
     losing_the_right_or_the_target_ends_it_mid_session,
+    revoking_the_admins_session_ends_its_impersonations,
     the_subjects_own_session_is_untouched_and_cannot_become_the_admins,
-    the_customer_sees_who_looked_and_decides_who_may,
+    the_customer_sees_who_looked,
+    the_customer_decides_who_may,
     a_tampered_audit_row_breaks_the_chain,
     credentials_are_never_changed_in_someone_elses_name,
 );
 
 /// Starts viewing as `email`; returns the response.
-async fn start(
-    app: &TestApp,
-    admin: &str,
-    email: &str,
-    mode: &str,
-    reason: &str,
-) -> reqwest::Response {
-    let id = app.user_id(email).await.to_string();
-    app.call(
-        "impersonation/start",
-        Some(admin),
-        &[
-            ("user", &id),
-            ("reason", reason),
-            ("ticket", "SUP-42"),
-            ("mode", mode),
-            ("minutes", ""),
-        ],
-    )
-    .await
+async fn start(app: &TestApp, admin: &Session, email: &str, mode: &str, reason: &str) -> Response {
+    let user = app.user_id(email).await;
+    app.call_raw(admin, viewing(user, mode, reason, "SUP-42"))
+        .await
 }
 
-/// Both cookies, as the browser sends them while impersonating.
-fn both(admin: &str, view_as: &str) -> String {
-    format!("{admin}; {view_as}")
+/// A start as the admin console sends it.
+fn viewing(user: i32, mode: &str, reason: &str, ticket: &str) -> StartImpersonation {
+    StartImpersonation {
+        user,
+        reason: reason.into(),
+        ticket: ticket.into(),
+        mode: mode.into(),
+        minutes: String::new(),
+    }
 }
 
-async fn me(app: &TestApp, cookie: &str) -> reqwest::Response {
-    app.call("me", Some(cookie), &[]).await
+async fn me(app: &Server, who: &Session) -> Response {
+    app.call_raw(who, CurrentUser {}).await
 }
 
 const REASON: &str = "Ticket SUP-42: technician cannot complete a work order";
@@ -75,8 +73,11 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
         Some(admin_id.to_string())
     );
 
-    let cookie = both(&admin, &view_as);
-    let m: Me = me(&app, &cookie).await.json().await.unwrap();
+    let cookie = admin.viewing_as(&view_as);
+    let m = app
+        .call(&cookie, CurrentUser {})
+        .await
+        .expect("who is seen");
     assert_eq!(m.full_name, "Tina Nguyen");
     assert!(!m.operator, "the app renders exactly as the subject");
     let info = m.impersonation.expect("the banner's data");
@@ -85,7 +86,12 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
         ("Alice Admin", REASON)
     );
     // The view-as token alone is worth nothing.
-    assert_eq!(me(&app, &view_as).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me(&app, &Session::from_cookies(view_as.clone()))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     // Same decisions as Tina gets herself.
     let wo = work_order::Entity::find()
@@ -94,16 +100,10 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
         .await
         .unwrap()
         .unwrap();
-    let d: WorkOrderDetail = app
-        .call(
-            "work_orders/get",
-            Some(&cookie),
-            &[("id", &wo.id.to_string())],
-        )
+    let d = app
+        .call(&cookie, GetWorkOrder { id: wo.id })
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect("the work order");
     assert!(
         !d.actions
             .get(domain::authz::Permission::WorkOrdersComplete)
@@ -118,19 +118,13 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
     );
 
     // Read-only: a write Tina could make is refused with its own error, and nothing changes.
-    let res = app
-        .call(
-            "work_orders/status",
-            Some(&cookie),
-            &[
-                ("id", &wo.id.to_string()),
-                ("status", "in_progress"),
-                ("version", &d.version.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let err = app_error(res).await;
+    let update = SetWorkOrderStatus {
+        id: wo.id,
+        status: "in_progress".into(),
+        version: d.version,
+    };
+    let err = app.call(&cookie, update).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN);
     assert_eq!(err, AppError::ReadOnlyImpersonation);
     assert_eq!(
         err.to_string(),
@@ -189,7 +183,7 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
 async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
-    let expect = |res: reqwest::Response, status: StatusCode, text: &'static str| async move {
+    let expect = |res: Response, status: StatusCode, text: &'static str| async move {
         assert_eq!(res.status(), status, "{text}");
         let e = app_error(res).await.to_string();
         assert!(e.contains(text), "{e} should say {text}");
@@ -228,20 +222,11 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
     )
     .await;
     // Unknown user, too short a reason.
-    let res = app
-        .call(
-            "impersonation/start",
-            Some(&admin),
-            &[
-                ("user", "999999"),
-                ("reason", REASON),
-                ("ticket", ""),
-                ("mode", "view"),
-                ("minutes", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let err = app
+        .call(&admin, viewing(999_999, "view", REASON, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::NOT_FOUND);
     let res = start(&app, &admin, "tina@acme.test", "view", "because").await;
     assert_eq!(
         app_error(res)
@@ -265,12 +250,12 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
         "users.impersonate",
     )
     .await;
-    // Only by a same-origin POST.
+    // Only by a same-origin POST (requests built by hand: a GET, and another origin).
     let tina = app.user_id("tina@acme.test").await.to_string();
     let get = app
         .get(
             &format!("/api/impersonation/start?user={tina}&reason=x&ticket=&mode=view&minutes="),
-            Some(&admin),
+            &admin,
         )
         .await;
     assert!(get.status().is_client_error(), "{}", get.status());
@@ -278,7 +263,7 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
         .client
         .post(app.url("/api/impersonation/start"))
         .header(header::ORIGIN, "https://evil.test")
-        .header(header::COOKIE, &admin)
+        .header(header::COOKIE, admin.cookie())
         .form(&[
             ("user", tina.as_str()),
             ("reason", REASON),
@@ -293,20 +278,10 @@ async fn who_may_not_be_viewed_as_and_how_a_start_is_refused(backend: Backend) {
     assert!(view_as_cookie(&cross).is_none());
     // Never nested.
     let res = start(&app, &admin, "tina@acme.test", "view", REASON).await;
-    let cookie = both(&admin, &view_as_cookie(&res).unwrap());
-    let olga_id = app.user_id("olga@acme.test").await.to_string();
+    let cookie = admin.viewing_as(&view_as_cookie(&res).unwrap());
+    let olga_id = app.user_id("olga@acme.test").await;
     let nested = app
-        .call(
-            "impersonation/start",
-            Some(&cookie),
-            &[
-                ("user", &olga_id),
-                ("reason", REASON),
-                ("ticket", ""),
-                ("mode", "view"),
-                ("minutes", ""),
-            ],
-        )
+        .call_raw(&cookie, viewing(olga_id, "view", REASON, ""))
         .await;
     assert_eq!(nested.status(), StatusCode::FORBIDDEN);
     assert!(view_as_cookie(&nested).is_none());
@@ -331,39 +306,30 @@ async fn act_mode_writes_in_the_users_name(backend: Backend) {
     let admin = app.sign_in("admin@fleetgate.test").await;
     let res = start(&app, &admin, "tina@acme.test", "act", REASON).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let cookie = both(&admin, &view_as_cookie(&res).unwrap());
+    let cookie = admin.viewing_as(&view_as_cookie(&res).unwrap());
     let wo = work_order::Entity::find()
         .filter(work_order::Column::Title.eq("Replace front brake pads"))
         .one(&app.state.db)
         .await
         .unwrap()
         .unwrap();
-    let res = app
-        .call(
-            "work_orders/status",
-            Some(&cookie),
-            &[
-                ("id", &wo.id.to_string()),
-                ("status", "in_progress"),
-                ("version", &wo.version.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let d: WorkOrderDetail = res.json().await.unwrap();
+    let update = SetWorkOrderStatus {
+        id: wo.id,
+        status: "in_progress".into(),
+        version: wo.version,
+    };
+    let d = app
+        .call(&cookie, update)
+        .await
+        .expect("the write, in Tina's name");
     assert_eq!(d.status, WorkOrderStatus::InProgress);
     // Still only what Tina may do.
-    let res = app
-        .call(
-            "work_orders/complete",
-            Some(&cookie),
-            &[
-                ("id", &wo.id.to_string()),
-                ("version", &d.version.to_string()),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let complete = CompleteWorkOrder {
+        id: wo.id,
+        version: d.version,
+    };
+    let err = app.call(&cookie, complete).await.unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN);
     let write = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("work_orders/status"))
         .filter(audit_event::Column::Outcome.eq("success"))
@@ -388,12 +354,15 @@ async fn exit_ends_it_everywhere_and_a_replayed_cookie_is_refused(backend: Backe
     let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as =
         view_as_cookie(&start(&app, &admin, "tina@acme.test", "view", REASON).await).unwrap();
-    let cookie = both(&admin, &view_as);
+    let cookie = admin.viewing_as(&view_as);
     // Started on one instance, used on the other.
-    let m: Me = me(&other, &cookie).await.json().await.unwrap();
+    let m = other
+        .call(&cookie, CurrentUser {})
+        .await
+        .expect("who is seen");
     assert_eq!(m.full_name, "Tina Nguyen");
     // Exit on the other instance: back to the admin page, view-as cookie cleared.
-    let res = other.call("impersonation/exit", Some(&cookie), &[]).await;
+    let res = other.call_raw(&cookie, ExitImpersonation {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()[header::LOCATION]
@@ -408,21 +377,24 @@ async fn exit_ends_it_everywhere_and_a_replayed_cookie_is_refused(backend: Backe
         .any(|v| v.to_str().unwrap().starts_with("fleetgate_view_as=;"));
     assert!(cleared);
     // Refused at once on the first instance, and the admin's own session goes on.
-    let replay = me(&app, &cookie).await;
+    let replay = app.call(&cookie, CurrentUser {}).await.unwrap_err();
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app_error(replay).await,
+        replay,
         AppError::Unauthenticated {
             reason: AuthFailure::ImpersonationEnded
         }
     );
-    let m: Me = me(&app, &admin).await.json().await.unwrap();
+    let m = app
+        .call(&admin, CurrentUser {})
+        .await
+        .expect("the admin's own session");
     assert_eq!(
         (m.full_name.as_str(), m.impersonation.is_none()),
         ("Alice Admin", true)
     );
     // A page visit with the dead cookie goes back to the admin console, clearing it.
-    let page = app.get("/vehicles", Some(&cookie)).await;
+    let page = app.get("/vehicles", &cookie).await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         page.headers()[header::LOCATION],
@@ -434,17 +406,19 @@ async fn exit_ends_it_everywhere_and_a_replayed_cookie_is_refused(backend: Backe
         .await
         .unwrap();
     assert_eq!(exit_events, 1);
+}
 
-    // Signing out while impersonating exits the impersonation, not the admin.
+/// Signing out while impersonating exits the impersonation, not the admin.
+async fn signing_out_while_impersonating_exits_only_the_impersonation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as =
         view_as_cookie(&start(&app, &admin, "tina@acme.test", "view", REASON).await).unwrap();
-    let res = app.call("logout", Some(&both(&admin, &view_as)), &[]).await;
+    let viewing = admin.viewing_as(&view_as);
+    let res = app.call_raw(&viewing, Logout {}).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(me(&app, &admin).await.status(), StatusCode::OK);
-    assert_eq!(
-        me(&app, &both(&admin, &view_as)).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(me(&app, &viewing).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn expiry_ends_it_and_returns_to_the_admin(backend: Backend) {
@@ -462,10 +436,9 @@ async fn expiry_ends_it_and_returns_to_the_admin(backend: Backend) {
         .exec(&app.state.db)
         .await
         .unwrap();
-    let cookie = both(&admin, &view_as);
-    let res = me(&app, &cookie).await;
+    let cookie = admin.viewing_as(&view_as);
     assert_eq!(
-        app_error(res).await,
+        app.call(&cookie, CurrentUser {}).await.unwrap_err(),
         AppError::Unauthenticated {
             reason: AuthFailure::ImpersonationEnded
         }
@@ -492,13 +465,14 @@ async fn expiry_ends_it_and_returns_to_the_admin(backend: Backend) {
 async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
+    let ended = || AppError::Unauthenticated {
+        reason: AuthFailure::ImpersonationEnded,
+    };
     // The subject becomes an Admin.
     let view_as =
         view_as_cookie(&start(&app, &admin, "olga@acme.test", "view", REASON).await).unwrap();
-    assert_eq!(
-        me(&app, &both(&admin, &view_as)).await.status(),
-        StatusCode::OK
-    );
+    let viewing = admin.viewing_as(&view_as);
+    assert_eq!(me(&app, &viewing).await.status(), StatusCode::OK);
     user::Entity::update_many()
         .col_expr(user::Column::Role, Expr::value("admin"))
         .filter(user::Column::Email.eq("olga@acme.test"))
@@ -506,19 +480,15 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        app_error(me(&app, &both(&admin, &view_as)).await).await,
-        AppError::Unauthenticated {
-            reason: AuthFailure::ImpersonationEnded
-        }
+        app.call(&viewing, CurrentUser {}).await.unwrap_err(),
+        ended()
     );
 
     // The admin loses users.impersonate.
     let view_as =
         view_as_cookie(&start(&app, &admin, "tina@acme.test", "view", REASON).await).unwrap();
-    assert_eq!(
-        me(&app, &both(&admin, &view_as)).await.status(),
-        StatusCode::OK
-    );
+    let viewing = admin.viewing_as(&view_as);
+    assert_eq!(me(&app, &viewing).await.status(), StatusCode::OK);
     let fleetgate = backend::entity::team::Entity::find()
         .filter(backend::entity::team::Column::Name.eq("Fleetgate"))
         .one(&app.state.db)
@@ -542,10 +512,8 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
         .unwrap();
     }
     assert_eq!(
-        app_error(me(&app, &both(&admin, &view_as)).await).await,
-        AppError::Unauthenticated {
-            reason: AuthFailure::ImpersonationEnded
-        }
+        app.call(&viewing, CurrentUser {}).await.unwrap_err(),
+        ended()
     );
     let ended = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("impersonation.end"))
@@ -558,24 +526,26 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
             .and_then(|f| f.get(backend::audit::Field::Why).map(str::to_owned))
             .is_some_and(|why| why.contains("users.impersonate"))
     }));
+}
 
-    // The admin's own session is revoked elsewhere: its impersonations end with it.
-    let app2 = TestApp::spawn(backend).await;
-    let admin = app2.sign_in("admin@fleetgate.test").await;
+/// The admin's own session is revoked elsewhere: its impersonations end with it.
+async fn revoking_the_admins_session_ends_its_impersonations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
     let view_as =
-        view_as_cookie(&start(&app2, &admin, "tina@acme.test", "view", REASON).await).unwrap();
+        view_as_cookie(&start(&app, &admin, "tina@acme.test", "view", REASON).await).unwrap();
     assert_eq!(
-        app2.call("logout", Some(&admin), &[]).await.status(),
+        app.call_raw(&admin, Logout {}).await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        me(&app2, &both(&admin, &view_as)).await.status(),
+        me(&app, &admin.viewing_as(&view_as)).await.status(),
         StatusCode::UNAUTHORIZED
     );
     let live = session::Entity::find()
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::ActorUserId.is_not_null())
-        .count(&app2.state.db)
+        .count(&app.state.db)
         .await
         .unwrap();
     assert_eq!(
@@ -591,27 +561,30 @@ async fn the_subjects_own_session_is_untouched_and_cannot_become_the_admins(back
         view_as_cookie(&start(&app, &admin, "tina@acme.test", "view", REASON).await).unwrap();
     let tina = app.sign_in("tina@acme.test").await;
     // An exit from Tina's own session is refused and yields no cookie at all.
-    let res = app.call("impersonation/exit", Some(&tina), &[]).await;
+    let res = app.call_raw(&tina, ExitImpersonation {}).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.headers().get(header::SET_COOKIE).is_none());
     // Tina's own session with the admin's view-as cookie is not bound to it: refused.
-    let res = me(&app, &both(&tina, &view_as)).await;
+    let res = me(&app, &tina.viewing_as(&view_as)).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // The admin's exit leaves Tina's session alone.
     assert_eq!(
-        app.call("impersonation/exit", Some(&both(&admin, &view_as)), &[])
+        app.call_raw(&admin.viewing_as(&view_as), ExitImpersonation {})
             .await
             .status(),
         StatusCode::OK
     );
-    let m: Me = me(&app, &tina).await.json().await.unwrap();
+    let m = app
+        .call(&tina, CurrentUser {})
+        .await
+        .expect("Tina's own session");
     assert_eq!(
         (m.full_name.as_str(), m.impersonation.is_none()),
         ("Tina Nguyen", true)
     );
 }
 
-async fn the_customer_sees_who_looked_and_decides_who_may(backend: Backend) {
+async fn the_customer_sees_who_looked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
     assert_eq!(
@@ -651,25 +624,29 @@ async fn the_customer_sees_who_looked_and_decides_who_may(backend: Backend) {
     );
     let tina = app.sign_in("tina@acme.test").await;
     assert_eq!(
-        app.call("audit/list", Some(&tina), &[]).await.status(),
+        app.call_raw(&tina, every_event()).await.status(),
         StatusCode::FORBIDDEN
     );
     // The operator sees everything and the chain's status.
     let page = app.audit_page(&admin).await;
     assert_eq!(page.chain.as_ref().map(|c| c.first_broken), Some(None));
+}
 
+async fn the_customer_decides_who_may(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let consent = |consent: &str| SetConsent {
+        consent: consent.into(),
+    };
     // Consent: Olga says read-only; Maria may not change it.
     let maria = app.sign_in("maria@acme.test").await;
     assert_eq!(
-        app.call("org/consent", Some(&maria), &[("consent", "never")])
-            .await
-            .status(),
+        app.call_raw(&maria, consent("never")).await.status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.call("org/consent", Some(&olga), &[("consent", "read_only")])
-            .await
-            .status(),
+        app.call_raw(&olga, consent("read_only")).await.status(),
         StatusCode::OK
     );
     let res = start(&app, &admin, "dan@acme.test", "act", REASON).await;
@@ -690,13 +667,11 @@ async fn the_customer_sees_who_looked_and_decides_who_may(backend: Backend) {
     let view_as =
         view_as_cookie(&start(&app, &admin, "maria@acme.test", "view", REASON).await).unwrap();
     assert_eq!(
-        app.call("org/consent", Some(&olga), &[("consent", "never")])
-            .await
-            .status(),
+        app.call_raw(&olga, consent("never")).await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        me(&app, &both(&admin, &view_as)).await.status(),
+        me(&app, &admin.viewing_as(&view_as)).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
@@ -718,7 +693,7 @@ async fn a_tampered_audit_row_breaks_the_chain(backend: Backend) {
     );
     let tina = app.sign_in("tina@acme.test").await;
     // A denial adds a second row.
-    let _ = app.call("teams/matrix", Some(&tina), &[]).await;
+    let _ = app.call_raw(&tina, PermissionMatrix {}).await;
     let (rows, broken) = backend::audit::verify(&app.state.db).await.unwrap();
     assert!(rows >= 2 && broken.is_none());
     let first = audit_event::Entity::find()
@@ -755,29 +730,28 @@ async fn a_tampered_audit_row_breaks_the_chain(backend: Backend) {
     );
 }
 
+fn new_password(current: &str) -> ChangePassword {
+    ChangePassword {
+        current: current.into(),
+        new: "a-brand-new-passphrase".into(),
+        repeat: "a-brand-new-passphrase".into(),
+    }
+}
+
 async fn credentials_are_never_changed_in_someone_elses_name(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
     // Even in act mode.
     let view_as =
         view_as_cookie(&start(&app, &admin, "tina@acme.test", "act", REASON).await).unwrap();
-    let form = [
-        ("current", "fleetgate-demo"),
-        ("new", "a-brand-new-passphrase"),
-        ("repeat", "a-brand-new-passphrase"),
-    ];
-    let res = app
-        .call("account/password", Some(&both(&admin, &view_as)), &form)
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(
-        app_error(res)
-            .await
-            .to_string()
-            .contains("while viewing as someone else")
-    );
+    let err = app
+        .call(&admin.viewing_as(&view_as), new_password(DEMO_PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN);
+    assert!(err.to_string().contains("while viewing as someone else"));
     assert_eq!(
-        app.login("tina@acme.test", "fleetgate-demo").await.status(),
+        app.login("tina@acme.test", DEMO_PASSWORD).await.status(),
         StatusCode::OK,
         "unchanged"
     );
@@ -785,23 +759,13 @@ async fn credentials_are_never_changed_in_someone_elses_name(backend: Backend) {
     // The twin: Tina changes her own; her other sessions end, the old password no longer works.
     let tina = app.sign_in("tina@acme.test").await;
     let other = app.sign_in("tina@acme.test").await;
-    let wrong = app
-        .call(
-            "account/password",
-            Some(&tina),
-            &[
-                ("current", "nope"),
-                ("new", "a-brand-new-passphrase"),
-                ("repeat", "a-brand-new-passphrase"),
-            ],
-        )
-        .await;
+    let wrong = app.call(&tina, new_password("nope")).await.unwrap_err();
     assert_eq!(
-        app_error(wrong).await.field_message("current"),
+        wrong.field_message("current"),
         Some("That is not your current password.")
     );
     assert_eq!(
-        app.call("account/password", Some(&tina), &form)
+        app.call_raw(&tina, new_password(DEMO_PASSWORD))
             .await
             .status(),
         StatusCode::OK
@@ -809,7 +773,7 @@ async fn credentials_are_never_changed_in_someone_elses_name(backend: Backend) {
     assert_eq!(me(&app, &tina).await.status(), StatusCode::OK);
     assert_eq!(me(&app, &other).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.login("tina@acme.test", "fleetgate-demo").await.status(),
+        app.login("tina@acme.test", DEMO_PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(

@@ -1,10 +1,9 @@
 //! The password change is no oracle, over real HTTP on SQLite and PostgreSQL: a wrong current
 //! password counts on the account's sign-in throttle (shared with sign-in) and is audited.
 
-mod common;
-
+use crate::support::{Backend, DEMO_PASSWORD, Session, TestApp, app_error, retry_after};
+use app::api::account::ChangePassword;
 use backend::entity::audit_event;
-use common::{Backend, DEMO_PASSWORD, TestApp, app_error};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use server::config::Tuning;
@@ -25,13 +24,13 @@ fn tuning() -> Tuning {
     tuning
 }
 
-async fn change(app: &TestApp, cookie: &str, current: &str) -> reqwest::Response {
-    app.call(
-        "account/password",
-        Some(cookie),
-        &[("current", current), ("new", NEW), ("repeat", NEW)],
-    )
-    .await
+async fn change(app: &TestApp, who: &Session, current: &str) -> reqwest::Response {
+    let change = ChangePassword {
+        current: current.into(),
+        new: NEW.into(),
+        repeat: NEW.into(),
+    };
+    app.call_raw(who, change).await
 }
 
 async fn denials(app: &TestApp, detail: &str) -> u64 {
@@ -72,7 +71,7 @@ async fn wrong_current_passwords_are_throttled_with_sign_in_and_audited(backend:
     // Locked now: even the right current password is refused, with Retry-After, and audited.
     let res = change(&app, &tina, DEMO_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry = common::retry_after(&res);
+    let retry = retry_after(&res);
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert!(
         app_error(res)

@@ -1,8 +1,8 @@
 //! Probes, start-up and the CLI.
 
-mod common;
-
-use common::{Backend, TestApp, TestDb, test_config};
+use crate::support::{
+    Backend, DEMO_PASSWORD, NoSession, TestApp, TestDb, pg_admin_url, test_config,
+};
 use reqwest::StatusCode;
 use server::config::Tuning;
 use std::process::Stdio;
@@ -12,13 +12,13 @@ on_both_databases!(probes_answer);
 
 async fn probes_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let res = app.get("/healthz", None).await;
+    let res = app.get("/healthz", NoSession).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers().contains_key("x-request-id"),
         "every response carries its request id"
     );
-    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz", NoSession).await.status(), StatusCode::OK);
 }
 
 /// PostgreSQL refuses connections to the database: /readyz says 503 (not 500, no detail), the
@@ -27,9 +27,7 @@ async fn probes_answer(backend: Backend) {
 async fn readyz_reports_a_lost_database_and_recovers() {
     use sea_orm::ConnectionTrait;
     let app = TestApp::spawn(Backend::Postgres).await;
-    let admin = sea_orm::Database::connect(common::pg_admin_url())
-        .await
-        .unwrap();
+    let admin = sea_orm::Database::connect(pg_admin_url()).await.unwrap();
     let name = app.db.url.rsplit('/').next().unwrap().to_owned();
     admin
         .execute_unprepared(&format!(
@@ -44,11 +42,14 @@ async fn readyz_reports_a_lost_database_and_recovers() {
         .await
         .unwrap();
 
-    let res = app.get("/readyz", None).await;
+    let res = app.get("/readyz", NoSession).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/healthz", NoSession).await.status(),
+        StatusCode::OK
+    );
     // A server function answers 503 with a message a person can act on, not a database error.
-    let res = app.login("maria@acme.test", "fleetgate-demo").await;
+    let res = app.login("maria@acme.test", DEMO_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body = res.text().await.unwrap();
     assert!(
@@ -63,7 +64,7 @@ async fn readyz_reports_a_lost_database_and_recovers() {
     admin.close().await.unwrap();
     let mut ready = false;
     for _ in 0..50 {
-        if app.get("/readyz", None).await.status() == StatusCode::OK {
+        if app.get("/readyz", NoSession).await.status() == StatusCode::OK {
             ready = true;
             break;
         }
