@@ -110,6 +110,16 @@ impl From<domain::error::Invalid> for AppError {
     }
 }
 
+/// A stored value no variant has: corrupt data, logged, and a failure of the request (never
+/// silently read as a default).
+#[cfg(feature = "ssr")]
+impl From<domain::keyed::Corrupt> for AppError {
+    fn from(e: domain::keyed::Corrupt) -> Self {
+        tracing::error!(error = %e, "corrupt value in the database");
+        AppError::Internal
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<backend::repo::RepoError> for AppError {
     fn from(e: backend::repo::RepoError) -> Self {

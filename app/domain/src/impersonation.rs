@@ -11,11 +11,13 @@ pub const REASON_MIN: usize = 10;
 pub const REASON_MAX: usize = 500;
 pub const TICKET_MAX: usize = 100;
 
-/// `view` (read-only, the default) or `act` (writes allowed; needs `users.impersonate_act`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mode {
-    View,
-    Act,
+crate::keyed! {
+    /// `view` (read-only, the default) or `act` (writes allowed; needs `users.impersonate_act`).
+    #[derive(Serialize, Deserialize)]
+    pub enum Mode {
+        View = ("view", "Read-only"),
+        Act = ("act", "Act as user"),
+    }
 }
 
 impl Mode {
@@ -31,57 +33,17 @@ impl Mode {
     }
 }
 
-impl Mode {
-    pub const fn key(self) -> &'static str {
-        match self {
-            Mode::View => "view",
-            Mode::Act => "act",
-        }
+crate::keyed! {
+    /// A customer organisation's consent, owned by its fleet managers.
+    #[derive(Serialize, Deserialize)]
+    pub enum Consent {
+        Allowed = ("allowed", "Allowed"),
+        ReadOnly = ("read_only", "Read-only only"),
+        Never = ("never", "Never"),
     }
-
-    pub fn from_key(key: &str) -> Option<Mode> {
-        [Mode::View, Mode::Act].into_iter().find(|m| m.key() == key)
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Mode::View => "Read-only",
-            Mode::Act => "Act as user",
-        }
-    }
-}
-
-/// A customer organisation's consent, owned by its fleet managers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Consent {
-    Allowed,
-    ReadOnly,
-    Never,
 }
 
 impl Consent {
-    pub const ALL: [Consent; 3] = [Consent::Allowed, Consent::ReadOnly, Consent::Never];
-
-    pub const fn key(self) -> &'static str {
-        match self {
-            Consent::Allowed => "allowed",
-            Consent::ReadOnly => "read_only",
-            Consent::Never => "never",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Consent> {
-        Consent::ALL.into_iter().find(|c| c.key() == key)
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Consent::Allowed => "Allowed",
-            Consent::ReadOnly => "Read-only only",
-            Consent::Never => "Never",
-        }
-    }
-
     pub const fn permits(self, mode: Mode) -> bool {
         match (self, mode) {
             (Consent::Allowed, _) => true,

@@ -10,5 +10,6 @@ pub mod authz;
 pub mod error;
 pub mod fleet;
 pub mod impersonation;
+pub mod keyed;
 pub mod people;
 pub mod validate;

@@ -3,47 +3,19 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A user's single role. It decides impersonation eligibility and the default permission template
-/// of new teams; it is never consulted for a fleet action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    Admin,
-    Support,
-    FleetManager,
-    Technician,
+crate::keyed! {
+    /// A user's single role. It decides impersonation eligibility and the default permission template
+    /// of new teams; it is never consulted for a fleet action.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub enum Role {
+        Admin = ("admin", "Admin"),
+        Support = ("support", "Support"),
+        FleetManager = ("fleet_manager", "Fleet Manager"),
+        Technician = ("technician", "Technician"),
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::Support,
-        Role::FleetManager,
-        Role::Technician,
-    ];
-
-    /// The value stored in the `users.role` column.
-    pub const fn key(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Support => "support",
-            Role::FleetManager => "fleet_manager",
-            Role::Technician => "technician",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.key() == key)
-    }
-
-    pub const fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Support => "Support",
-            Role::FleetManager => "Fleet Manager",
-            Role::Technician => "Technician",
-        }
-    }
-
     /// Operator roles belong to the vendor's organisation only.
     pub const fn is_operator(self) -> bool {
         matches!(self, Role::Admin | Role::Support)
@@ -56,32 +28,30 @@ impl fmt::Display for Role {
     }
 }
 
-/// The kind of an organisation: the one vendor (operator) or a customer tenant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OrgKind {
-    Operator,
-    Customer,
-}
-
-impl OrgKind {
-    pub const fn key(self) -> &'static str {
-        match self {
-            OrgKind::Operator => "operator",
-            OrgKind::Customer => "customer",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<OrgKind> {
-        [OrgKind::Operator, OrgKind::Customer]
-            .into_iter()
-            .find(|k| k.key() == key)
+crate::keyed! {
+    /// The kind of an organisation: the one vendor (operator) or a customer tenant.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub enum OrgKind {
+        Operator = ("operator", "Operator"),
+        Customer = ("customer", "Customer"),
     }
 }
 
 /// An e-mail address, trimmed and lower-cased, so that lookups and the unique index are
 /// case-insensitive on every database.
+///
+/// Deserialising parses too (`try_from`), so no `Email` exists that `parse` would refuse.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Email(String);
+
+impl TryFrom<String> for Email {
+    type Error = EmailError;
+
+    fn try_from(raw: String) -> Result<Email, EmailError> {
+        Email::parse(&raw)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
@@ -131,7 +101,6 @@ impl fmt::Display for Email {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::fleet::VehicleStatus;
 

@@ -44,8 +44,7 @@ pub async fn admin_users(
     }
     let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let rows = query.all(&g.state().db).await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .filter(|u| {
             needle.as_ref().is_none_or(|n| {
                 u.email.contains(n.as_str()) || u.full_name.to_lowercase().contains(n.as_str())
@@ -53,9 +52,12 @@ pub async fn admin_users(
         })
         .filter_map(|u| {
             let org = orgs.get(&u.organisation_id)?;
-            let kind = OrgKind::from_key(&org.kind).unwrap_or(OrgKind::Operator);
-            let consent = Consent::from_key(&org.impersonation_consent).unwrap_or(Consent::Never);
-            let role = Role::from_key(&u.role).unwrap_or(Role::Admin);
+            Some((u, org))
+        })
+        .map(|(u, org)| {
+            let kind = OrgKind::stored(&org.kind)?;
+            let consent = Consent::stored(&org.impersonation_consent)?;
+            let role = Role::stored(&u.role)?;
             let target = Target {
                 user_id: u.id,
                 role,
@@ -63,7 +65,7 @@ pub async fn admin_users(
                 org_kind: kind,
                 consent,
             };
-            Some(AdminUserRow {
+            Ok(AdminUserRow {
                 view_as: impersonation::eligibility(g.principal().user_id, &target, Mode::View),
                 id: u.id,
                 name: u.full_name,
@@ -75,7 +77,7 @@ pub async fn admin_users(
                 consent: (kind == OrgKind::Customer).then_some(consent),
             })
         })
-        .collect())
+        .collect::<Result<_, AppError>>()
 }
 
 /// Every organisation, with its impersonation consent.
@@ -100,8 +102,8 @@ pub async fn admin_orgs() -> Result<Vec<OrgRow>, AppError> {
             .await?;
         out.push(OrgRow {
             id: o.id,
-            kind: OrgKind::from_key(&o.kind).unwrap_or(OrgKind::Customer),
-            consent: Consent::from_key(&o.impersonation_consent).unwrap_or(Consent::Never),
+            kind: OrgKind::stored(&o.kind)?,
+            consent: Consent::stored(&o.impersonation_consent)?,
             name: o.name,
             users,
         });

@@ -21,7 +21,7 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
         })?;
     Ok(OrgSettingsView {
         name: org.name,
-        consent: Consent::from_key(&org.impersonation_consent).unwrap_or(Consent::Never),
+        consent: Consent::stored(&org.impersonation_consent)?,
         change: g.decide(Permission::OrgSettings, g.tree().root()),
     })
 }

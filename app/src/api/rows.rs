@@ -9,10 +9,10 @@ use backend::repo;
 use domain::fleet::{VehicleStatus, WorkOrderStatus};
 use std::collections::HashMap;
 
-pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> VehicleRow {
-    VehicleRow {
+pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> Result<VehicleRow, AppError> {
+    Ok(VehicleRow {
         team: teams.get(&v.team_id).cloned().unwrap_or_default(),
-        status: VehicleStatus::from_key(&v.status).unwrap_or(VehicleStatus::Active),
+        status: VehicleStatus::stored(&v.status)?,
         id: v.id,
         name: v.name,
         vin: v.vin,
@@ -20,7 +20,7 @@ pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> VehicleRow {
         model: v.model,
         year: v.year,
         plate: v.plate,
-    }
+    })
 }
 
 /// Work orders as the lists show them: with their vehicle's, team's and assignee's names.
@@ -35,19 +35,21 @@ pub async fn work_orders(
     let users = repo::users::names(db, org, assignees).await?;
     let vehicles = orders.iter().map(|w| w.vehicle_id).collect();
     let vehicles = repo::vehicles::names(db, org, vehicles).await?;
-    Ok(orders
+    orders
         .into_iter()
-        .map(|w| WorkOrderRow {
-            id: w.id,
-            vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
-            team: teams.get(&w.team_id).cloned().unwrap_or_default(),
-            status: WorkOrderStatus::from_key(&w.status).unwrap_or(WorkOrderStatus::Open),
-            priority: w.priority,
-            assignee: w.assignee_id.and_then(|a| users.get(&a).cloned()),
-            due_on: w.due_on.map(|d| d.to_string()),
-            title: w.title,
+        .map(|w| {
+            Ok(WorkOrderRow {
+                id: w.id,
+                vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
+                team: teams.get(&w.team_id).cloned().unwrap_or_default(),
+                status: WorkOrderStatus::stored(&w.status)?,
+                priority: w.priority,
+                assignee: w.assignee_id.and_then(|a| users.get(&a).cloned()),
+                due_on: w.due_on.map(|d| d.to_string()),
+                title: w.title,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A vehicle's inspections, newest first, with their inspectors' names.

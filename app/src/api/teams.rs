@@ -191,13 +191,15 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
         team: team_ref,
         members: members
             .into_iter()
-            .map(|u| Member {
-                role: Role::from_key(&u.role).unwrap_or(Role::Technician),
-                id: u.id,
-                name: u.full_name,
-                email: u.email,
+            .map(|u| {
+                Ok(Member {
+                    role: Role::stored(&u.role)?,
+                    id: u.id,
+                    name: u.full_name,
+                    email: u.email,
+                })
             })
-            .collect(),
+            .collect::<Result<_, AppError>>()?,
         candidates,
         manage,
         add_locked,

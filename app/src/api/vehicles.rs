@@ -87,7 +87,7 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
         rows: rows
             .into_iter()
             .map(|v| crate::api::rows::vehicle(v, &names))
-            .collect(),
+            .collect::<Result<_, AppError>>()?,
         next,
         create_teams,
         create,
@@ -132,7 +132,7 @@ pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
         team_id: v.team_id,
         odometer: v.odometer,
         version: v.version,
-        vehicle: crate::api::rows::vehicle(v, &names),
+        vehicle: crate::api::rows::vehicle(v, &names)?,
         work_orders,
         inspections,
         actions,

@@ -112,7 +112,7 @@ pub(crate) mod server {
             description: w.description,
             vehicle,
             vehicle_id: w.vehicle_id,
-            status: WorkOrderStatus::from_key(&w.status).unwrap_or(WorkOrderStatus::Open),
+            status: WorkOrderStatus::stored(&w.status)?,
             priority: w.priority,
             assignee,
             due_on: w.due_on.map(|d| d.to_string()),

@@ -35,10 +35,10 @@ pub async fn target(
     let t = Target {
         user_id: u.id,
         // An unknown role is treated as the most protected one.
-        role: Role::from_key(&u.role).unwrap_or(Role::Admin),
+        role: Role::stored(&u.role).map_err(corrupt)?,
         active: u.active,
-        org_kind: OrgKind::from_key(&org.kind).unwrap_or(OrgKind::Operator),
-        consent: Consent::from_key(&org.impersonation_consent).unwrap_or(Consent::Never),
+        org_kind: OrgKind::stored(&org.kind).map_err(corrupt)?,
+        consent: Consent::stored(&org.impersonation_consent).map_err(corrupt)?,
     };
     Ok(Some((u, org, t)))
 }
@@ -302,4 +302,9 @@ pub async fn overlay(
         expires_at: row.expires_at,
     }));
     Ok(Ok(subject))
+}
+
+/// Corrupt data read back from the database: an error of the request, never a default.
+fn corrupt(e: domain::keyed::Corrupt) -> DbErr {
+    DbErr::Custom(e.to_string())
 }
