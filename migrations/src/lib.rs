@@ -17,6 +17,7 @@ mod m0012_impersonation_consent;
 mod m0013_list_pages;
 mod m0014_sign_in_throttle;
 mod m0015_audit_fields;
+mod m0016_work_order_status_keys;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_list_pages::Migration),
             Box::new(m0014_sign_in_throttle::Migration),
             Box::new(m0015_audit_fields::Migration),
+            Box::new(m0016_work_order_status_keys::Migration),
         ]
     }
 }

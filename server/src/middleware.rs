@@ -206,14 +206,14 @@ pub async fn same_origin(State(origins): State<Origins>, req: Request, next: Nex
 
 /// The door of every server function, before its arguments are parsed: its declared policy,
 /// a session when it needs one, and what may be done in someone else's name
-/// (`app::api::guard::admit`, the same rule `Guard::enter` applies).
+/// (`app::api::door::admit`, the same rule `Guard::enter` applies).
 pub async fn admit_server_fn(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
     }
     let admitted = {
         let auth = req.extensions().get::<Authentication>();
-        app::api::guard::admit(&st, req.uri().path(), auth).await
+        app::api::door::admit(&st, req.uri().path(), auth).await
     };
     match admitted {
         Ok(_) => next.run(req).await,

@@ -10,6 +10,7 @@
 use backend::directory;
 use backend::entity::{membership, user, vehicle, work_order};
 use domain::authz::{Permission, PermissionSet, templates};
+use domain::fleet::WorkOrderStatus;
 use domain::people::{OrgKind, Role};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 
@@ -280,7 +281,13 @@ async fn work_orders(
     progress.stage("work orders", u64::from(count));
     let now = chrono::Utc::now();
     let today = now.date_naive();
-    const STATUSES: [&str; 4] = ["open", "in_progress", "on_hold", "done"];
+    // Stored by their keys: a value no status has would be corrupt data (and refused on read).
+    const STATUSES: [WorkOrderStatus; 4] = [
+        WorkOrderStatus::Open,
+        WorkOrderStatus::InProgress,
+        WorkOrderStatus::OnHold,
+        WorkOrderStatus::Completed,
+    ];
     const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
     for start in (1..=count).step_by(BATCH as usize) {
         let end = (start + BATCH - 1).min(count);
@@ -293,7 +300,7 @@ async fn work_orders(
                 vehicle_id: Set(vehicle),
                 title: Set(format!("Service job {n}")),
                 description: Set(String::new()),
-                status: Set(status.to_owned()),
+                status: Set(status.key().to_owned()),
                 priority: Set(PRIORITIES[(n / 4) as usize % PRIORITIES.len()].to_owned()),
                 assignee_id: Set((!n.is_multiple_of(3) && !users.is_empty())
                     .then(|| users[n as usize % users.len()])),
@@ -304,7 +311,7 @@ async fn work_orders(
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
-                completed_at: Set((status == "done").then_some(now)),
+                completed_at: Set(status.is_closed().then_some(now)),
                 ..Default::default()
             }
         });

@@ -1,6 +1,8 @@
 //! The signed-in user's own account: changing the password. Credentials are never changed in
 //! someone else's name, in any impersonation mode.
 
+use crate::api::policy::Requirement::SignedIn;
+use crate::api::policy::{Declared, Policy, own_name_only};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -22,6 +24,10 @@ pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
         return Err(AppError::invalid("repeat", "The two passwords differ."));
     }
     Ok(())
+}
+
+impl Declared for ChangePassword {
+    const POLICY: Policy = own_name_only::<Self>(SignedIn);
 }
 
 /// Changes the caller's password (the current one is required, and a wrong one counts on the

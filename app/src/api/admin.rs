@@ -1,8 +1,15 @@
 //! The operator's admin console: users of every organisation, and organisations.
 
+use crate::api::policy::Requirement::Operator;
+use crate::api::policy::{Declared, Policy, read};
 use crate::error::AppError;
 use crate::model::{AdminUserRow, OrgRow};
+use domain::authz::Permission;
 use leptos::prelude::*;
+
+impl Declared for AdminUsers {
+    const POLICY: Policy = read::<Self>(Operator(Permission::OrgsViewAll));
+}
 
 /// Users of every organisation, filtered; each with whether **View as** is possible and why not.
 #[server(endpoint = "admin/users")]
@@ -78,6 +85,10 @@ pub async fn admin_users(
             })
         })
         .collect::<Result<_, AppError>>()
+}
+
+impl Declared for AdminOrgs {
+    const POLICY: Policy = read::<Self>(Operator(Permission::OrgsViewAll));
 }
 
 /// Every organisation, with its impersonation consent.

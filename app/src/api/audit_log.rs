@@ -2,9 +2,15 @@
 //! customer's holders of `audit.view` see their own organisation's — including who viewed as
 //! whom, when and why.
 
+use crate::api::policy::Requirement::SignedIn;
+use crate::api::policy::{Declared, Policy, read};
 use crate::error::AppError;
 use crate::model::AuditPage;
 use leptos::prelude::*;
+
+impl Declared for AuditList {
+    const POLICY: Policy = read::<Self>(SignedIn);
+}
 
 #[server(endpoint = "audit/list")]
 pub async fn audit_list(

@@ -1,8 +1,14 @@
 //! Sign-in, sign-out and "who am I".
 
+use crate::api::policy::Requirement::{Public, SignedIn};
+use crate::api::policy::{Declared, Policy, exit, own_name_only, read};
 use crate::error::AppError;
 use crate::model::Me;
 use leptos::prelude::*;
+
+impl Declared for Login {
+    const POLICY: Policy = own_name_only::<Self>(Public);
+}
 
 /// Signs in with e-mail and password, sets the session cookie and redirects to `next`.
 #[server(endpoint = "login")]
@@ -18,8 +24,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
     // it before parsing; entering the door here keeps the function honest on its own).
     let st = ctx::state()?;
-    let path = crate::api::policy::path_of::<Login>();
-    crate::api::guard::admit(&st, path, ctx::authentication().ok().as_ref()).await?;
+    let auth = ctx::authentication().ok();
+    crate::api::guard::admit(&st, &Login::POLICY, auth.as_ref()).await?;
     if email.trim().is_empty() {
         return Err(AppError::invalid("email", "Enter your e-mail address."));
     }
@@ -83,6 +89,11 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
+impl Declared for Logout {
+    // Public: signing out with a dead or half-dead session must still end what is left of it.
+    const POLICY: Policy = exit::<Self>(Public);
+}
+
 /// Signs out: revokes the session the request's own cookie names (so it is dead everywhere)
 /// and clears both cookies — whatever state a view-as cookie sent with it is in. While a live
 /// impersonation is on, it leaves the impersonation instead, back to the operator's own session.
@@ -110,6 +121,10 @@ pub async fn logout() -> Result<(), AppError> {
     ctx::set_cookie(&st.cookie.clear_kind(CookieKind::ViewAs))?;
     leptos_axum::redirect(routes::LOGIN);
     Ok(())
+}
+
+impl Declared for CurrentUser {
+    const POLICY: Policy = read::<Self>(SignedIn);
 }
 
 /// The effective user, for the header (and the banner while impersonating).

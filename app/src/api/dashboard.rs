@@ -1,8 +1,14 @@
 //! The home dashboard's counts, over what the caller may view.
 
+use crate::api::policy::Requirement::SignedIn;
+use crate::api::policy::{Declared, Policy, read};
 use crate::error::AppError;
 use crate::model::Dashboard;
 use leptos::prelude::*;
+
+impl Declared for GetDashboard {
+    const POLICY: Policy = read::<Self>(SignedIn);
+}
 
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {

@@ -1,7 +1,14 @@
 //! Starting and leaving an impersonation ("view as").
 
+use crate::api::policy::Requirement::{Operator, SignedIn};
+use crate::api::policy::{Declared, Policy, exit, own_name_only};
 use crate::error::AppError;
+use domain::authz::Permission;
 use leptos::prelude::*;
+
+impl Declared for StartImpersonation {
+    const POLICY: Policy = own_name_only::<Self>(Operator(Permission::UsersImpersonate));
+}
 
 /// Starts viewing as `user` (operator staff with `users.impersonate`; `act` mode also needs
 /// `users.impersonate_act`). Sets the view-as cookie and goes to the user's home page.
@@ -74,6 +81,10 @@ pub async fn start_impersonation(
     )?;
     leptos_axum::redirect("/");
     Ok(())
+}
+
+impl Declared for ExitImpersonation {
+    const POLICY: Policy = exit::<Self>(SignedIn);
 }
 
 /// Leaves the impersonation: ends it server-side and drops the view-as cookie; the operator is

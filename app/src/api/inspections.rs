@@ -1,8 +1,11 @@
 //! Inspections: submit a checklist for a vehicle; a failed item can open a work order in the same
 //! transaction.
 
+use crate::api::policy::Requirement::Permission as Needs;
+use crate::api::policy::{Declared, Policy, write};
 use crate::error::AppError;
 use crate::model::ChecklistItem;
+use domain::authz::Permission;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -46,6 +49,10 @@ pub fn validate_checklist(items: &[ChecklistItem]) -> Result<Vec<ChecklistItem>,
     } else {
         Err(AppError::Invalid { fields })
     }
+}
+
+impl Declared for SubmitInspection {
+    const POLICY: Policy = write::<Self>(Needs(Permission::InspectionsSubmit));
 }
 
 /// Submits an inspection (needs `inspections.submit` on the vehicle's team). With

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
+pub mod door;
 pub mod impersonation;
 pub mod inspections;
 pub mod org;

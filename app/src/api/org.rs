@@ -1,8 +1,15 @@
 //! Organisation settings: the impersonation consent, owned by the customer (`org.settings`).
 
+use crate::api::policy::Requirement::{Permission as Needs, SignedIn};
+use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
 use crate::model::OrgSettingsView;
+use domain::authz::Permission;
 use leptos::prelude::*;
+
+impl Declared for OrgSettings {
+    const POLICY: Policy = read::<Self>(SignedIn);
+}
 
 #[server(endpoint = "org/settings")]
 pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
@@ -24,6 +31,10 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
         consent: Consent::stored(&org.impersonation_consent)?,
         change: g.decide(Permission::OrgSettings, g.tree().root()),
     })
+}
+
+impl Declared for SetConsent {
+    const POLICY: Policy = write::<Self>(Needs(Permission::OrgSettings));
 }
 
 /// Sets whether operator staff may view as this organisation's users.

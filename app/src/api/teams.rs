@@ -1,12 +1,16 @@
 //! Teams: the permission matrix, granting and revoking, members (both under the no-escalation
 //! rule, `authz::may_confer`), and "My access".
 
+use crate::api::policy::Requirement::{Permission as Needs, SignedIn};
+use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
 use crate::model::{Matrix, MyAccess};
-#[cfg(feature = "ssr")]
-use domain::authz::Permission;
-use domain::authz::TeamId;
+use domain::authz::{Permission, TeamId};
 use leptos::prelude::*;
+
+impl Declared for PermissionMatrix {
+    const POLICY: Policy = read::<Self>(Needs(Permission::TeamsView));
+}
 
 /// The organisation's teams × permissions, each cell with whether the viewer may toggle it.
 #[server(endpoint = "teams/matrix")]
@@ -47,7 +51,7 @@ pub async fn permission_matrix() -> Result<Matrix, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-async fn change_grant<F: leptos::server_fn::ServerFn>(
+async fn change_grant<F: crate::api::policy::Declared>(
     team: TeamId,
     permission: String,
     on: bool,
@@ -101,10 +105,18 @@ async fn change_grant<F: leptos::server_fn::ServerFn>(
     Ok(())
 }
 
+impl Declared for GrantPermission {
+    const POLICY: Policy = write::<Self>(Needs(Permission::PermissionsGrant));
+}
+
 /// Grants `permission` on `team` (needs `permissions.grant` and the permission itself there).
 #[server(endpoint = "permissions/grant")]
 pub async fn grant_permission(team: TeamId, permission: String) -> Result<(), AppError> {
     change_grant::<GrantPermission>(team, permission, true).await
+}
+
+impl Declared for RevokePermission {
+    const POLICY: Policy = write::<Self>(Needs(Permission::PermissionsGrant));
 }
 
 /// Revokes `permission` on `team`, under the same rule as granting (taking away cannot
@@ -112,6 +124,10 @@ pub async fn grant_permission(team: TeamId, permission: String) -> Result<(), Ap
 #[server(endpoint = "permissions/revoke")]
 pub async fn revoke_permission(team: TeamId, permission: String) -> Result<(), AppError> {
     change_grant::<RevokePermission>(team, permission, false).await
+}
+
+impl Declared for GetMyAccess {
+    const POLICY: Policy = read::<Self>(SignedIn);
 }
 
 /// The caller's effective permissions per team, each with the team it comes from.
@@ -142,6 +158,10 @@ pub async fn get_my_access() -> Result<MyAccess, AppError> {
         .filter_map(|t| tree.team_ref(*t))
         .collect();
     Ok(MyAccess { memberships, teams })
+}
+
+impl Declared for TeamMembers {
+    const POLICY: Policy = read::<Self>(Needs(Permission::TeamsView));
 }
 
 /// A team's members (needs `teams.view` on it).
@@ -225,7 +245,7 @@ async fn rights_taken(
 }
 
 #[cfg(feature = "ssr")]
-async fn change_membership<F: leptos::server_fn::ServerFn>(
+async fn change_membership<F: crate::api::policy::Declared>(
     team: TeamId,
     user: i32,
     add: bool,
@@ -279,11 +299,19 @@ async fn change_membership<F: leptos::server_fn::ServerFn>(
     Ok(())
 }
 
+impl Declared for AddMember {
+    const POLICY: Policy = write::<Self>(Needs(Permission::MembersManage));
+}
+
 /// Adds someone of the organisation to a team (needs `members.manage` on it, and every
 /// permission the team grants: no escalation).
 #[server(endpoint = "members/add")]
 pub async fn add_member(team: TeamId, user: i32) -> Result<(), AppError> {
     change_membership::<AddMember>(team, user, true).await
+}
+
+impl Declared for RemoveMember {
+    const POLICY: Policy = write::<Self>(Needs(Permission::MembersManage));
 }
 
 /// Removes someone from a team (needs `members.manage` on it).

@@ -3,8 +3,11 @@
 // A server function's arguments are its form's fields, one each; the vehicle form has eight.
 #![allow(clippy::too_many_arguments)]
 
+use crate::api::policy::Requirement::Permission as Needs;
+use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
 use crate::model::{VehicleDetail, VehicleList};
+use domain::authz::Permission;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -61,6 +64,10 @@ pub(crate) mod server {
     }
 }
 
+impl Declared for ListVehicles {
+    const POLICY: Policy = read::<Self>(Needs(Permission::VehiclesView));
+}
+
 /// The vehicles of every team where the caller holds `vehicles.view`, by name, a page at a
 /// time (`after`: the cursor of the previous page), and where they may add one.
 #[server(endpoint = "vehicles/list")]
@@ -92,6 +99,10 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
         create_teams,
         create,
     })
+}
+
+impl Declared for GetVehicle {
+    const POLICY: Policy = read::<Self>(Needs(Permission::VehiclesView));
 }
 
 /// One vehicle, its work orders and inspections, and the decisions for its actions.
@@ -190,6 +201,10 @@ pub fn parse_vehicle(
     }
 }
 
+impl Declared for CreateVehicle {
+    const POLICY: Policy = write::<Self>(Needs(Permission::VehiclesCreate));
+}
+
 /// Adds a vehicle to a team (needs `vehicles.create` there).
 #[server(endpoint = "vehicles/create")]
 pub async fn create_vehicle(
@@ -241,6 +256,10 @@ pub async fn create_vehicle(
     Ok(v.id)
 }
 
+impl Declared for EditVehicle {
+    const POLICY: Policy = write::<Self>(Needs(Permission::VehiclesEdit));
+}
+
 /// Edits a vehicle (needs `vehicles.edit`), if nobody changed it since `version`.
 #[server(endpoint = "vehicles/edit")]
 pub async fn edit_vehicle(
@@ -283,6 +302,10 @@ pub async fn edit_vehicle(
     g.commit_write(txn, &format!("vehicle:{id}"), Default::default())
         .await?;
     Ok(())
+}
+
+impl Declared for RetireVehicle {
+    const POLICY: Policy = write::<Self>(Needs(Permission::VehiclesRetire));
 }
 
 /// Retires a vehicle (needs `vehicles.retire`).

@@ -1,8 +1,11 @@
 //! Work orders: list with filters, one work order with the decisions for its actions, and the
 //! state changes (status, completion, assignment) under optimistic concurrency.
 
+use crate::api::policy::Requirement::Permission as Needs;
+use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
 use crate::model::{WorkOrderDetail, WorkOrderList};
+use domain::authz::Permission;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -134,7 +137,7 @@ pub(crate) mod server {
 
     /// The start of every change to a work order: the guard for `path`, the row (404 outside the
     /// organisation), the declared permission on its team, and no change to a closed one.
-    pub async fn open_for_change<F: leptos::server_fn::ServerFn>(
+    pub async fn open_for_change<F: crate::api::policy::Declared>(
         id: i32,
     ) -> Result<(Guard, work_order::Model), AppError> {
         let g = Guard::enter::<F>().await?;
@@ -165,6 +168,10 @@ pub(crate) mod server {
         let w = load(g, id).await?;
         self::detail(g, w).await
     }
+}
+
+impl Declared for ListWorkOrders {
+    const POLICY: Policy = read::<Self>(Needs(Permission::WorkOrdersView));
 }
 
 /// Work orders the caller may view, optionally filtered by status, team and assignee, a page at
@@ -220,6 +227,10 @@ pub async fn list_work_orders(
     })
 }
 
+impl Declared for GetWorkOrder {
+    const POLICY: Policy = read::<Self>(Needs(Permission::WorkOrdersView));
+}
+
 /// One work order, with the decisions for its actions.
 #[server(endpoint = "work_orders/get")]
 pub async fn get_work_order(id: i32) -> Result<WorkOrderDetail, AppError> {
@@ -228,6 +239,10 @@ pub async fn get_work_order(id: i32) -> Result<WorkOrderDetail, AppError> {
     let w = server::load(&g, id).await?;
     g.authorize(w.team_id, &format!("work_order:{id}")).await?;
     server::detail(&g, w).await
+}
+
+impl Declared for SetWorkOrderStatus {
+    const POLICY: Policy = write::<Self>(Needs(Permission::WorkOrdersUpdate));
 }
 
 /// Sets the status (open, in progress, on hold, cancelled); completing is its own action.
@@ -260,6 +275,10 @@ pub async fn set_work_order_status(
     server::done(&g, txn, id, details).await
 }
 
+impl Declared for CompleteWorkOrder {
+    const POLICY: Policy = write::<Self>(Needs(Permission::WorkOrdersComplete));
+}
+
 /// Completes a work order.
 #[server(endpoint = "work_orders/complete")]
 pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetail, AppError> {
@@ -288,6 +307,10 @@ pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetai
         .await?;
     let details = backend::audit::Details::new().with(backend::audit::Field::Status, "completed");
     server::done(&g, txn, id, details).await
+}
+
+impl Declared for AssignWorkOrder {
+    const POLICY: Policy = write::<Self>(Needs(Permission::WorkOrdersAssign));
 }
 
 /// Assigns a work order to someone who can be assigned to its team (or to nobody).
@@ -326,6 +349,10 @@ pub async fn assign_work_order(
         assignee.map(|a| format!("user:{a}")).unwrap_or_default(),
     );
     server::done(&g, txn, id, details).await
+}
+
+impl Declared for CreateWorkOrder {
+    const POLICY: Policy = write::<Self>(Needs(Permission::WorkOrdersCreate));
 }
 
 /// Opens a work order on a vehicle (needs `work_orders.create` on the vehicle's team).

@@ -56,11 +56,11 @@ fn every_server_function_declares_a_policy() {
     assert!(registered.len() >= 10, "{registered:?}");
     for path in &registered {
         assert!(
-            app::api::policy::lookup(path).is_some(),
+            app::api::door::lookup(path).is_some(),
             "{path} has no declared policy"
         );
     }
-    for policy in app::api::policy::POLICIES {
+    for policy in app::api::door::POLICIES {
         assert!(
             registered.iter().any(|r| r == policy.path),
             "{} is not a server function",

@@ -7,8 +7,9 @@ use crate::support::{
     Backend, DEMO_PASSWORD, Session, TestApp, app_error, session_cookie, view_as_cookie,
 };
 use app::api::auth::{CurrentUser, Login, Logout};
+use app::api::door;
 use app::api::impersonation::{ExitImpersonation, StartImpersonation};
-use app::api::policy::{self, Kind, Requirement};
+use app::api::policy::{Kind, Requirement};
 use app::error::{AppError, AuthFailure};
 use backend::entity::audit_event;
 use reqwest::{StatusCode, header};
@@ -167,7 +168,7 @@ async fn every_server_function_enforces_its_declaration_before_parsing(backend: 
         .collect();
     assert!(registered.len() >= 30, "{registered:?}");
     for path in &registered {
-        let declared = policy::lookup(path).unwrap_or_else(|| panic!("{path} has no policy"));
+        let declared = door::lookup(path).unwrap_or_else(|| panic!("{path} has no policy"));
         let post = |cookie: Option<&Session>| {
             let mut req = app
                 .client

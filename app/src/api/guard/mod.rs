@@ -10,7 +10,7 @@ mod no_escalation;
 
 pub use no_escalation::refuse_grant;
 
-use super::policy::{self, Caller, Policy, Refusal, Requirement};
+use super::policy::{self, Caller, Declared, Policy, Refusal, Requirement};
 use crate::error::{AppError, AuthFailure};
 use backend::audit::{self, Outcome};
 use backend::principal::{Authentication, Principal};
@@ -18,18 +18,17 @@ use backend::state::AppState;
 use domain::authz::{
     Decision, GrantRefusal, Permission, PermissionSet, TeamId, TeamTree, UserAccess,
 };
-use leptos::server_fn::ServerFn;
 use std::sync::Arc;
 
 pub struct Guard {
     principal: Principal,
     state: AppState,
     access: Arc<UserAccess>,
-    policy: &'static Policy,
+    policy: Policy,
 }
 
 /// The answer to a call of a server function without a declared policy (deny by default).
-fn not_available(path: &str) -> AppError {
+pub(crate) fn not_available(path: &str) -> AppError {
     tracing::error!(path, "server function without a declared policy refused");
     AppError::Forbidden {
         message: "This action is not available.".into(),
@@ -38,15 +37,15 @@ fn not_available(path: &str) -> AppError {
 }
 
 /// The door of every server function, run by the server's middleware on each `/api/` request
-/// *before* its arguments are parsed, public functions included: the declared policy (none →
-/// refused), a session when it needs one (401, before anything is parsed or echoed), and what
-/// may be done in someone else's name. A refusal of a signed-in caller is audited.
+/// *before* its arguments are parsed (through `api::door`, which finds the declaration by path),
+/// public functions included, and again when the function enters the guard: a session when the
+/// declaration needs one (401, before anything is parsed or echoed), and what may be done in
+/// someone else's name. A refusal of a signed-in caller is audited.
 pub async fn admit(
     state: &AppState,
-    path: &str,
+    policy: &Policy,
     auth: Option<&Authentication>,
-) -> Result<&'static Policy, AppError> {
-    let policy = policy::lookup(path).ok_or_else(|| not_available(path))?;
+) -> Result<(), AppError> {
     let principal = auth.and_then(|a| a.result.as_ref().ok());
     let caller = match principal {
         None => Caller::Anonymous,
@@ -56,7 +55,7 @@ pub async fn admit(
         },
     };
     let Err(refusal) = policy::admit(policy, caller) else {
-        return Ok(policy);
+        return Ok(());
     };
     let err = match refusal {
         Refusal::NotSignedIn => AppError::Unauthenticated {
@@ -128,7 +127,7 @@ fn entered_as(request_path: &str, function_path: &'static str) -> Result<(), App
 impl Guard {
     /// Enters the server function `F`: refuses it when it has no declared policy (deny by
     /// default) and when there is no live session.
-    pub async fn enter<F: ServerFn>() -> Result<Guard, AppError> {
+    pub async fn enter<F: Declared>() -> Result<Guard, AppError> {
         match Self::admit::<F>().await? {
             Admission::Admitted(g) => Ok(g),
             Admission::Refused(r) => Err(r.audit().await),
@@ -139,12 +138,12 @@ impl Guard {
     /// unaudited, for a caller that records the attempt with its subject. The door
     /// ([`admit`]: missing policy, missing session, what may be done in someone else's name)
     /// refuses and audits as in `enter`.
-    pub async fn admit<F: ServerFn>() -> Result<Admission, AppError> {
-        let path = policy::path_of::<F>();
-        entered_as(&super::ctx::request_path()?, path)?;
+    pub async fn admit<F: Declared>() -> Result<Admission, AppError> {
+        let policy = F::POLICY;
+        entered_as(&super::ctx::request_path()?, policy.path)?;
         let state = super::ctx::state()?;
         let auth = super::ctx::authentication()?;
-        let policy = admit(&state, path, Some(&auth)).await?;
+        admit(&state, &policy, Some(&auth)).await?;
         let principal = super::ctx::principal()?;
         let access = state.access.for_principal(&state.db, &principal).await?;
         let guard = Guard {
@@ -309,7 +308,7 @@ impl Guard {
     }
 
     fn entry(&self, resource: &str, outcome: Outcome, details: audit::Details) -> audit::Entry {
-        entry_of(&self.principal, self.policy, resource, outcome, details)
+        entry_of(&self.principal, &self.policy, resource, outcome, details)
     }
 
     /// Records an event about this request that changes nothing else (a denial); a failure to
@@ -373,6 +372,7 @@ async fn record(state: &AppState, entry: audit::Entry) {
 mod tests {
     use super::*;
     use crate::api::vehicles::{EditVehicle, RetireVehicle};
+    use leptos::server_fn::ServerFn;
 
     fn path<F: ServerFn>() -> &'static str {
         policy::path_of::<F>()
