@@ -192,6 +192,38 @@ impl Details {
     }
 }
 
+/// What an audit record is about, stored as `kind:id` (`vehicle:12`), or a word for a request
+/// about no one row (`list`, `audit`, `-`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Vehicle(i32),
+    WorkOrder(i32),
+    Team(i32),
+    User(i32),
+    Organisation(i32),
+    /// A list: the caller may see nothing of it.
+    List,
+    /// The audit log itself.
+    AuditLog,
+    /// Refused before any resource was looked at.
+    Unspecified,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::Vehicle(id) => write!(f, "vehicle:{id}"),
+            Resource::WorkOrder(id) => write!(f, "work_order:{id}"),
+            Resource::Team(id) => write!(f, "team:{id}"),
+            Resource::User(id) => write!(f, "user:{id}"),
+            Resource::Organisation(id) => write!(f, "organisation:{id}"),
+            Resource::List => f.write_str("list"),
+            Resource::AuditLog => f.write_str("audit"),
+            Resource::Unspecified => f.write_str("-"),
+        }
+    }
+}
+
 /// One event to record.
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -200,6 +232,7 @@ pub struct Entry {
     pub subject_user_id: Option<i32>,
     pub impersonation_id: Option<String>,
     pub action: String,
+    /// As stored: a [`Resource`] written out (`vehicle:12`).
     pub resource: Option<String>,
     pub outcome: Outcome,
     pub details: Details,

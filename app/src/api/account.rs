@@ -1,6 +1,8 @@
 //! The signed-in user's own account: changing the password. Credentials are never changed in
 //! someone else's name, in any impersonation mode.
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::SignedIn;
 use crate::api::policy::{Declared, Policy, own_name_only};
 use crate::error::AppError;
@@ -55,7 +57,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .ok_or(AppError::NotFound {
             what: "User".into(),
         })?;
-    let resource = format!("user:{}", me.id);
+    let resource = Resource::User(me.id);
     // The current password is a guess like a sign-in: counted on the same counters (the
     // stored e-mail is the normalised account key sign-in uses), so a stolen session is no
     // oracle for it.
@@ -68,7 +70,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     {
         if matches!(e, backend::throttle::ThrottleError::Throttled { .. }) {
             g.audit(
-                &resource,
+                resource,
                 Outcome::Denied,
                 backend::audit::Details::why("throttled"),
             )
@@ -78,7 +80,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     }
     if !backend::password::verify(current, Some(me.password_hash.clone())).await {
         g.audit(
-            &resource,
+            resource,
             Outcome::Denied,
             backend::audit::Details::why("wrong current password"),
         )
@@ -120,7 +122,7 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     }
     g.commit_write(
         txn,
-        &resource,
+        resource,
         backend::audit::Details::new().with(backend::audit::Field::Change, "password changed"),
     )
     .await?;

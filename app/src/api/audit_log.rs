@@ -2,6 +2,8 @@
 //! customer's holders of `audit.view` see their own organisation's — including who viewed as
 //! whom, when and why.
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::SignedIn;
 use crate::api::policy::{Declared, Policy, read};
 use crate::error::AppError;
@@ -32,7 +34,7 @@ pub async fn audit_list(
     if all {
         g.require_operator(Permission::AuditViewAll).await?;
     } else {
-        g.require(Permission::AuditView, g.tree().root(), "audit")
+        g.require(Permission::AuditView, g.tree().root(), Resource::AuditLog)
             .await?;
     }
     let mut q = audit_event::Entity::find()

@@ -1,6 +1,8 @@
 //! Inspections: submit a checklist for a vehicle; a failed item can open a work order in the same
 //! transaction.
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::Permission as Needs;
 use crate::api::policy::{Declared, Policy, write};
 use crate::error::AppError;
@@ -73,12 +75,12 @@ pub async fn submit_inspection(
     let items = validate_checklist(&items)?;
     let g = Guard::enter::<SubmitInspection>().await?;
     let veh = repo::vehicles::load(&g.state().db, g.principal().organisation_id, vehicle).await?;
-    let resource = format!("vehicle:{vehicle}");
-    g.authorize(veh.team_id, &resource).await?;
+    let resource = Resource::Vehicle(vehicle);
+    g.authorize(veh.team_id, resource).await?;
     let failed: Vec<&ChecklistItem> = items.iter().filter(|i| !i.ok).collect();
     let open = open_work_order && !failed.is_empty();
     if open {
-        g.require(Permission::WorkOrdersCreate, veh.team_id, &resource)
+        g.require(Permission::WorkOrdersCreate, veh.team_id, resource)
             .await?;
     }
     let txn = g.begin_write().await?;
@@ -123,7 +125,7 @@ pub async fn submit_inspection(
     };
     g.commit_write(
         txn,
-        &resource,
+        resource,
         backend::audit::Details::new().with(
             backend::audit::Field::Status,
             if failed.is_empty() {

@@ -1,5 +1,7 @@
 //! Organisation settings: the impersonation consent, owned by the customer (`org.settings`).
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::{Permission as Needs, SignedIn};
 use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
@@ -56,7 +58,7 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
         });
     }
     let org = g.principal().organisation_id;
-    g.authorize(g.tree().root(), &format!("organisation:{org}"))
+    g.authorize(g.tree().root(), Resource::Organisation(org))
         .await?;
     let txn = g.begin_write().await?;
     organisation::Entity::update_many()
@@ -72,7 +74,7 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
     backend::impersonation::ending::end_refused_by_consent(&txn, org, consent).await?;
     g.commit_write(
         txn,
-        &format!("organisation:{org}"),
+        Resource::Organisation(org),
         backend::audit::Details::new().with(backend::audit::Field::Consent, consent.key()),
     )
     .await?;

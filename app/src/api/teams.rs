@@ -1,6 +1,8 @@
 //! Teams: the permission matrix, granting and revoking, members (both under the no-escalation
 //! rule, `authz::may_confer`), and "My access".
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::{Permission as Needs, SignedIn};
 use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
@@ -62,16 +64,16 @@ async fn change_grant<F: crate::api::policy::Declared>(
     let permission = Permission::from_key(&permission)
         .map_err(|_| AppError::invalid("permission", "Unknown permission."))?;
     let g = Guard::enter::<F>().await?;
-    let resource = format!("team:{team}");
+    let resource = Resource::Team(team);
     if !g.tree().contains(team) {
         return Err(AppError::NotFound {
             what: "Team".into(),
         });
     }
-    g.authorize(team, &resource).await?;
+    g.authorize(team, resource).await?;
     let operator = g.principal().operator;
     let (txn, now) = g
-        .begin_checked(&resource, |a| can_grant(a, operator, permission, team))
+        .begin_checked(resource, |a| can_grant(a, operator, permission, team))
         .await?;
     let org = g.principal().organisation_id;
     let changed = if on {
@@ -101,7 +103,7 @@ async fn change_grant<F: crate::api::policy::Declared>(
     let details = backend::audit::Details::new()
         .with(backend::audit::Field::Change, verb)
         .with(backend::audit::Field::Permission, permission.key());
-    g.commit_write(txn, &resource, details).await?;
+    g.commit_write(txn, resource, details).await?;
     Ok(())
 }
 
@@ -180,7 +182,7 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
             what: "Team".into(),
         });
     };
-    g.authorize(team, &format!("team:{team}")).await?;
+    g.authorize(team, Resource::Team(team)).await?;
     let member_ids: Vec<i32> = membership::Entity::find()
         .filter(membership::Column::TeamId.eq(team))
         .all(&g.state().db)
@@ -261,8 +263,8 @@ async fn change_membership<F: crate::api::policy::Declared>(
             what: "Team".into(),
         });
     }
-    let resource = format!("team:{team}");
-    g.authorize(team, &resource).await?;
+    let resource = Resource::Team(team);
+    g.authorize(team, resource).await?;
     let org = g.principal().organisation_id;
     let person = users::Entity::find_by_id(user)
         .one(&g.state().db)
@@ -274,7 +276,7 @@ async fn change_membership<F: crate::api::policy::Declared>(
         // Adding gives the person the team's whole grant there: no escalation.
         let operator = g.principal().operator;
         let (txn, _) = g
-            .begin_checked(&resource, |a| can_add_member(a, operator, team))
+            .begin_checked(resource, |a| can_add_member(a, operator, team))
             .await?;
         changed = backend::directory::add_member(&*txn, org, person.id, team).await?;
         txn
@@ -291,8 +293,11 @@ async fn change_membership<F: crate::api::policy::Declared>(
         let verb = if add { "added" } else { "removed" };
         let details = backend::audit::Details::new()
             .with(backend::audit::Field::Change, verb)
-            .with(backend::audit::Field::User, format!("user:{}", person.id));
-        g.commit_write(txn, &resource, details).await?;
+            .with(
+                backend::audit::Field::User,
+                Resource::User(person.id).to_string(),
+            );
+        g.commit_write(txn, resource, details).await?;
     } else {
         txn.commit_unaudited().await?;
     }

@@ -3,6 +3,8 @@
 // A server function's arguments are its form's fields, one each; the vehicle form has eight.
 #![allow(clippy::too_many_arguments)]
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::Permission as Needs;
 use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
@@ -113,7 +115,7 @@ pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
     use domain::authz::Permission;
     let g = Guard::enter::<GetVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
-    g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
+    g.authorize(v.team_id, Resource::Vehicle(id)).await?;
     let names = backend::repo::teams::names(&g.state().db, g.principal().organisation_id).await?;
     let allows = |p| g.allows(p, v.team_id);
     let work_orders = if allows(Permission::WorkOrdersView) {
@@ -228,7 +230,7 @@ pub async fn create_vehicle(
     if !g.tree().contains(team) {
         return Err(AppError::invalid("team", "Choose one of your teams."));
     }
-    g.authorize(team, &format!("team:{team}")).await?;
+    g.authorize(team, Resource::Team(team)).await?;
     server::refuse_duplicate_vin(&g, &f.vin, None).await?;
     let now = chrono::Utc::now();
     let txn = g.begin_write().await?;
@@ -251,7 +253,7 @@ pub async fn create_vehicle(
     .insert(&*txn)
     .await
     .or_duplicate("vin", server::DUPLICATE_VIN)?;
-    g.commit_write(txn, &format!("vehicle:{}", v.id), Default::default())
+    g.commit_write(txn, Resource::Vehicle(v.id), Default::default())
         .await?;
     Ok(v.id)
 }
@@ -280,7 +282,7 @@ pub async fn edit_vehicle(
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
     let g = Guard::enter::<EditVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
-    g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
+    g.authorize(v.team_id, Resource::Vehicle(id)).await?;
     server::refuse_duplicate_vin(&g, &f.vin, Some(id)).await?;
     let txn = g.begin_write().await?;
     server::VERSIONED
@@ -299,7 +301,7 @@ pub async fn edit_vehicle(
             ],
         )
         .await?;
-    g.commit_write(txn, &format!("vehicle:{id}"), Default::default())
+    g.commit_write(txn, Resource::Vehicle(id), Default::default())
         .await?;
     Ok(())
 }
@@ -318,7 +320,7 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
 
     let g = Guard::enter::<RetireVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
-    g.authorize(v.team_id, &format!("vehicle:{id}")).await?;
+    g.authorize(v.team_id, Resource::Vehicle(id)).await?;
     if v.status == VehicleStatus::Retired.key() {
         return Err(AppError::Conflict {
             message: "This vehicle is already retired.".into(),
@@ -338,7 +340,7 @@ pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
         .await?;
     g.commit_write(
         txn,
-        &format!("vehicle:{id}"),
+        Resource::Vehicle(id),
         backend::audit::Details::new().with(backend::audit::Field::Change, "retired"),
     )
     .await?;

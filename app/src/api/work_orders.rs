@@ -1,6 +1,8 @@
 //! Work orders: list with filters, one work order with the decisions for its actions, and the
 //! state changes (status, completion, assignment) under optimistic concurrency.
 
+#[cfg(feature = "ssr")]
+use crate::api::guard::Resource;
 use crate::api::policy::Requirement::Permission as Needs;
 use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
@@ -10,7 +12,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Guard, Resource};
     use crate::api::paging::next_page;
     use crate::api::rows;
     use crate::error::AppError;
@@ -142,7 +144,7 @@ pub(crate) mod server {
     ) -> Result<(Guard, work_order::Model), AppError> {
         let g = Guard::enter::<F>().await?;
         let w = load(&g, id).await?;
-        g.authorize(w.team_id, &format!("work_order:{id}")).await?;
+        g.authorize(w.team_id, Resource::WorkOrder(id)).await?;
         refuse_closed(&w)?;
         Ok((g, w))
     }
@@ -163,7 +165,7 @@ pub(crate) mod server {
         id: i32,
         details: backend::audit::Details,
     ) -> Result<WorkOrderDetail, AppError> {
-        g.commit_write(txn, &format!("work_order:{id}"), details)
+        g.commit_write(txn, Resource::WorkOrder(id), details)
             .await?;
         let w = load(g, id).await?;
         self::detail(g, w).await
@@ -237,7 +239,7 @@ pub async fn get_work_order(id: i32) -> Result<WorkOrderDetail, AppError> {
     use crate::api::guard::Guard;
     let g = Guard::enter::<GetWorkOrder>().await?;
     let w = server::load(&g, id).await?;
-    g.authorize(w.team_id, &format!("work_order:{id}")).await?;
+    g.authorize(w.team_id, Resource::WorkOrder(id)).await?;
     server::detail(&g, w).await
 }
 
@@ -346,7 +348,9 @@ pub async fn assign_work_order(
         .await?;
     let details = backend::audit::Details::new().with(
         backend::audit::Field::Assignee,
-        assignee.map(|a| format!("user:{a}")).unwrap_or_default(),
+        assignee
+            .map(|a| Resource::User(a).to_string())
+            .unwrap_or_default(),
     );
     server::done(&g, txn, id, details).await
 }
@@ -371,8 +375,7 @@ pub async fn create_work_order(
     let g = Guard::enter::<CreateWorkOrder>().await?;
     let veh = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, vehicle)
         .await?;
-    g.authorize(veh.team_id, &format!("vehicle:{vehicle}"))
-        .await?;
+    g.authorize(veh.team_id, Resource::Vehicle(vehicle)).await?;
     let due_on = due_on.and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d));
     let by = g.principal().user_id;
     let new = backend::repo::work_orders::NewWorkOrder::open_on(
@@ -387,9 +390,11 @@ pub async fn create_work_order(
     let id = backend::repo::work_orders::insert(&*txn, new).await?;
     g.commit_write(
         txn,
-        &format!("work_order:{id}"),
-        backend::audit::Details::new()
-            .with(backend::audit::Field::Vehicle, format!("vehicle:{vehicle}")),
+        Resource::WorkOrder(id),
+        backend::audit::Details::new().with(
+            backend::audit::Field::Vehicle,
+            Resource::Vehicle(vehicle).to_string(),
+        ),
     )
     .await?;
     Ok(id)

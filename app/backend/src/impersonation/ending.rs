@@ -81,7 +81,7 @@ pub async fn end_in(txn: &AuditedTxn, id: &str, ending: &Ending) -> Result<bool,
         subject_user_id: Some(row.user_id),
         impersonation_id: Some(row.id.clone()),
         action: ending.action().to_owned(),
-        resource: Some(format!("user:{}", row.user_id)),
+        resource: Some(audit::Resource::User(row.user_id).to_string()),
         outcome: Outcome::Success,
         details: ending.details(),
     })

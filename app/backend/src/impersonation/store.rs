@@ -133,7 +133,7 @@ pub async fn refuse(
         subject_user_id: subject.as_ref().map(|u| u.id),
         impersonation_id,
         action: "impersonation.start".to_owned(),
-        resource: Some(format!("user:{}", attempt.user_id)),
+        resource: Some(audit::Resource::User(attempt.user_id).to_string()),
         outcome: Outcome::Denied,
         details: details.with(Field::Why, why),
     };
@@ -216,7 +216,7 @@ async fn checked_start(
         subject_user_id: Some(row.user_id),
         impersonation_id: Some(row.id.clone()),
         action: "impersonation.start".to_owned(),
-        resource: Some(format!("user:{}", row.user_id)),
+        resource: Some(audit::Resource::User(row.user_id).to_string()),
         outcome: Outcome::Success,
         details: attempt.details(),
     };

@@ -12,6 +12,7 @@ pub use no_escalation::refuse_grant;
 
 use super::policy::{self, Caller, Declared, Policy, Refusal, Requirement};
 use crate::error::{AppError, AuthFailure};
+pub use backend::audit::Resource;
 use backend::audit::{self, Outcome};
 use backend::principal::{Authentication, Principal};
 use backend::state::AppState;
@@ -72,7 +73,11 @@ pub async fn admit(
     };
     if let Some(p) = principal {
         let details = audit::Details::why(err.to_string());
-        record(state, entry_of(p, policy, "-", Outcome::Denied, details)).await;
+        record(
+            state,
+            entry_of(p, policy, Resource::Unspecified, Outcome::Denied, details),
+        )
+        .await;
     }
     Err(err)
 }
@@ -104,7 +109,9 @@ impl Refused {
 
     /// Records the refusal as the guard does for every server function, and returns its error.
     pub async fn audit(self) -> AppError {
-        self.guard.audit("-", Outcome::Denied, self.details).await;
+        self.guard
+            .audit(Resource::Unspecified, Outcome::Denied, self.details)
+            .await;
         self.error
     }
 }
@@ -187,7 +194,8 @@ impl Guard {
         match self.operator_refusal(permission) {
             None => Ok(()),
             Some((e, details)) => {
-                self.audit("-", Outcome::Denied, details).await;
+                self.audit(Resource::Unspecified, Outcome::Denied, details)
+                    .await;
                 Err(e)
             }
         }
@@ -195,7 +203,7 @@ impl Guard {
 
     /// Checks the declared permission on `scope`, the owning team of the resource at hand.
     /// A denial is audited and answered 403 with its explanation.
-    pub async fn authorize(&self, scope: TeamId, resource: &str) -> Result<(), AppError> {
+    pub async fn authorize(&self, scope: TeamId, resource: Resource) -> Result<(), AppError> {
         let Requirement::Permission(permission) = self.policy.requirement else {
             return Ok(());
         };
@@ -207,7 +215,7 @@ impl Guard {
         &self,
         permission: Permission,
         scope: TeamId,
-        resource: &str,
+        resource: Resource,
     ) -> Result<(), AppError> {
         match self.access.check(permission, scope) {
             Decision::Allow => Ok(()),
@@ -235,7 +243,7 @@ impl Guard {
         let teams: Vec<TeamId> = self.access.effective.teams_with(p).collect();
         if teams.is_empty() {
             let root = self.access.policy.tree.root();
-            self.require(p, root, "list").await?;
+            self.require(p, root, Resource::List).await?;
         }
         Ok(teams)
     }
@@ -307,13 +315,13 @@ impl Guard {
         domain::authz::can_add_member(&self.access, self.principal.operator, team)
     }
 
-    fn entry(&self, resource: &str, outcome: Outcome, details: audit::Details) -> audit::Entry {
+    fn entry(&self, resource: Resource, outcome: Outcome, details: audit::Details) -> audit::Entry {
         entry_of(&self.principal, &self.policy, resource, outcome, details)
     }
 
     /// Records an event about this request that changes nothing else (a denial); a failure to
     /// audit is logged, never hidden.
-    pub async fn audit(&self, resource: &str, outcome: Outcome, details: audit::Details) {
+    pub async fn audit(&self, resource: Resource, outcome: Outcome, details: audit::Details) {
         record(&self.state, self.entry(resource, outcome, details)).await;
     }
 
@@ -327,7 +335,7 @@ impl Guard {
     pub async fn commit_write(
         &self,
         txn: audit::AuditedTxn,
-        resource: &str,
+        resource: Resource,
         details: audit::Details,
     ) -> Result<(), AppError> {
         Ok(txn
@@ -340,7 +348,7 @@ impl Guard {
 fn entry_of(
     principal: &Principal,
     policy: &Policy,
-    resource: &str,
+    resource: Resource,
     outcome: Outcome,
     details: audit::Details,
 ) -> audit::Entry {
@@ -354,7 +362,7 @@ fn entry_of(
         subject_user_id: Some(principal.user_id),
         impersonation_id,
         action: policy.path.trim_start_matches("/api/").to_owned(),
-        resource: Some(resource.to_owned()),
+        resource: Some(resource.to_string()),
         outcome,
         details,
     }

@@ -4,7 +4,7 @@
 
 use super::Guard;
 use crate::error::AppError;
-use backend::audit::{AuditedTxn, Outcome};
+use backend::audit::{AuditedTxn, Outcome, Resource};
 use domain::authz::{GrantRefusal, UserAccess};
 
 impl Guard {
@@ -16,7 +16,7 @@ impl Guard {
     /// transaction and the fresh access the write should read from.
     pub async fn begin_checked(
         &self,
-        resource: &str,
+        resource: Resource,
         rule: impl Fn(&UserAccess) -> Result<(), GrantRefusal>,
     ) -> Result<(AuditedTxn, UserAccess), AppError> {
         if let Err(r) = rule(&self.access) {
@@ -37,7 +37,7 @@ impl Guard {
 
 /// Audits a refused change as a denial (the permission at stake) and answers 403 with the
 /// refusal's explanation.
-pub async fn refuse_grant(g: &Guard, resource: &str, r: GrantRefusal) -> AppError {
+pub async fn refuse_grant(g: &Guard, resource: Resource, r: GrantRefusal) -> AppError {
     g.audit(
         resource,
         Outcome::Denied,
