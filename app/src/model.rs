@@ -1,7 +1,7 @@
 //! Domain types and the data transfer objects shared by the server and the frontend.
 //! Parsing constructors make invalid values unrepresentable past the boundary.
 
-use domain::fleet::{VehicleStatus, WorkOrderStatus};
+use domain::fleet::{Date, Priority, VehicleStatus, Vin, WorkOrderStatus};
 use domain::people::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,7 @@ pub struct Me {
 pub struct VehicleRow {
     pub id: i32,
     pub name: String,
-    pub vin: String,
+    pub vin: Vin,
     pub make: String,
     pub model: String,
     pub year: i32,
@@ -85,9 +85,9 @@ pub struct WorkOrderRow {
     pub vehicle: String,
     pub team: String,
     pub status: WorkOrderStatus,
-    pub priority: String,
+    pub priority: Priority,
     pub assignee: Option<String>,
-    pub due_on: Option<String>,
+    pub due_on: Option<Date>,
 }
 
 /// The Work orders page: the rows, and the choices of its filters.
@@ -131,9 +131,9 @@ pub struct WorkOrderDetail {
     pub vehicle_id: i32,
     pub team: domain::authz::TeamRef,
     pub status: WorkOrderStatus,
-    pub priority: String,
+    pub priority: Priority,
     pub assignee: Option<UserRef>,
-    pub due_on: Option<String>,
+    pub due_on: Option<Date>,
     /// Optimistic concurrency: every change names the version it was made against.
     pub version: i32,
     pub actions: Actions,
@@ -206,7 +206,7 @@ pub struct VehicleList {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VehicleFields {
     pub name: String,
-    pub vin: String,
+    pub vin: Vin,
     pub make: String,
     pub model: String,
     pub year: i32,

@@ -5,8 +5,8 @@
 //! Input: `<header JSON>\n<payload JSON>`.
 #![no_main]
 
-use backend::session::{AUDIENCE, ISSUER};
 use backend::token::TokenKeys;
+use backend::token::{AUDIENCE, ISSUER};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};

@@ -2,8 +2,8 @@
 //! unless it is a well-formed HS256 token signed with the key whose claims are all valid.
 #![no_main]
 
-use backend::session::{AUDIENCE, ISSUER};
 use backend::token::TokenKeys;
+use backend::token::{AUDIENCE, ISSUER};
 use libfuzzer_sys::fuzz_target;
 
 const KEY: &[u8] = b"fuzzing-key-0123456789abcdef0123456789";

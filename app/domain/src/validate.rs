@@ -3,6 +3,7 @@
 //! field messages a person can act on.
 
 use crate::error::{FieldError, Invalid};
+use crate::fleet::{Date, Priority, Vin};
 
 /// Collects field messages; `finish` turns them into one 422.
 #[derive(Default)]
@@ -53,26 +54,12 @@ pub fn optional(raw: &str, max: usize) -> Result<String, String> {
     }
 }
 
-/// A vehicle identification number: 17 characters, digits and capital letters except I, O and Q
-/// (ISO 3779). Lower case is accepted and normalised.
-pub fn vin(raw: &str) -> Result<String, String> {
-    let s = raw.trim().to_ascii_uppercase();
-    if s.len() != 17 {
-        return Err("A VIN has exactly 17 characters.".into());
-    }
-    if let Some(bad) = s
-        .chars()
-        .find(|c| !c.is_ascii_alphanumeric() || matches!(c, 'I' | 'O' | 'Q'))
-    {
-        return Err(format!(
-            "A VIN uses digits and letters other than I, O and Q; “{bad}” is not allowed."
-        ));
-    }
-    Ok(s)
+/// A VIN ([`Vin::parse`]).
+pub fn vin(raw: &str) -> Result<Vin, String> {
+    Vin::parse(raw)
 }
 
-pub const MIN_YEAR: i32 = 1950;
-pub const MAX_YEAR: i32 = 2100;
+pub use crate::fleet::{MAX_YEAR, MIN_YEAR};
 
 pub fn year(raw: &str) -> Result<i32, String> {
     match raw.trim().parse::<i32>() {
@@ -88,49 +75,18 @@ pub fn odometer(raw: &str) -> Result<i32, String> {
     }
 }
 
-pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
-
-pub fn priority(raw: &str) -> Result<String, String> {
-    let s = raw.trim();
-    PRIORITIES
-        .iter()
-        .find(|p| **p == s)
-        .map(|p| (*p).to_owned())
-        .ok_or_else(|| "Choose low, normal, high or urgent.".into())
+/// A work order's priority ([`Priority::parse`]).
+pub fn priority(raw: &str) -> Result<Priority, String> {
+    Priority::parse(raw)
 }
 
-/// An optional calendar date `YYYY-MM-DD` (what `<input type="date">` sends).
-pub fn date(raw: &str) -> Result<Option<(i32, u32, u32)>, String> {
+/// An optional date: empty is none ([`Date::parse`]).
+pub fn date(raw: &str) -> Result<Option<Date>, String> {
     let s = raw.trim();
     if s.is_empty() {
         return Ok(None);
     }
-    let err = || "Enter a date as YYYY-MM-DD.".to_owned();
-    let mut parts = s.splitn(3, '-');
-    let (y, m, d) = (parts.next(), parts.next(), parts.next());
-    let (Some(y), Some(m), Some(d)) = (y, m, d) else {
-        return Err(err());
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return Err(err());
-    }
-    let (y, m, d) = (
-        y.parse::<i32>().map_err(|_| err())?,
-        m.parse::<u32>().map_err(|_| err())?,
-        d.parse::<u32>().map_err(|_| err())?,
-    );
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err("That month does not exist.".into()),
-    };
-    if d == 0 || d > days || !(MIN_YEAR..=MAX_YEAR).contains(&y) {
-        return Err("That date does not exist.".into());
-    }
-    Ok(Some((y, m, d)))
+    Date::parse(s).map(Some)
 }
 
 #[cfg(test)]
@@ -140,7 +96,10 @@ mod tests {
 
     #[test]
     fn vins() {
-        assert_eq!(vin(" 1fdwe3fl6hdc10101 ").unwrap(), "1FDWE3FL6HDC10101");
+        assert_eq!(
+            vin(" 1fdwe3fl6hdc10101 ").unwrap().as_str(),
+            "1FDWE3FL6HDC10101"
+        );
         assert!(vin("1FDWE3FL6HDC1010").is_err());
         assert!(vin("1FDWE3FL6HDC1010O").unwrap_err().contains("“O”"));
         assert!(vin("1FDWE3FL6HDC1010-").is_err());
@@ -148,7 +107,10 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(date("2024-02-29"), Ok(Some((2024, 2, 29))));
+        assert_eq!(
+            date("2024-02-29").map(|d| d.map(Date::ymd)),
+            Ok(Some((2024, 2, 29)))
+        );
         assert_eq!(date(""), Ok(None));
         for bad in [
             "2023-02-29",
@@ -193,7 +155,7 @@ mod tests {
 
         #[test]
         fn valid_vins_round_trip(v in "[A-HJ-NPR-Z0-9]{17}") {
-            prop_assert_eq!(vin(&v.to_lowercase()).unwrap(), v);
+            prop_assert_eq!(vin(&v.to_lowercase()).unwrap().to_string(), v);
         }
     }
 }

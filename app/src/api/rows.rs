@@ -6,7 +6,8 @@ use crate::error::AppError;
 use crate::model::{ChecklistItem, InspectionRow, VehicleRow, WorkOrderRow};
 use backend::entity::{vehicle, work_order};
 use backend::repo;
-use domain::fleet::{VehicleStatus, WorkOrderStatus};
+use domain::fleet::{Date, Priority, VehicleStatus, Vin, WorkOrderStatus};
+use domain::keyed::Corrupt;
 use std::collections::HashMap;
 
 pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> Result<VehicleRow, AppError> {
@@ -15,7 +16,7 @@ pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> Result<Vehicl
         status: VehicleStatus::stored(&v.status)?,
         id: v.id,
         name: v.name,
-        vin: v.vin,
+        vin: Vin::parse(&v.vin).map_err(|_| corrupt("Vin", &v.vin))?,
         make: v.make,
         model: v.model,
         year: v.year,
@@ -43,9 +44,9 @@ pub async fn work_orders(
                 vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
                 team: teams.get(&w.team_id).cloned().unwrap_or_default(),
                 status: WorkOrderStatus::stored(&w.status)?,
-                priority: w.priority,
+                priority: Priority::stored(&w.priority)?,
                 assignee: w.assignee_id.and_then(|a| users.get(&a).cloned()),
-                due_on: w.due_on.map(|d| d.to_string()),
+                due_on: w.due_on.map(date).transpose()?,
                 title: w.title,
             })
         })
@@ -69,4 +70,21 @@ pub async fn inspections(g: &Guard, vehicle_id: i32) -> Result<Vec<InspectionRow
             items: serde_json::from_str::<Vec<ChecklistItem>>(&r.items).unwrap_or_default(),
         })
         .collect())
+}
+
+/// A stored date as the DTOs carry it.
+pub fn date(d: chrono::NaiveDate) -> Result<Date, AppError> {
+    use chrono::Datelike;
+    Ok(
+        Date::from_ymd(d.year(), d.month(), d.day())
+            .map_err(|_| corrupt("Date", &d.to_string()))?,
+    )
+}
+
+/// A stored value that does not parse: corrupt data, an error (never shown as something else).
+fn corrupt(what: &'static str, value: &str) -> Corrupt {
+    Corrupt {
+        what,
+        value: value.to_owned(),
+    }
 }

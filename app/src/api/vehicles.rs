@@ -231,13 +231,13 @@ pub async fn create_vehicle(
         return Err(AppError::invalid("team", "Choose one of your teams."));
     }
     g.authorize(team, Resource::Team(team)).await?;
-    server::refuse_duplicate_vin(&g, &f.vin, None).await?;
+    server::refuse_duplicate_vin(&g, f.vin.as_str(), None).await?;
     let now = chrono::Utc::now();
     let txn = g.begin_write().await?;
     let v = vehicle::ActiveModel {
         organisation_id: Set(g.principal().organisation_id),
         team_id: Set(team),
-        vin: Set(f.vin),
+        vin: Set(f.vin.to_string()),
         name: Set(f.name),
         make: Set(f.make),
         model: Set(f.model),
@@ -283,7 +283,7 @@ pub async fn edit_vehicle(
     let g = Guard::enter::<EditVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
     g.authorize(v.team_id, Resource::Vehicle(id)).await?;
-    server::refuse_duplicate_vin(&g, &f.vin, Some(id)).await?;
+    server::refuse_duplicate_vin(&g, f.vin.as_str(), Some(id)).await?;
     let txn = g.begin_write().await?;
     server::VERSIONED
         .update(
@@ -292,7 +292,7 @@ pub async fn edit_vehicle(
             version,
             vec![
                 (vehicle::Column::Name, Expr::value(f.name)),
-                (vehicle::Column::Vin, Expr::value(f.vin)),
+                (vehicle::Column::Vin, Expr::value(f.vin.to_string())),
                 (vehicle::Column::Make, Expr::value(f.make)),
                 (vehicle::Column::Model, Expr::value(f.model)),
                 (vehicle::Column::Year, Expr::value(f.year)),

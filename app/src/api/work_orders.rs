@@ -8,6 +8,7 @@ use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
 use crate::model::{WorkOrderDetail, WorkOrderList};
 use domain::authz::Permission;
+use domain::fleet::{Date, Priority};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -20,7 +21,7 @@ pub(crate) mod server {
     use backend::entity::work_order;
     use backend::repo::{self, work_orders::After};
     use domain::authz::{Permission, TeamRef};
-    use domain::fleet::WorkOrderStatus;
+    use domain::fleet::{Priority, WorkOrderStatus};
     use sea_orm::Select;
     use std::collections::HashMap;
 
@@ -118,9 +119,9 @@ pub(crate) mod server {
             vehicle,
             vehicle_id: w.vehicle_id,
             status: WorkOrderStatus::stored(&w.status)?,
-            priority: w.priority,
+            priority: Priority::stored(&w.priority)?,
             assignee,
-            due_on: w.due_on.map(|d| d.to_string()),
+            due_on: w.due_on.map(rows::date).transpose()?,
             version: w.version,
             actions,
             assignable: assignable(g, w.team_id).await?,
@@ -376,14 +377,17 @@ pub async fn create_work_order(
     let veh = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, vehicle)
         .await?;
     g.authorize(veh.team_id, Resource::Vehicle(vehicle)).await?;
-    let due_on = due_on.and_then(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d));
+    let due_on = due_on.and_then(|d| {
+        let (y, m, d) = d.ymd();
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+    });
     let by = g.principal().user_id;
     let new = backend::repo::work_orders::NewWorkOrder::open_on(
         &veh,
         by,
         title,
         description,
-        priority,
+        priority.key().to_owned(),
         due_on,
     );
     let txn = g.begin_write().await?;
@@ -401,7 +405,7 @@ pub async fn create_work_order(
 }
 
 /// The new-work-order form's fields, checked the same way in the browser and on the server.
-pub type NewFields = (String, String, String, Option<(i32, u32, u32)>);
+pub type NewFields = (String, String, Priority, Option<Date>);
 
 pub fn parse_new(
     title: &str,

@@ -118,7 +118,7 @@ fn VehicleFields(error: Signal<Option<AppError>>, values: Option<VehicleRow>) ->
     view! {
         <div class="form-grid">
             <Field label="Name" name="name" value=v(|r| r.name.clone()) error />
-            <Field label="VIN" name="vin" value=v(|r| r.vin.clone()) error />
+            <Field label="VIN" name="vin" value=v(|r| r.vin.to_string()) error />
             <Field label="Make" name="make" value=v(|r| r.make.clone()) error />
             <Field label="Model" name="model" value=v(|r| r.model.clone()) error />
             <Field label="Year" name="year" kind="number" value=v(|r| r.year.to_string()) error />
@@ -159,7 +159,7 @@ fn VehicleTable(rows: Vec<VehicleRow>) -> impl IntoView {
                                     <td>{format!("{} {}", v.make, v.model)}</td>
                                     <td>{v.year}</td>
                                     <td>{v.plate}</td>
-                                    <td class="mono">{v.vin}</td>
+                                    <td class="mono">{v.vin.to_string()}</td>
                                     <td>{v.team}</td>
                                     <td>
                                         <span class=format!(
@@ -245,7 +245,7 @@ fn VehicleView(
             <dt>"Plate"</dt>
             <dd>{v.plate.clone()}</dd>
             <dt>"VIN"</dt>
-            <dd class="mono">{v.vin.clone()}</dd>
+            <dd class="mono">{v.vin.to_string()}</dd>
             <dt>"Team"</dt>
             <dd>{v.team.clone()}</dd>
             <dt>"Status"</dt>

@@ -12,8 +12,8 @@ use crate::components::{
 use crate::error::AppError;
 use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow};
 use domain::authz::Permission;
+use domain::fleet::Priority;
 use domain::fleet::WorkOrderStatus;
-use domain::validate::PRIORITIES;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -171,9 +171,9 @@ pub fn WorkOrderTable(rows: Vec<WorkOrderRow>) -> impl IntoView {
                                             w.status.key(),
                                         )>{w.status.label()}</span>
                                     </td>
-                                    <td>{w.priority}</td>
+                                    <td>{w.priority.key()}</td>
                                     <td>{w.assignee.unwrap_or_else(|| "—".into())}</td>
-                                    <td>{w.due_on.unwrap_or_default()}</td>
+                                    <td>{w.due_on.map(|d| d.to_string()).unwrap_or_default()}</td>
                                 </tr>
                             }
                         })
@@ -270,13 +270,13 @@ fn WorkOrderView(
             <dt>"Team"</dt>
             <dd>{w.team.name.clone()}</dd>
             <dt>"Priority"</dt>
-            <dd>{w.priority.clone()}</dd>
+            <dd>{w.priority.key()}</dd>
             <dt>"Assignee"</dt>
             <dd>
                 {w.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "Unassigned".into())}
             </dd>
             <dt>"Due"</dt>
-            <dd>{w.due_on.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dd>{w.due_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</dd>
         </dl>
         <p class="description">{w.description.clone()}</p>
         {(!closed)
@@ -399,12 +399,12 @@ pub fn NewWorkOrder(
                         <div class="field">
                             <label for="f-priority">"Priority"</label>
                             <select id="f-priority" name="priority">
-                                {PRIORITIES
-                                    .iter()
+                                {Priority::ALL
+                                    .into_iter()
                                     .map(|p| {
                                         view! {
-                                            <option value=*p selected=*p == "normal">
-                                                {*p}
+                                            <option value=p.key() selected=p == Priority::Normal>
+                                                {p.key()}
                                             </option>
                                         }
                                     })

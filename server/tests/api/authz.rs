@@ -536,7 +536,8 @@ async fn vehicles_are_added_edited_and_retired_with_validation(backend: Backend)
         .await
         .expect("the vehicle");
     assert_eq!(
-        detail.vehicle.vin, "1FTBW2CM8LKA10104",
+        detail.vehicle.vin.as_str(),
+        "1FTBW2CM8LKA10104",
         "VINs are stored upper-case"
     );
     let retire = RetireVehicle {
