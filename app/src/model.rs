@@ -1,5 +1,6 @@
-//! Domain types and the data transfer objects shared by the server and the frontend.
-//! Parsing constructors make invalid values unrepresentable past the boundary.
+//! The data transfer objects of the pages: what a server function returns and its page renders.
+//! They carry domain values (`domain::fleet`, `domain::people`) already parsed, and the
+//! server's decisions for the controls they show (`Actions`), never rules of their own.
 
 use domain::fleet::{Date, Priority, VehicleStatus, Vin, WorkOrderStatus};
 use domain::people::{OrgKind, Role};

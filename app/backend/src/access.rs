@@ -1,4 +1,4 @@
-//! Loading a user's `UserAccess` from the database, cached per session (server only).
+//! Loading a user's `UserAccess` from the database, cached per session.
 //!
 //! A cached entry is valid only for the organisation's authz version it was built at; every
 //! grant, membership or tree change bumps that version in its own transaction, so the next

@@ -1,4 +1,4 @@
-//! The audit log: append-only and hash-chained (server only).
+//! The audit log: append-only and hash-chained.
 //!
 //! Each row's hash covers its own content and the previous row's hash, so editing or deleting a
 //! row breaks every hash after it. Appends are serialised (a process-wide lock, plus a

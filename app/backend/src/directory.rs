@@ -1,4 +1,4 @@
-//! Writing the directory: organisations, teams, users, memberships and grants (server only).
+//! Writing the directory: organisations, teams, users, memberships and grants.
 //! Callers pass a transaction, so a multi-row change is all or nothing.
 
 use crate::entity::{membership, organisation, team, team_permission, user};

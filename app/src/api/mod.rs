@@ -1,5 +1,10 @@
-//! Server functions, grouped by concept. Each one authenticates through `ctx` and scopes every
-//! query to the caller's organisation.
+//! Server functions, one module per concept, each thin: enter the guard with the function's own
+//! type (its policy is declared beside it: `impl Declared for …`), parse the input, call a
+//! repository (`backend::repo`), return a DTO (`crate::model`).
+//!
+//! Inside, one direction: `policy` (declarations, pure) ← `guard` (the one place decisions are
+//! made and denials audited; `ctx` reads the request) ← the endpoint modules and `rows` (the
+//! list rows they share) ← `door` (the table of every declaration, for the middleware).
 pub mod account;
 pub mod admin;
 pub mod audit_log;

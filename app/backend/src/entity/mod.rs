@@ -1,4 +1,4 @@
-//! sea-orm entities, one per table of `migrations/` (server only). Relations are queried
+//! sea-orm entities, one per table of `migrations/`. Relations are queried
 //! explicitly where a request needs them, so each query stays visible and indexed.
 pub mod audit_event;
 pub mod inspection;

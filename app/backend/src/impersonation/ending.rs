@@ -1,4 +1,4 @@
-//! Ending impersonations (server only): the one way an impersonation ends, whatever ends it.
+//! Ending impersonations: the one way an impersonation ends, whatever ends it.
 //!
 //! [`end_in`] revokes the impersonation's row with a conditional update (`revoked_at IS NULL`)
 //! and appends its end record in the same transaction only when that update changed the row. So

@@ -1,4 +1,4 @@
-//! Impersonation sessions in the database (server only): starting one, checking on every request
+//! Impersonation sessions in the database: starting one, checking on every request
 //! that it may go on, and ending it — each step on the audit log.
 //!
 //! The view-as cookie only overlays the actor's own session: it is honoured only together with
