@@ -132,6 +132,23 @@ impl From<backend::repo::RepoError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<backend::repo::versioned::VersionError> for AppError {
+    fn from(e: backend::repo::versioned::VersionError) -> Self {
+        use backend::repo::versioned::VersionError as V;
+        match e {
+            V::Stale { what } => AppError::Conflict {
+                message: format!(
+                    "Someone else changed this {what} since you opened it. Reload it to see the \
+                     latest version, then try again."
+                ),
+            },
+            V::Duplicate { field, message } => AppError::invalid(field, message),
+            V::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<backend::throttle::ThrottleError> for AppError {
     fn from(e: backend::throttle::ThrottleError) -> Self {
         use backend::throttle::ThrottleError as T;
@@ -186,7 +203,7 @@ impl From<sea_orm::DbErr> for AppError {
             AppError::BadRequest {
                 message: "a value is too long or out of range.".into(),
             }
-        } else if is_duplicate(&e) {
+        } else if backend::repo::is_duplicate(&e) {
             tracing::warn!(error = %e, "unique constraint refused a write");
             AppError::Conflict {
                 message: "That already exists. Reload the page to see it.".into(),
@@ -196,16 +213,6 @@ impl From<sea_orm::DbErr> for AppError {
             AppError::Internal
         }
     }
-}
-
-/// Whether the database refused a write because of a unique index or primary key, on either
-/// engine: the race between a write's check for a duplicate and its insert.
-#[cfg(feature = "ssr")]
-pub fn is_duplicate(e: &sea_orm::DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }
 
 /// For a write whose unique index belongs to one form field (a vehicle's VIN): a duplicate
@@ -220,7 +227,7 @@ pub trait DuplicateField<T> {
 impl<T> DuplicateField<T> for Result<T, sea_orm::DbErr> {
     fn or_duplicate(self, field: &str, message: &str) -> Result<T, AppError> {
         self.map_err(|e| {
-            if is_duplicate(&e) {
+            if backend::repo::is_duplicate(&e) {
                 tracing::info!(field, "unique constraint refused a concurrent duplicate");
                 AppError::invalid(field, message)
             } else {

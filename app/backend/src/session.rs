@@ -122,3 +122,19 @@ pub async fn revoke_in(
         .await?;
     Ok(())
 }
+
+/// The user's other live sessions of their own (not `except`, not impersonations).
+pub async fn others_of(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i32,
+    except: &str,
+) -> Result<Vec<session::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::ActorUserId.is_null())
+        .filter(session::Column::Id.ne(except))
+        .filter(session::Column::RevokedAt.is_null())
+        .all(db)
+        .await
+}

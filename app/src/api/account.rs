@@ -38,10 +38,7 @@ impl Declared for ChangePassword {
 pub async fn change_password(current: String, new: String, repeat: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
     use backend::audit::Outcome;
-    use backend::entity::{session, user};
     use backend::impersonation::ending::{self, Ending};
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     if current.is_empty() {
         return Err(AppError::invalid("current", "Enter your current password."));
@@ -51,12 +48,8 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
     }
     check_new_password(&new, &repeat)?;
     let g = Guard::enter::<ChangePassword>().await?;
-    let me = user::Entity::find_by_id(g.principal().user_id)
-        .one(&g.state().db)
-        .await?
-        .ok_or(AppError::NotFound {
-            what: "User".into(),
-        })?;
+    let me = g.principal();
+    let me = backend::repo::users::load(&g.state().db, me.organisation_id, me.user_id).await?;
     let resource = Resource::User(me.id);
     // The current password is a guess like a sign-in: counted on the same counters (the
     // stored e-mail is the normalised account key sign-in uses), so a stolen session is no
@@ -98,22 +91,12 @@ pub async fn change_password(current: String, new: String, repeat: String) -> Re
         .await
         .map_err(|_| AppError::Internal)?;
     let txn = g.begin_write().await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .filter(user::Column::Id.eq(me.id))
-        .exec(&*txn)
-        .await?;
+    backend::repo::users::set_password_hash(&*txn, me.id, hash).await?;
     // Impersonations of this user, and those started from the sessions signed out here, end
     // with their own records first; then the other sessions go.
     let changed = Ending::RuleBroken("the user's password changed".into());
     ending::end_of_user(&txn, me.id, &changed).await?;
-    let others = session::Entity::find()
-        .filter(session::Column::UserId.eq(me.id))
-        .filter(session::Column::ActorUserId.is_null())
-        .filter(session::Column::Id.ne(g.principal().session_id.clone()))
-        .filter(session::Column::RevokedAt.is_null())
-        .all(&*txn)
-        .await?;
+    let others = backend::session::others_of(&*txn, me.id, &g.principal().session_id).await?;
     let signed_out = Ending::RuleBroken(
         "the session it was started from was signed out by a password change".into(),
     );

@@ -16,10 +16,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::api::ctx;
     use crate::error::AuthFailure;
     use crate::routes;
-    use backend::entity::user;
     use backend::{password, session};
     use domain::people::Email;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
     // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
     // it before parsing; entering the door here keeps the function honest on its own).
@@ -50,12 +48,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         .await?;
 
     let found = match Email::parse(&email) {
-        Ok(e) => {
-            user::Entity::find()
-                .filter(user::Column::Email.eq(e.as_str()))
-                .one(&st.db)
-                .await?
-        }
+        Ok(e) => backend::repo::users::by_email(&st.db, &e).await?,
         Err(_) => None,
     };
     // Always run one argon2 verification, against a dummy hash when there is no such user.

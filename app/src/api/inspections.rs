@@ -67,10 +67,8 @@ pub async fn submit_inspection(
     open_work_order: bool,
 ) -> Result<Option<i32>, AppError> {
     use crate::api::guard::Guard;
-    use backend::entity::inspection;
     use backend::repo;
     use domain::authz::Permission;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let items = validate_checklist(&items)?;
     let g = Guard::enter::<SubmitInspection>().await?;
@@ -84,18 +82,15 @@ pub async fn submit_inspection(
             .await?;
     }
     let txn = g.begin_write().await?;
-    inspection::ActiveModel {
-        organisation_id: Set(veh.organisation_id),
-        team_id: Set(veh.team_id),
-        vehicle_id: Set(veh.id),
-        inspector_id: Set(Some(g.principal().user_id)),
-        result: Set(if failed.is_empty() { "pass" } else { "fail" }.to_owned()),
-        items: Set(serde_json::to_string(&items).map_err(|_| AppError::Internal)?),
-        submitted_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await?;
+    let checklist = repo::inspections::NewInspection {
+        organisation_id: veh.organisation_id,
+        team_id: veh.team_id,
+        vehicle_id: veh.id,
+        inspector_id: g.principal().user_id,
+        passed: failed.is_empty(),
+        items: serde_json::to_string(&items).map_err(|_| AppError::Internal)?,
+    };
+    repo::inspections::insert(&*txn, checklist).await?;
     let work_order = if open {
         let title = format!(
             "Inspection failed: {}",

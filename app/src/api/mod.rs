@@ -26,5 +26,3 @@ pub(crate) mod ctx;
 pub mod guard;
 #[cfg(feature = "ssr")]
 pub mod rows;
-#[cfg(feature = "ssr")]
-pub mod versioned;

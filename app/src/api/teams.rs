@@ -171,9 +171,8 @@ impl Declared for TeamMembers {
 pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, AppError> {
     use crate::api::guard::Guard;
     use crate::model::{Member, TeamMembers, UserRef};
-    use backend::entity::{membership, user};
+    use backend::repo;
     use domain::people::Role;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
     let g = Guard::enter::<self::TeamMembers>().await?;
     let tree = &g.tree();
@@ -183,22 +182,10 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
         });
     };
     g.authorize(team, Resource::Team(team)).await?;
-    let member_ids: Vec<i32> = membership::Entity::find()
-        .filter(membership::Column::TeamId.eq(team))
-        .all(&g.state().db)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    let people = user::Entity::find()
-        .filter(user::Column::OrganisationId.eq(g.principal().organisation_id))
-        .order_by_asc(user::Column::FullName)
-        .all(&g.state().db)
-        .await?;
+    let org = g.principal().organisation_id;
+    let (members, others) = repo::users::with_membership_of(&g.state().db, org, team).await?;
     let manage = g.decide(Permission::MembersManage, team);
     let add_locked = g.may_add_member(team).err();
-    let (members, others): (Vec<_>, Vec<_>) =
-        people.into_iter().partition(|u| member_ids.contains(&u.id));
     let candidates = if add_locked.is_none() {
         others
             .into_iter()
@@ -253,9 +240,8 @@ async fn change_membership<F: crate::api::policy::Declared>(
     add: bool,
 ) -> Result<(), AppError> {
     use crate::api::guard::Guard;
-    use backend::entity::user as users;
+    use backend::repo;
     use domain::authz::can_add_member;
-    use sea_orm::EntityTrait;
 
     let g = Guard::enter::<F>().await?;
     if !g.tree().contains(team) {
@@ -266,11 +252,15 @@ async fn change_membership<F: crate::api::policy::Declared>(
     let resource = Resource::Team(team);
     g.authorize(team, resource).await?;
     let org = g.principal().organisation_id;
-    let person = users::Entity::find_by_id(user)
-        .one(&g.state().db)
-        .await?
-        .filter(|u| u.organisation_id == org)
-        .ok_or_else(|| AppError::invalid("user", "Choose someone from your organisation."))?;
+    let person = match repo::users::load(&g.state().db, org, user).await {
+        Err(repo::RepoError::NotFound(_)) => {
+            return Err(AppError::invalid(
+                "user",
+                "Choose someone from your organisation.",
+            ));
+        }
+        found => found?,
+    };
     let changed;
     let txn = if add {
         // Adding gives the person the team's whole grant there: no escalation.

@@ -38,8 +38,8 @@ pub(crate) mod server {
         Ok(())
     }
 
-    pub const VERSIONED: crate::api::versioned::Versioned<vehicle::Entity> =
-        crate::api::versioned::Versioned {
+    pub const VERSIONED: backend::repo::versioned::Versioned<vehicle::Entity> =
+        backend::repo::versioned::Versioned {
             id: vehicle::Column::Id,
             version: vehicle::Column::Version,
             updated_at: vehicle::Column::UpdatedAt,
@@ -221,9 +221,6 @@ pub async fn create_vehicle(
 ) -> Result<i32, AppError> {
     use crate::api::guard::Guard;
     use crate::error::DuplicateField;
-    use backend::entity::vehicle;
-    use domain::fleet::VehicleStatus;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
     let g = Guard::enter::<CreateVehicle>().await?;
@@ -232,27 +229,21 @@ pub async fn create_vehicle(
     }
     g.authorize(team, Resource::Team(team)).await?;
     server::refuse_duplicate_vin(&g, f.vin.as_str(), None).await?;
-    let now = chrono::Utc::now();
     let txn = g.begin_write().await?;
-    let v = vehicle::ActiveModel {
-        organisation_id: Set(g.principal().organisation_id),
-        team_id: Set(team),
-        vin: Set(f.vin.to_string()),
-        name: Set(f.name),
-        make: Set(f.make),
-        model: Set(f.model),
-        year: Set(f.year),
-        plate: Set(f.plate),
-        status: Set(VehicleStatus::Active.key().to_owned()),
-        odometer: Set(f.odometer),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await
-    .or_duplicate("vin", server::DUPLICATE_VIN)?;
+    let new = backend::repo::vehicles::NewVehicle {
+        organisation_id: g.principal().organisation_id,
+        team_id: team,
+        name: f.name,
+        vin: f.vin,
+        make: f.make,
+        model: f.model,
+        year: f.year,
+        plate: f.plate,
+        odometer: f.odometer,
+    };
+    let v = backend::repo::vehicles::insert(&*txn, new)
+        .await
+        .or_duplicate("vin", server::DUPLICATE_VIN)?;
     g.commit_write(txn, Resource::Vehicle(v.id), Default::default())
         .await?;
     Ok(v.id)

@@ -129,8 +129,8 @@ pub(crate) mod server {
         })
     }
 
-    pub const VERSIONED: crate::api::versioned::Versioned<work_order::Entity> =
-        crate::api::versioned::Versioned {
+    pub const VERSIONED: backend::repo::versioned::Versioned<work_order::Entity> =
+        backend::repo::versioned::Versioned {
             id: work_order::Column::Id,
             version: work_order::Column::Version,
             updated_at: work_order::Column::UpdatedAt,

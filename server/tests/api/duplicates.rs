@@ -118,7 +118,7 @@ async fn a_unique_violation_anywhere_is_a_conflict_never_a_500(backend: Backend)
         .insert(&app.state.db)
         .await
         .expect_err("Maria is already a member of Northeast Region");
-    assert!(app::error::is_duplicate(&e), "{e}");
+    assert!(backend::repo::is_duplicate(&e), "{e}");
     let err = AppError::from(e);
     assert_eq!(err.status(), 409);
     assert!(!err.to_string().contains("UNIQUE") && !err.to_string().contains("duplicate key"));
@@ -128,6 +128,6 @@ async fn a_unique_violation_anywhere_is_a_conflict_never_a_500(backend: Backend)
         .insert(&app.state.db)
         .await
         .expect_err("no such team");
-    assert!(!app::error::is_duplicate(&e), "{e}");
+    assert!(!backend::repo::is_duplicate(&e), "{e}");
     assert_eq!(AppError::from(e).status(), 500);
 }

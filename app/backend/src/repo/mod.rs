@@ -7,6 +7,7 @@ pub mod inspections;
 pub mod teams;
 pub mod users;
 pub mod vehicles;
+pub mod versioned;
 pub mod work_orders;
 
 use sea_orm::DbErr;
@@ -19,4 +20,13 @@ pub enum RepoError {
     NotFound(&'static str),
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// Whether the database refused a write because of a unique index or primary key, on either
+/// engine: the race between a write's check for a duplicate and its insert.
+pub fn is_duplicate(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

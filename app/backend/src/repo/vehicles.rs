@@ -81,3 +81,57 @@ pub async fn names(
         .map(|v| (v.id, v.name))
         .collect())
 }
+
+/// How many of the organisation's vehicles in `teams` have the status `status` (its key).
+pub async fn count_with_status(
+    db: &impl ConnectionTrait,
+    org: i32,
+    teams: Vec<i32>,
+    status: &str,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    vehicle::Entity::find()
+        .filter(vehicle::Column::OrganisationId.eq(org))
+        .filter(vehicle::Column::TeamId.is_in(teams))
+        .filter(vehicle::Column::Status.eq(status))
+        .count(db)
+        .await
+}
+
+/// A new vehicle, its fields already parsed.
+pub struct NewVehicle {
+    pub organisation_id: i32,
+    pub team_id: i32,
+    pub name: String,
+    pub vin: domain::fleet::Vin,
+    pub make: String,
+    pub model: String,
+    pub year: i32,
+    pub plate: String,
+    pub odometer: i32,
+}
+
+/// Inserts an active vehicle (inside the caller's transaction); the VIN's unique index has the
+/// last word on duplicates (a unique-constraint error the caller turns into the field's message).
+pub async fn insert(db: &impl ConnectionTrait, new: NewVehicle) -> Result<vehicle::Model, DbErr> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let now = chrono::Utc::now();
+    vehicle::ActiveModel {
+        organisation_id: Set(new.organisation_id),
+        team_id: Set(new.team_id),
+        vin: Set(new.vin.to_string()),
+        name: Set(new.name),
+        make: Set(new.make),
+        model: Set(new.model),
+        year: Set(new.year),
+        plate: Set(new.plate),
+        status: Set(domain::fleet::VehicleStatus::Active.key().to_owned()),
+        odometer: Set(new.odometer),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}

@@ -149,3 +149,23 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewWorkOrder) -> Result<i32,
     .await?;
     Ok(w.id)
 }
+
+/// How many of the organisation's work orders in `teams` have one of `statuses` (their keys),
+/// and, with `due_before`, are due before that day.
+pub async fn count_with_status(
+    db: &impl ConnectionTrait,
+    org: i32,
+    teams: Vec<i32>,
+    statuses: Vec<&str>,
+    due_before: Option<NaiveDate>,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let mut q = work_order::Entity::find()
+        .filter(work_order::Column::OrganisationId.eq(org))
+        .filter(work_order::Column::TeamId.is_in(teams))
+        .filter(work_order::Column::Status.is_in(statuses));
+    if let Some(day) = due_before {
+        q = q.filter(work_order::Column::DueOn.lt(day));
+    }
+    q.count(db).await
+}
