@@ -3,6 +3,7 @@
 //! server's decisions for the controls they show (`Actions`), never rules of their own.
 
 use domain::fleet::{Date, Priority, VehicleStatus, Vin, WorkOrderStatus};
+use domain::ids::{VehicleId, WorkOrderId};
 use domain::people::{OrgKind, Role};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ pub struct Me {
 /// One row of the Vehicles list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VehicleRow {
-    pub id: i32,
+    pub id: VehicleId,
     pub name: String,
     pub vin: Vin,
     pub make: String,
@@ -81,7 +82,7 @@ impl Actions {
 /// One row of the Work orders list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderRow {
-    pub id: i32,
+    pub id: WorkOrderId,
     pub title: String,
     pub vehicle: String,
     pub team: String,
@@ -125,11 +126,11 @@ impl From<backend::entity::user::Model> for UserRef {
 /// The work order page: the data and the decisions for its actions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderDetail {
-    pub id: i32,
+    pub id: WorkOrderId,
     pub title: String,
     pub description: String,
     pub vehicle: String,
-    pub vehicle_id: i32,
+    pub vehicle_id: VehicleId,
     pub team: domain::authz::TeamRef,
     pub status: WorkOrderStatus,
     pub priority: Priority,

@@ -196,8 +196,8 @@ impl Details {
 /// about no one row (`list`, `audit`, `-`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {
-    Vehicle(i32),
-    WorkOrder(i32),
+    Vehicle(domain::ids::VehicleId),
+    WorkOrder(domain::ids::WorkOrderId),
     Team(i32),
     User(i32),
     Organisation(i32),

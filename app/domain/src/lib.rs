@@ -9,6 +9,7 @@
 pub mod authz;
 pub mod error;
 pub mod fleet;
+pub mod ids;
 pub mod impersonation;
 pub mod keyed;
 pub mod people;

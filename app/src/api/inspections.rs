@@ -8,6 +8,7 @@ use crate::api::policy::{Declared, Policy, write};
 use crate::error::AppError;
 use crate::model::ChecklistItem;
 use domain::authz::Permission;
+use domain::ids::{VehicleId, WorkOrderId};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -62,10 +63,10 @@ impl Declared for SubmitInspection {
 /// rows are written in one transaction or not at all.
 #[server(endpoint = "inspections/submit", input = Json)]
 pub async fn submit_inspection(
-    vehicle: i32,
+    vehicle: VehicleId,
     items: Vec<ChecklistItem>,
     open_work_order: bool,
-) -> Result<Option<i32>, AppError> {
+) -> Result<Option<WorkOrderId>, AppError> {
     use crate::api::guard::Guard;
     use backend::repo;
     use domain::authz::Permission;

@@ -7,6 +7,7 @@ use crate::model::{ChecklistItem, InspectionRow, VehicleRow, WorkOrderRow};
 use backend::entity::{vehicle, work_order};
 use backend::repo;
 use domain::fleet::{Date, Priority, VehicleStatus, Vin, WorkOrderStatus};
+use domain::ids::{VehicleId, WorkOrderId};
 use domain::keyed::Corrupt;
 use std::collections::HashMap;
 
@@ -14,7 +15,7 @@ pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> Result<Vehicl
     Ok(VehicleRow {
         team: teams.get(&v.team_id).cloned().unwrap_or_default(),
         status: VehicleStatus::stored(&v.status)?,
-        id: v.id,
+        id: VehicleId(v.id),
         name: v.name,
         vin: Vin::parse(&v.vin).map_err(|_| corrupt("Vin", &v.vin))?,
         make: v.make,
@@ -40,7 +41,7 @@ pub async fn work_orders(
         .into_iter()
         .map(|w| {
             Ok(WorkOrderRow {
-                id: w.id,
+                id: WorkOrderId(w.id),
                 vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
                 team: teams.get(&w.team_id).cloned().unwrap_or_default(),
                 status: WorkOrderStatus::stored(&w.status)?,
@@ -54,7 +55,7 @@ pub async fn work_orders(
 }
 
 /// A vehicle's inspections, newest first, with their inspectors' names.
-pub async fn inspections(g: &Guard, vehicle_id: i32) -> Result<Vec<InspectionRow>, AppError> {
+pub async fn inspections(g: &Guard, vehicle_id: VehicleId) -> Result<Vec<InspectionRow>, AppError> {
     let db = &g.state().db;
     let org = g.principal().organisation_id;
     let rows = repo::inspections::of_vehicle(db, org, vehicle_id).await?;

@@ -10,6 +10,7 @@ use crate::api::policy::{Declared, Policy, read, write};
 use crate::error::AppError;
 use crate::model::{VehicleDetail, VehicleList};
 use domain::authz::Permission;
+use domain::ids::VehicleId;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -19,6 +20,7 @@ pub(crate) mod server {
     use crate::error::AppError;
     use crate::model::{Cursor, PAGE_SIZE};
     use backend::entity::vehicle;
+    use domain::ids::VehicleId;
 
     /// A VIN is unique within an organisation (the index `idx_vehicles_org_vin`).
     pub const DUPLICATE_VIN: &str = "A vehicle with this VIN is already registered.";
@@ -29,7 +31,7 @@ pub(crate) mod server {
     pub async fn refuse_duplicate_vin(
         g: &Guard,
         vin: &str,
-        except: Option<i32>,
+        except: Option<VehicleId>,
     ) -> Result<(), AppError> {
         let org = g.principal().organisation_id;
         if backend::repo::vehicles::vin_taken(&g.state().db, org, vin, except).await? {
@@ -109,7 +111,7 @@ impl Declared for GetVehicle {
 
 /// One vehicle, its work orders and inspections, and the decisions for its actions.
 #[server(endpoint = "vehicles/get")]
-pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
+pub async fn get_vehicle(id: VehicleId) -> Result<VehicleDetail, AppError> {
     use crate::api::guard::Guard;
     use crate::model::Actions;
     use domain::authz::Permission;
@@ -120,13 +122,13 @@ pub async fn get_vehicle(id: i32) -> Result<VehicleDetail, AppError> {
     let allows = |p| g.allows(p, v.team_id);
     let work_orders = if allows(Permission::WorkOrdersView) {
         let orders =
-            backend::repo::work_orders::of_vehicle(&g.state().db, v.organisation_id, v.id).await?;
+            backend::repo::work_orders::of_vehicle(&g.state().db, v.organisation_id, id).await?;
         crate::api::rows::work_orders(&g, orders, &names).await?
     } else {
         Vec::new()
     };
     let inspections = if allows(Permission::InspectionsView) {
-        crate::api::rows::inspections(&g, v.id).await?
+        crate::api::rows::inspections(&g, id).await?
     } else {
         Vec::new()
     };
@@ -218,7 +220,7 @@ pub async fn create_vehicle(
     year: String,
     plate: String,
     odometer: String,
-) -> Result<i32, AppError> {
+) -> Result<VehicleId, AppError> {
     use crate::api::guard::Guard;
     use crate::error::DuplicateField;
 
@@ -244,9 +246,10 @@ pub async fn create_vehicle(
     let v = backend::repo::vehicles::insert(&*txn, new)
         .await
         .or_duplicate("vin", server::DUPLICATE_VIN)?;
-    g.commit_write(txn, Resource::Vehicle(v.id), Default::default())
+    let id = VehicleId(v.id);
+    g.commit_write(txn, Resource::Vehicle(id), Default::default())
         .await?;
-    Ok(v.id)
+    Ok(id)
 }
 
 impl Declared for EditVehicle {
@@ -256,7 +259,7 @@ impl Declared for EditVehicle {
 /// Edits a vehicle (needs `vehicles.edit`), if nobody changed it since `version`.
 #[server(endpoint = "vehicles/edit")]
 pub async fn edit_vehicle(
-    id: i32,
+    id: VehicleId,
     version: i32,
     name: String,
     vin: String,
@@ -303,7 +306,7 @@ impl Declared for RetireVehicle {
 
 /// Retires a vehicle (needs `vehicles.retire`).
 #[server(endpoint = "vehicles/retire")]
-pub async fn retire_vehicle(id: i32, version: i32) -> Result<(), AppError> {
+pub async fn retire_vehicle(id: VehicleId, version: i32) -> Result<(), AppError> {
     use crate::api::guard::Guard;
     use backend::entity::vehicle;
     use domain::fleet::VehicleStatus;

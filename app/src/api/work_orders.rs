@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::model::{WorkOrderDetail, WorkOrderList};
 use domain::authz::Permission;
 use domain::fleet::{Date, Priority};
+use domain::ids::{VehicleId, WorkOrderId};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -22,6 +23,7 @@ pub(crate) mod server {
     use backend::repo::{self, work_orders::After};
     use domain::authz::{Permission, TeamRef};
     use domain::fleet::{Priority, WorkOrderStatus};
+    use domain::ids::{VehicleId, WorkOrderId};
     use sea_orm::Select;
     use std::collections::HashMap;
 
@@ -32,7 +34,7 @@ pub(crate) mod server {
         Permission::WorkOrdersComplete,
     ];
 
-    pub async fn load(g: &Guard, id: i32) -> Result<work_order::Model, AppError> {
+    pub async fn load(g: &Guard, id: WorkOrderId) -> Result<work_order::Model, AppError> {
         let org = g.principal().organisation_id;
         Ok(repo::work_orders::load(&g.state().db, org, id).await?)
     }
@@ -113,11 +115,11 @@ pub(crate) mod server {
             .remove(&w.vehicle_id)
             .unwrap_or_default();
         Ok(WorkOrderDetail {
-            id: w.id,
+            id: WorkOrderId(w.id),
             title: w.title,
             description: w.description,
             vehicle,
-            vehicle_id: w.vehicle_id,
+            vehicle_id: VehicleId(w.vehicle_id),
             status: WorkOrderStatus::stored(&w.status)?,
             priority: Priority::stored(&w.priority)?,
             assignee,
@@ -141,7 +143,7 @@ pub(crate) mod server {
     /// The start of every change to a work order: the guard for `path`, the row (404 outside the
     /// organisation), the declared permission on its team, and no change to a closed one.
     pub async fn open_for_change<F: crate::api::policy::Declared>(
-        id: i32,
+        id: WorkOrderId,
     ) -> Result<(Guard, work_order::Model), AppError> {
         let g = Guard::enter::<F>().await?;
         let w = load(&g, id).await?;
@@ -163,7 +165,7 @@ pub(crate) mod server {
     pub async fn done(
         g: &Guard,
         txn: backend::audit::AuditedTxn,
-        id: i32,
+        id: WorkOrderId,
         details: backend::audit::Details,
     ) -> Result<WorkOrderDetail, AppError> {
         g.commit_write(txn, Resource::WorkOrder(id), details)
@@ -236,7 +238,7 @@ impl Declared for GetWorkOrder {
 
 /// One work order, with the decisions for its actions.
 #[server(endpoint = "work_orders/get")]
-pub async fn get_work_order(id: i32) -> Result<WorkOrderDetail, AppError> {
+pub async fn get_work_order(id: WorkOrderId) -> Result<WorkOrderDetail, AppError> {
     use crate::api::guard::Guard;
     let g = Guard::enter::<GetWorkOrder>().await?;
     let w = server::load(&g, id).await?;
@@ -251,7 +253,7 @@ impl Declared for SetWorkOrderStatus {
 /// Sets the status (open, in progress, on hold, cancelled); completing is its own action.
 #[server(endpoint = "work_orders/status")]
 pub async fn set_work_order_status(
-    id: i32,
+    id: WorkOrderId,
     status: String,
     version: i32,
 ) -> Result<WorkOrderDetail, AppError> {
@@ -284,7 +286,10 @@ impl Declared for CompleteWorkOrder {
 
 /// Completes a work order.
 #[server(endpoint = "work_orders/complete")]
-pub async fn complete_work_order(id: i32, version: i32) -> Result<WorkOrderDetail, AppError> {
+pub async fn complete_work_order(
+    id: WorkOrderId,
+    version: i32,
+) -> Result<WorkOrderDetail, AppError> {
     use backend::entity::work_order;
     use domain::fleet::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
@@ -319,7 +324,7 @@ impl Declared for AssignWorkOrder {
 /// Assigns a work order to someone who can be assigned to its team (or to nobody).
 #[server(endpoint = "work_orders/assign")]
 pub async fn assign_work_order(
-    id: i32,
+    id: WorkOrderId,
     assignee: Option<i32>,
     version: i32,
 ) -> Result<WorkOrderDetail, AppError> {
@@ -363,12 +368,12 @@ impl Declared for CreateWorkOrder {
 /// Opens a work order on a vehicle (needs `work_orders.create` on the vehicle's team).
 #[server(endpoint = "work_orders/create")]
 pub async fn create_work_order(
-    vehicle: i32,
+    vehicle: VehicleId,
     title: String,
     description: String,
     priority: String,
     due_on: String,
-) -> Result<i32, AppError> {
+) -> Result<WorkOrderId, AppError> {
     use crate::api::guard::Guard;
 
     let (title, description, priority, due_on) =

@@ -4,6 +4,7 @@ use crate::api::inspections::SubmitInspection;
 use crate::components::{ActionButton, ActionReads, FieldMessage, FormAlert};
 use crate::error::AppError;
 use crate::model::{CHECKLIST, ChecklistItem, InspectionRow};
+use domain::ids::VehicleId;
 use leptos::prelude::*;
 
 /// A vehicle's inspections, newest first.
@@ -56,7 +57,7 @@ pub fn InspectionList(rows: Vec<InspectionRow>) -> impl IntoView {
 /// The vehicle page's inspection checklist.
 #[component]
 pub fn InspectionForm(
-    vehicle: i32,
+    vehicle: VehicleId,
     decision: Option<domain::authz::Decision>,
     /// Whether failures may open a work order (`work_orders.create`); offered only then.
     can_open: bool,

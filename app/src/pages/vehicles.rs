@@ -15,6 +15,7 @@ use crate::model::{VehicleDetail, VehicleList, VehicleRow};
 use crate::pages::inspections::{InspectionForm, InspectionList};
 use crate::pages::work_orders::{NewWorkOrder, WorkOrderTable};
 use domain::authz::Permission;
+use domain::ids::VehicleId;
 use leptos::prelude::*;
 
 #[component]
@@ -202,7 +203,7 @@ pub fn VehiclePage() -> impl IntoView {
                 reads.3.version(),
             )
         },
-        |(id, ..)| get_vehicle(id),
+        |(id, ..)| get_vehicle(VehicleId(id)),
     );
     let retire_error = Signal::derive(move || reads.1.error());
     view! {
@@ -308,7 +309,7 @@ fn check_edit(i: &EditVehicle) -> Result<(), AppError> {
 #[component]
 fn EditForm(
     edit: ServerAction<EditVehicle>,
-    id: i32,
+    id: VehicleId,
     version: i32,
     odometer: i32,
     values: VehicleRow,

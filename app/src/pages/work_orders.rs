@@ -14,6 +14,7 @@ use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow};
 use domain::authz::Permission;
 use domain::fleet::Priority;
 use domain::fleet::WorkOrderStatus;
+use domain::ids::{VehicleId, WorkOrderId};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -206,7 +207,7 @@ pub fn WorkOrderPage() -> impl IntoView {
                 reads.2.version(),
             )
         },
-        |(id, ..)| get_work_order(id),
+        |(id, ..)| get_work_order(WorkOrderId(id)),
     );
     let error = Signal::derive(move || {
         reads
@@ -364,7 +365,7 @@ fn check_order(i: &CreateWorkOrder) -> Result<(), AppError> {
 /// The vehicle page's "New work order" form.
 #[component]
 pub fn NewWorkOrder(
-    vehicle: i32,
+    vehicle: VehicleId,
     decision: Option<domain::authz::Decision>,
     new_order: ServerAction<CreateWorkOrder>,
 ) -> impl IntoView {

@@ -25,6 +25,7 @@ use app::model::{CHECKLIST, ChecklistItem, WorkOrderDetail};
 use backend::entity::{audit_event, work_order};
 use domain::authz::Permission;
 use domain::fleet::WorkOrderStatus;
+use domain::ids::{VehicleId, WorkOrderId};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -89,9 +90,9 @@ const STALE: i32 = 999;
 struct Demo {
     boston: i32,
     denver: i32,
-    boston_order: i32,
-    denver_order: i32,
-    b101: i32,
+    boston_order: WorkOrderId,
+    denver_order: WorkOrderId,
+    b101: VehicleId,
     tina: i32,
     dan: i32,
 }
@@ -228,7 +229,7 @@ async fn authorization_matrix(backend: Backend) {
     assert_eq!(completed, 0);
 }
 
-async fn get_order(app: &TestApp, who: &Session, id: i32) -> WorkOrderDetail {
+async fn get_order(app: &TestApp, who: &Session, id: WorkOrderId) -> WorkOrderDetail {
     app.call(who, GetWorkOrder { id })
         .await
         .expect("the work order")

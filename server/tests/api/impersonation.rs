@@ -13,6 +13,7 @@ use app::api::work_orders::{CompleteWorkOrder, GetWorkOrder, SetWorkOrderStatus}
 use app::error::{AppError, AuthFailure};
 use backend::entity::{audit_event, session, user, work_order};
 use domain::fleet::WorkOrderStatus;
+use domain::ids::WorkOrderId;
 use reqwest::{Response, StatusCode, header};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -101,7 +102,12 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
         .unwrap()
         .unwrap();
     let d = app
-        .call(&cookie, GetWorkOrder { id: wo.id })
+        .call(
+            &cookie,
+            GetWorkOrder {
+                id: WorkOrderId(wo.id),
+            },
+        )
         .await
         .expect("the work order");
     assert!(
@@ -119,7 +125,7 @@ async fn admin_views_as_tina_read_only_with_both_identities_on_the_audit_log(bac
 
     // Read-only: a write Tina could make is refused with its own error, and nothing changes.
     let update = SetWorkOrderStatus {
-        id: wo.id,
+        id: WorkOrderId(wo.id),
         status: "in_progress".into(),
         version: d.version,
     };
@@ -314,7 +320,7 @@ async fn act_mode_writes_in_the_users_name(backend: Backend) {
         .unwrap()
         .unwrap();
     let update = SetWorkOrderStatus {
-        id: wo.id,
+        id: WorkOrderId(wo.id),
         status: "in_progress".into(),
         version: wo.version,
     };
@@ -325,7 +331,7 @@ async fn act_mode_writes_in_the_users_name(backend: Backend) {
     assert_eq!(d.status, WorkOrderStatus::InProgress);
     // Still only what Tina may do.
     let complete = CompleteWorkOrder {
-        id: wo.id,
+        id: WorkOrderId(wo.id),
         version: d.version,
     };
     let err = app.call(&cookie, complete).await.unwrap_err();

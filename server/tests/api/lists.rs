@@ -89,7 +89,7 @@ async fn vehicle_pages_cover_every_row_once_in_order(backend: Backend) {
     let pages = all_vehicle_pages(&app, &root_member).await;
     let seen: Vec<(String, i32)> = pages
         .iter()
-        .flat_map(|p| p.rows.iter().map(|r| (r.name.clone(), r.id)))
+        .flat_map(|p| p.rows.iter().map(|r| (r.name.clone(), r.id.0)))
         .collect();
     let mut expected: Vec<(String, i32)> = vehicle::Entity::find()
         .filter(vehicle::Column::OrganisationId.eq(org))
@@ -162,7 +162,7 @@ async fn work_order_pages_follow_due_dates_with_blanks_last(backend: Backend) {
             .call(&cookie, open)
             .await
             .expect("a page of work orders");
-        seen.extend(page.rows.iter().map(|r| r.id));
+        seen.extend(page.rows.iter().map(|r| r.id.0));
         match page.next {
             Some(next) => after = Some(next),
             None => break,

@@ -13,6 +13,7 @@ use app::api::audit_log::AuditList;
 use app::api::work_orders::ListWorkOrders;
 use app::error::AppError;
 use backend::token::{Claims, TokenKeys};
+use domain::ids::{VehicleId, WorkOrderId};
 use reqwest::{Response, header};
 use server::config::{Config, Tuning};
 use std::ops::Deref;
@@ -166,24 +167,24 @@ impl TestApp {
         row.expect("query").expect("a demo user").id
     }
 
-    pub async fn vehicle_id(&self, name: &str) -> i32 {
+    pub async fn vehicle_id(&self, name: &str) -> VehicleId {
         use backend::entity::vehicle;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let row = vehicle::Entity::find()
             .filter(vehicle::Column::Name.eq(name))
             .one(&self.state.db)
             .await;
-        row.expect("query").expect("a demo vehicle").id
+        VehicleId(row.expect("query").expect("a demo vehicle").id)
     }
 
-    pub async fn work_order_id(&self, title: &str) -> i32 {
+    pub async fn work_order_id(&self, title: &str) -> WorkOrderId {
         use backend::entity::work_order;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let row = work_order::Entity::find()
             .filter(work_order::Column::Title.eq(title))
             .one(&self.state.db)
             .await;
-        row.expect("query").expect("a demo work order").id
+        WorkOrderId(row.expect("query").expect("a demo work order").id)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::common::client::{Browser, Call, DEMO_PASSWORD, NoSession, session_coo
 use crate::common::db::{Backend, TestDb};
 use app::api::auth::Login;
 use app::api::work_orders::{GetWorkOrder, SetWorkOrderStatus};
+use domain::ids::WorkOrderId;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
@@ -118,7 +119,7 @@ async fn sigkill_mid_write_leaves_the_database_consistent() {
                         "in_progress"
                     };
                     // The current version, then a change against it; conflicts are expected.
-                    let get = Call::of(&GetWorkOrder { id: 4 });
+                    let get = Call::of(&GetWorkOrder { id: WorkOrderId(4) });
                     let Ok(res) = browser.request(&cookie, &get).send().await else {
                         return;
                     };
@@ -127,7 +128,7 @@ async fn sigkill_mid_write_leaves_the_database_consistent() {
                         return;
                     };
                     let change = SetWorkOrderStatus {
-                        id: 4,
+                        id: WorkOrderId(4),
                         status: status.into(),
                         version: w["version"].as_i64().unwrap_or(0) as i32,
                     };

@@ -2,6 +2,7 @@
 
 use super::RepoError;
 use crate::entity::vehicle;
+use domain::ids::VehicleId;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -12,9 +13,9 @@ use std::collections::HashMap;
 pub async fn load(
     db: &impl ConnectionTrait,
     org: i32,
-    id: i32,
+    id: VehicleId,
 ) -> Result<vehicle::Model, RepoError> {
-    vehicle::Entity::find_by_id(id)
+    vehicle::Entity::find_by_id(id.0)
         .one(db)
         .await?
         .filter(|v| v.organisation_id == org)
@@ -27,14 +28,14 @@ pub async fn vin_taken(
     db: &impl ConnectionTrait,
     org: i32,
     vin: &str,
-    except: Option<i32>,
+    except: Option<VehicleId>,
 ) -> Result<bool, DbErr> {
     let existing = vehicle::Entity::find()
         .filter(vehicle::Column::OrganisationId.eq(org))
         .filter(vehicle::Column::Vin.eq(vin))
         .one(db)
         .await?;
-    Ok(existing.is_some_and(|v| Some(v.id) != except))
+    Ok(existing.is_some_and(|v| Some(VehicleId(v.id)) != except))
 }
 
 /// Up to `limit` vehicles of `teams`, by (name, id), after `after`.

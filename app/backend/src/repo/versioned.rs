@@ -38,7 +38,7 @@ impl<E: EntityTrait> Versioned<E> {
     pub async fn update(
         &self,
         db: &impl ConnectionTrait,
-        id: i32,
+        id: impl Into<i32>,
         version: i32,
         changes: Vec<(E::Column, Expr)>,
     ) -> Result<(), VersionError> {
@@ -49,7 +49,7 @@ impl<E: EntityTrait> Versioned<E> {
             update = update.col_expr(col, expr);
         }
         let res = update
-            .filter(self.id.eq(id))
+            .filter(self.id.eq(id.into()))
             .filter(self.version.eq(version))
             .exec(db)
             .await;

@@ -3,6 +3,7 @@
 use super::RepoError;
 use crate::entity::work_order;
 use chrono::{NaiveDate, Utc};
+use domain::ids::{VehicleId, WorkOrderId};
 use sea_orm::sea_query::{Expr, ExprTrait, NullOrdering};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order,
@@ -13,9 +14,9 @@ use sea_orm::{
 pub async fn load(
     db: &impl ConnectionTrait,
     org: i32,
-    id: i32,
+    id: WorkOrderId,
 ) -> Result<work_order::Model, RepoError> {
-    work_order::Entity::find_by_id(id)
+    work_order::Entity::find_by_id(id.0)
         .one(db)
         .await?
         .filter(|w| w.organisation_id == org)
@@ -79,10 +80,10 @@ pub async fn page(
 pub async fn of_vehicle(
     db: &impl ConnectionTrait,
     org: i32,
-    vehicle: i32,
+    vehicle: VehicleId,
 ) -> Result<Vec<work_order::Model>, DbErr> {
     let query = work_order::Entity::find()
-        .filter(work_order::Column::VehicleId.eq(vehicle))
+        .filter(work_order::Column::VehicleId.eq(vehicle.0))
         .filter(work_order::Column::OrganisationId.eq(org));
     in_list_order(query).all(db).await
 }
@@ -126,7 +127,7 @@ impl NewWorkOrder {
 }
 
 /// Inserts a work order (inside the caller's transaction); returns its id.
-pub async fn insert(db: &impl ConnectionTrait, new: NewWorkOrder) -> Result<i32, DbErr> {
+pub async fn insert(db: &impl ConnectionTrait, new: NewWorkOrder) -> Result<WorkOrderId, DbErr> {
     let now = Utc::now();
     let w = work_order::ActiveModel {
         organisation_id: Set(new.organisation_id),
@@ -147,7 +148,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewWorkOrder) -> Result<i32,
     }
     .insert(db)
     .await?;
-    Ok(w.id)
+    Ok(WorkOrderId(w.id))
 }
 
 /// How many of the organisation's work orders in `teams` have one of `statuses` (their keys),
