@@ -321,3 +321,13 @@ const MAX_DRAWN_DEPTH: usize = 8;
 pub fn depth_class(base: &str, depth: usize) -> String {
     format!("{base} depth-{}", depth.min(MAX_DRAWN_DEPTH))
 }
+
+/// A table's header row, one `<th scope="col">` per column: every list writes it the same way.
+#[component]
+pub fn ColumnHeads(names: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <thead>
+            <tr>{names.iter().map(|n| view! { <th scope="col">{*n}</th> }).collect_view()}</tr>
+        </thead>
+    }
+}

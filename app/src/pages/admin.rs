@@ -3,7 +3,9 @@
 
 use crate::api::admin::{admin_orgs, admin_users};
 use crate::api::impersonation::StartImpersonation;
-use crate::components::{ActionReads, FieldMessage, FormAlert, ReasonButton, or_alert};
+use crate::components::{
+    ActionReads, ColumnHeads, FieldMessage, FormAlert, ReasonButton, or_alert,
+};
 use crate::model::{AdminUserRow, OrgRow};
 use domain::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode};
 use domain::people::Role;
@@ -279,14 +281,7 @@ fn OrgTable(rows: Vec<OrgRow>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Organisation"</th>
-                        <th scope="col">"Kind"</th>
-                        <th scope="col">"Users"</th>
-                        <th scope="col">"Impersonation consent"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&["Organisation", "Kind", "Users", "Impersonation consent"] />
                 <tbody>
                     {rows
                         .into_iter()

@@ -2,7 +2,7 @@
 //! (a customer's holders of `audit.view`: their organisation, including who viewed as whom).
 
 use crate::api::audit_log::audit_list;
-use crate::components::or_alert;
+use crate::components::{ColumnHeads, or_alert};
 use crate::model::{AuditFieldView, AuditPage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -119,18 +119,16 @@ fn AuditTable(p: AuditPage) -> impl IntoView {
             })}
         <div class="table-wrap">
             <table class="audit">
-                <thead>
-                    <tr>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Outcome"</th>
-                        <th scope="col">"Actor"</th>
-                        <th scope="col">"Subject"</th>
-                        <th scope="col">"Organisation"</th>
-                        <th scope="col">"Resource"</th>
-                        <th scope="col">"Details"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&[
+                    "When",
+                    "Action",
+                    "Outcome",
+                    "Actor",
+                    "Subject",
+                    "Organisation",
+                    "Resource",
+                    "Details",
+                ] />
                 <tbody>
                     {p
                         .events

@@ -7,8 +7,8 @@ use crate::api::vehicles::{
 };
 use crate::api::work_orders::CreateWorkOrder;
 use crate::components::{
-    ActionButton, ActionError, ActionReads, Field, FormAlert, Pager, ValidatedForm, form_error,
-    or_alert,
+    ActionButton, ActionError, ActionReads, ColumnHeads, Field, FormAlert, Pager, ValidatedForm,
+    form_error, or_alert,
 };
 use crate::error::AppError;
 use crate::model::{VehicleDetail, VehicleList, VehicleRow};
@@ -137,17 +137,15 @@ fn VehicleTable(rows: Vec<VehicleRow>) -> impl IntoView {
         <div class="table-wrap">
             <table>
                 <caption class="sr-only">"Vehicles of your organisation"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Make and model"</th>
-                        <th scope="col">"Year"</th>
-                        <th scope="col">"Plate"</th>
-                        <th scope="col">"VIN"</th>
-                        <th scope="col">"Team"</th>
-                        <th scope="col">"Status"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&[
+                    "Name",
+                    "Make and model",
+                    "Year",
+                    "Plate",
+                    "VIN",
+                    "Team",
+                    "Status",
+                ] />
                 <tbody>
                     {rows
                         .into_iter()

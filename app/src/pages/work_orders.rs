@@ -6,8 +6,8 @@ use crate::api::work_orders::{
     list_work_orders, parse_new,
 };
 use crate::components::{
-    ActionButton, ActionError, ActionReads, Field, FieldMessage, FormAlert, Pager, ValidatedForm,
-    form_error, or_alert,
+    ActionButton, ActionError, ActionReads, ColumnHeads, Field, FieldMessage, FormAlert, Pager,
+    ValidatedForm, form_error, or_alert,
 };
 use crate::error::AppError;
 use crate::model::{WorkOrderDetail, WorkOrderList, WorkOrderRow};
@@ -144,17 +144,15 @@ pub fn WorkOrderTable(rows: Vec<WorkOrderRow>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Work order"</th>
-                        <th scope="col">"Vehicle"</th>
-                        <th scope="col">"Team"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Priority"</th>
-                        <th scope="col">"Assignee"</th>
-                        <th scope="col">"Due"</th>
-                    </tr>
-                </thead>
+                <ColumnHeads names=&[
+                    "Work order",
+                    "Vehicle",
+                    "Team",
+                    "Status",
+                    "Priority",
+                    "Assignee",
+                    "Due",
+                ] />
                 <tbody>
                     {rows
                         .into_iter()
