@@ -18,8 +18,9 @@ fn parts() -> Result<Parts, AppError> {
 
 /// The path of the request being served (a page's, when a page calls a function while it is
 /// rendered on the server).
-pub fn request_path() -> Result<String, AppError> {
-    Ok(parts()?.uri.path().to_owned())
+pub fn with_request_path<R>(f: impl FnOnce(&str) -> R) -> Result<R, AppError> {
+    // Borrowed in place: every guarded call asks, and copying the request's parts is not free.
+    leptos::prelude::with_context::<Parts, R>(|p| f(p.uri.path())).ok_or(AppError::Internal)
 }
 
 /// What the authentication middleware found for this request (missing only when the request

@@ -147,7 +147,7 @@ impl Guard {
     /// refuses and audits as in `enter`.
     pub async fn admit<F: Declared>() -> Result<Admission, AppError> {
         let policy = F::POLICY;
-        entered_as(&super::ctx::request_path()?, policy.path)?;
+        super::ctx::with_request_path(|path| entered_as(path, policy.path))??;
         let state = super::ctx::state()?;
         let auth = super::ctx::authentication()?;
         admit(&state, &policy, Some(&auth)).await?;
