@@ -26,6 +26,9 @@ pub enum AppError {
     NotFound { what: String },
     #[error("{message}")]
     Conflict { message: String },
+    /// A mailed link that no longer opens anything (used, expired, replaced, withdrawn).
+    #[error("{message}")]
+    Gone { message: String },
     #[error("Please correct the highlighted fields.")]
     Invalid { fields: Vec<FieldError> },
     #[error("Too many attempts. Try again in {} seconds.", .retry_after_secs)]
@@ -45,6 +48,12 @@ fn unauthenticated_message(reason: AuthFailure) -> &'static str {
         AuthFailure::Expired => "Your session has expired. Please sign in again.",
         AuthFailure::Revoked => "You have been signed out. Please sign in again.",
         AuthFailure::BadCredentials => "The e-mail or password is incorrect.",
+        AuthFailure::Deactivated => {
+            "This account has been deactivated. Ask your organisation's fleet manager to reactivate it."
+        }
+        AuthFailure::Suspended => {
+            "Your organisation's access to Fleetgate is suspended. Contact Fleetgate support."
+        }
         AuthFailure::ImpersonationEnded => {
             "The impersonation has ended. You are back in your own session."
         }
@@ -59,6 +68,7 @@ impl AppError {
             AppError::Forbidden { .. } | AppError::ReadOnlyImpersonation => 403,
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
+            AppError::Gone { .. } => 410,
             AppError::Invalid { .. } => 422,
             AppError::Throttled { .. } => 429,
             AppError::Unavailable => 503,
@@ -144,6 +154,46 @@ impl From<backend::repo::versioned::VersionError> for AppError {
             },
             V::Duplicate { field, message } => AppError::invalid(field, message),
             V::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::link_token::LinkError> for AppError {
+    fn from(e: backend::link_token::LinkError) -> Self {
+        AppError::Gone {
+            message: e.to_string(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::invitation::InvitationError> for AppError {
+    fn from(e: backend::invitation::InvitationError) -> Self {
+        use backend::invitation::InvitationError as I;
+        match e {
+            I::HasAccount | I::AlreadyInvited => AppError::invalid("email", e.to_string()),
+            I::Link(l) => l.into(),
+            I::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::onboarding::OnboardingError> for AppError {
+    fn from(e: backend::onboarding::OnboardingError) -> Self {
+        use backend::onboarding::OnboardingError as O;
+        match e {
+            O::NameTaken => AppError::invalid("name", e.to_string()),
+            O::Invitation(i) => match i {
+                // The manager's address is the form's `manager_email`.
+                backend::invitation::InvitationError::HasAccount
+                | backend::invitation::InvitationError::AlreadyInvited => {
+                    AppError::invalid("manager_email", i.to_string())
+                }
+                other => other.into(),
+            },
+            O::Db(e) => e.into(),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Me {
     pub audit: bool,
     /// Set while an operator views the app as this user.
     pub impersonation: Option<ImpersonationInfo>,
+    /// May see someone on the People page (holds `teams.view` somewhere).
+    pub people: bool,
 }
 
 /// One row of the Vehicles list.
@@ -265,6 +267,10 @@ pub struct TeamAccess {
 pub struct Matrix {
     pub permissions: Vec<domain::authz::Permission>,
     pub rows: Vec<MatrixRow>,
+    /// The teams a new sub-team may be created under (`teams.manage` there).
+    pub new_team_parents: Vec<domain::authz::TeamRef>,
+    /// Why **New team** is greyed out, when there is no such team.
+    pub new_team_locked: Option<domain::authz::Denial>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,6 +301,59 @@ pub struct TeamMembers {
     /// Why the viewer may not add members here, if they may not: `members.manage`, or a
     /// permission the team grants that the viewer does not hold there (no escalation).
     pub add_locked: Option<domain::authz::GrantRefusal>,
+    /// Why the viewer may not invite people into this team, if they may not.
+    pub invite_locked: Option<domain::authz::GrantRefusal>,
+    /// Invitations into this team not yet accepted (expired ones included: they can be resent).
+    pub invitations: Vec<PendingInvitation>,
+    /// Why the viewer may not rename or delete this team (`teams.manage` on its parent).
+    pub manage_locked: Option<domain::authz::GrantRefusal>,
+    /// Where the viewer may move this team (empty when nowhere).
+    pub move_targets: Vec<domain::authz::TeamRef>,
+}
+
+/// An invitation waiting for its person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingInvitation {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub expires: String,
+    pub expired: bool,
+}
+
+/// What an invitation link shows before it is accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub name: String,
+    pub email: String,
+    pub organisation: String,
+    pub team: String,
+}
+
+/// One person on the People page, with what the viewer may do to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRow {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub teams: Vec<domain::authz::TeamRef>,
+    pub active: bool,
+    /// `YYYY-MM-DD HH:MM` UTC, when they ever signed in.
+    pub last_sign_in: Option<String>,
+    /// Deactivating or reactivating (`users.deactivate` on every team of theirs).
+    pub deactivate: Result<(), domain::authz::PersonRefusal>,
+    /// Changing their role (`members.manage` on every team of theirs).
+    pub change_role: Result<(), domain::authz::PersonRefusal>,
+}
+
+/// A page of the People list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeoplePage {
+    pub rows: Vec<PersonRow>,
+    pub next: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,6 +398,29 @@ pub struct OrgRow {
     pub kind: OrgKind,
     pub consent: domain::impersonation::Consent,
     pub users: u64,
+    pub suspended: bool,
+}
+
+/// The organisations page: every organisation, and whether the viewer may manage them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgList {
+    pub rows: Vec<OrgRow>,
+    /// Why creating, suspending and reactivating are greyed out (`orgs.manage`), if they are.
+    pub manage_locked: Option<String>,
+}
+
+/// A new customer organisation, and where its manager's invitation went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgCreated {
+    pub id: i32,
+    pub invited: String,
+}
+
+/// A page of the admin console's user list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserPage {
+    pub rows: Vec<AdminUserRow>,
+    pub next: Option<String>,
 }
 
 /// One audit event, with names.

@@ -3,6 +3,25 @@
 pub const LOGIN: &str = "/login";
 /// Where a signed-in user lands by default.
 pub const HOME: &str = "/vehicles";
+/// Where operator staff land: the admin console (they hold no fleet permission).
+pub const ADMIN_HOME: &str = "/admin/users";
+
+/// "Forgot password?": asks for the address a reset link goes to.
+pub const FORGOT_PASSWORD: &str = "/forgot-password";
+
+/// Pages for people without a session: signing in, a forgotten password, and the pages mailed
+/// links open (`domain::links`).
+pub fn is_public_page(path: &str) -> bool {
+    path == LOGIN
+        || path == FORGOT_PASSWORD
+        || path.starts_with(domain::links::INVITATION)
+        || path.starts_with(domain::links::PASSWORD_RESET)
+}
+
+/// The landing page of a user, by whether they are operator staff.
+pub const fn home_of(operator: bool) -> &'static str {
+    if operator { ADMIN_HOME } else { HOME }
+}
 
 /// The numeric `:id` of the current route (0, which matches nothing, when it is not a number).
 pub fn use_id_param() -> impl Fn() -> i32 + Copy + Send + Sync + 'static {
@@ -21,6 +40,11 @@ pub fn use_id_param() -> impl Fn() -> i32 + Copy + Send + Sync + 'static {
 /// protocol-relative `//host`, odd characters) falls back to [`HOME`], so the login page
 /// cannot be turned into an open redirect.
 pub fn safe_return_path(next: Option<&str>) -> String {
+    safe_return_path_or(next, HOME)
+}
+
+/// [`safe_return_path`] with another fallback (the user's own landing page).
+pub fn safe_return_path_or(next: Option<&str>, home: &str) -> String {
     match next {
         Some(p)
             if p.starts_with('/')
@@ -31,7 +55,7 @@ pub fn safe_return_path(next: Option<&str>) -> String {
         {
             p.to_owned()
         }
-        _ => HOME.to_owned(),
+        _ => home.to_owned(),
     }
 }
 

@@ -18,6 +18,7 @@ mod m0013_list_pages;
 mod m0014_sign_in_throttle;
 mod m0015_audit_fields;
 mod m0016_work_order_status_keys;
+mod m0017_customer_lifecycle;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_sign_in_throttle::Migration),
             Box::new(m0015_audit_fields::Migration),
             Box::new(m0016_work_order_status_keys::Migration),
+            Box::new(m0017_customer_lifecycle::Migration),
         ]
     }
 }

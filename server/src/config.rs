@@ -40,6 +40,19 @@ pub struct Config {
     #[arg(long, env = "FLEETGATE_SESSION_TTL_MINUTES", default_value_t = 480)]
     pub session_ttl_minutes: u64,
 
+    /// SMTP server for outgoing mail (`smtp://user:pass@host:587?tls=required`, `smtps://…`).
+    /// Default: no server; every message is written to `<data dir>/outbox/` as an `.eml` file.
+    #[arg(long, env = "FLEETGATE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of outgoing mail.
+    #[arg(
+        long,
+        env = "FLEETGATE_MAIL_FROM",
+        default_value = "Fleetgate <no-reply@fleetgate.invalid>"
+    )]
+    pub mail_from: String,
+
     /// The built site (wasm, JS, CSS) that cargo-leptos produces.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -54,6 +67,23 @@ impl Config {
                 self.data_dir.join("fleetgate.db").display()
             )
         })
+    }
+
+    /// How outgoing mail leaves: SMTP when configured, else the outbox directory.
+    pub fn mail_transport(&self) -> anyhow::Result<backend::mail::transport::Transport> {
+        use backend::mail::transport::Transport;
+        Ok(match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => Transport::smtp(url.trim(), &self.mail_from)?,
+            None => Transport::outbox(self.data_dir.join("outbox"), &self.mail_from)?,
+        })
+    }
+
+    /// What links in mail start with: the public URL, else the address the server listens on.
+    pub fn links_base(&self, listening: SocketAddr) -> String {
+        match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{listening}"),
+        }
     }
 
     pub fn session_ttl(&self) -> Duration {
@@ -84,6 +114,10 @@ pub struct Tuning {
     /// How often expired impersonations are ended and recorded, whether or not anyone presents
     /// their cookie again.
     pub impersonation_sweep: std::time::Duration,
+    /// How often the mail worker looks for messages to deliver.
+    pub mail_every: std::time::Duration,
+    /// The wait after a failed delivery before the next attempt (doubled per failure).
+    pub mail_retry: std::time::Duration,
 }
 
 impl Default for Tuning {
@@ -92,6 +126,8 @@ impl Default for Tuning {
             throttle_account: Policy::ACCOUNT,
             throttle_address: Policy::ADDRESS,
             impersonation_sweep: std::time::Duration::from_secs(15),
+            mail_every: std::time::Duration::from_secs(1),
+            mail_retry: std::time::Duration::from_secs(30),
         }
     }
 }

@@ -88,14 +88,17 @@ pub async fn page_guard(req: Request, next: Next) -> Response {
     if !is_page(req.method(), path) {
         return next.run(req).await;
     }
-    let signed_in = matches!(
-        req.extensions().get::<Authentication>(),
-        Some(Authentication { result: Ok(_), .. })
-    );
+    let principal = match req.extensions().get::<Authentication>() {
+        Some(Authentication { result: Ok(p), .. }) => Some(p),
+        _ => None,
+    };
+    let signed_in = principal.is_some();
     if path == routes::LOGIN {
-        if signed_in {
-            return Redirect::to(routes::HOME).into_response();
+        if let Some(p) = principal {
+            return Redirect::to(routes::home_of(p.operator)).into_response();
         }
+    } else if routes::is_public_page(path) {
+        // Forgotten passwords and invitation links: for people without a session.
     } else if !signed_in {
         let target = req
             .uri()

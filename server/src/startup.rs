@@ -66,6 +66,8 @@ pub struct Application {
     pub state: AppState,
     /// Ends expired impersonations in the background; stops when the application does.
     _sweeper: backend::impersonation::ending::Sweeper,
+    /// Delivers queued mail in the background; stops when the application does.
+    _postman: backend::mail::postman::Postman,
 }
 
 impl Application {
@@ -79,6 +81,7 @@ impl Application {
         }
         let secret = keys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
         backend::password::warm_up();
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let state = AppState {
             db,
             tokens: Arc::new(TokenKeys::from_secret(&secret)?),
@@ -91,8 +94,14 @@ impl Application {
                 secure: config.secure_cookies(),
             },
             session_ttl: config.session_ttl(),
+            public_url: config.links_base(listener.local_addr()?),
         };
-        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let postman = backend::mail::postman::Postman::spawn(
+            state.db.clone(),
+            config.mail_transport()?,
+            tuning.mail_every,
+            tuning.mail_retry,
+        );
         let origins = match config.public_origin() {
             Some(public) => Origins::public(&public),
             None => {
@@ -120,6 +129,7 @@ impl Application {
             router,
             state,
             _sweeper: sweeper,
+            _postman: postman,
         })
     }
 
@@ -198,7 +208,9 @@ pub fn router(
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            // A mailed link's secret is part of its path: never logged.
+            let path = domain::links::loggable(req.uri().path());
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %path)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(site)

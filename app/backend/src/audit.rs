@@ -63,10 +63,20 @@ pub enum Field {
     Assignee,
     /// An organisation's impersonation consent.
     Consent,
+    /// A name given or changed (a team, an organisation).
+    Name,
+    /// A team's parent (`team:<id>`).
+    Parent,
+    /// A role given (`technician`, `fleet_manager`).
+    Role,
+    /// The e-mail address an invitation or a reset was for.
+    Email,
+    /// The team a change was about (`team:<id>`).
+    Team,
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 17] = [
         Field::Reason,
         Field::Ticket,
         Field::Mode,
@@ -79,6 +89,11 @@ impl Field {
         Field::Status,
         Field::Assignee,
         Field::Consent,
+        Field::Name,
+        Field::Parent,
+        Field::Role,
+        Field::Email,
+        Field::Team,
     ];
 
     /// The stored and hashed key: never change one, add new ones.
@@ -96,6 +111,11 @@ impl Field {
             Field::Status => "status",
             Field::Assignee => "assignee",
             Field::Consent => "consent",
+            Field::Name => "name",
+            Field::Parent => "parent",
+            Field::Role => "role",
+            Field::Email => "email",
+            Field::Team => "team",
         }
     }
 
@@ -113,6 +133,11 @@ impl Field {
             Field::Status => "Status",
             Field::Assignee => "Assignee",
             Field::Consent => "Consent",
+            Field::Name => "Name",
+            Field::Parent => "Parent",
+            Field::Role => "Role",
+            Field::Email => "E-mail",
+            Field::Team => "Team",
         }
     }
 
@@ -201,6 +226,7 @@ pub enum Resource {
     Team(i32),
     User(i32),
     Organisation(i32),
+    Invitation(i32),
     /// A list: the caller may see nothing of it.
     List,
     /// The audit log itself.
@@ -217,6 +243,7 @@ impl std::fmt::Display for Resource {
             Resource::Team(id) => write!(f, "team:{id}"),
             Resource::User(id) => write!(f, "user:{id}"),
             Resource::Organisation(id) => write!(f, "organisation:{id}"),
+            Resource::Invitation(id) => write!(f, "invitation:{id}"),
             Resource::List => f.write_str("list"),
             Resource::AuditLog => f.write_str("audit"),
             Resource::Unspecified => f.write_str("-"),

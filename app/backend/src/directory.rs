@@ -181,3 +181,62 @@ pub async fn remove_member(
         .await?;
     Ok(res.rows_affected > 0)
 }
+
+/// Renames a team.
+pub async fn rename_team(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    team_id: i32,
+    name: &str,
+) -> Result<(), DbErr> {
+    bump_authz_version(db, organisation_id).await?;
+    team::Entity::update_many()
+        .col_expr(team::Column::Name, Expr::value(name))
+        .filter(team::Column::Id.eq(team_id))
+        .filter(team::Column::OrganisationId.eq(organisation_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+/// Gives a team a new parent (the caller has checked that no cycle forms).
+pub async fn move_team(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    team_id: i32,
+    parent_id: i32,
+) -> Result<(), DbErr> {
+    bump_authz_version(db, organisation_id).await?;
+    team::Entity::update_many()
+        .col_expr(team::Column::ParentId, Expr::value(parent_id))
+        .filter(team::Column::Id.eq(team_id))
+        .filter(team::Column::OrganisationId.eq(organisation_id))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+/// Deletes an empty team with its grants and its finished invitations (the caller has checked
+/// that nothing else refers to it).
+pub async fn delete_team(
+    db: &impl ConnectionTrait,
+    organisation_id: i32,
+    team_id: i32,
+) -> Result<(), DbErr> {
+    use crate::entity::invitation;
+    bump_authz_version(db, organisation_id).await?;
+    team_permission::Entity::delete_many()
+        .filter(team_permission::Column::TeamId.eq(team_id))
+        .exec(db)
+        .await?;
+    invitation::Entity::delete_many()
+        .filter(invitation::Column::TeamId.eq(team_id))
+        .exec(db)
+        .await?;
+    team::Entity::delete_many()
+        .filter(team::Column::Id.eq(team_id))
+        .filter(team::Column::OrganisationId.eq(organisation_id))
+        .exec(db)
+        .await
+        .map(drop)
+}

@@ -7,7 +7,9 @@
 //! `throttle` (sign-in attempts);
 //! `impersonation::ending` (the one way an impersonation ends) ← `session` (sign-in rows);
 //! `state` (what a request handler needs) ← `impersonation::store` ← `authentication`;
-//! `directory` (users, teams, grants) and the repositories build on those.
+//! `directory` (users, teams, grants) and the repositories build on those;
+//! `link_token` (secrets of mailed links) ← `invitation`, `password_reset`; `mail` (the outbox
+//! and its worker) ← `onboarding`; `offboarding` (ending every session of a user at once).
 
 pub mod access;
 pub mod audit;
@@ -16,7 +18,13 @@ pub mod cookie;
 pub mod directory;
 pub mod entity;
 pub mod impersonation;
+pub mod invitation;
+pub mod link_token;
+pub mod mail;
+pub mod offboarding;
+pub mod onboarding;
 pub mod password;
+pub mod password_reset;
 pub mod principal;
 pub mod repo;
 pub mod session;

@@ -70,7 +70,7 @@ pub async fn principal_of(
         return Ok(Err(AuthFailure::Invalid));
     };
     if !u.active {
-        return Ok(Err(AuthFailure::Revoked));
+        return Ok(Err(AuthFailure::Deactivated));
     }
     let Some(role) = Role::from_key(&u.role) else {
         return Ok(Err(AuthFailure::Invalid));
@@ -81,6 +81,9 @@ pub async fn principal_of(
     else {
         return Ok(Err(AuthFailure::Invalid));
     };
+    if org.suspended_at.is_some() {
+        return Ok(Err(AuthFailure::Suspended));
+    }
     Ok(Ok(Principal {
         session_id: row.id.clone(),
         user_id: u.id,

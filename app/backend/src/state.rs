@@ -18,4 +18,7 @@ pub struct AppState {
     pub cookie: CookieConfig,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,
+    /// Where people reach the app (`scheme://host[:port][/path]`, no trailing `/`): links in
+    /// mail start with it.
+    pub public_url: String,
 }

@@ -25,6 +25,10 @@ pub enum AuthFailure {
     BadCredentials,
     /// The impersonation ended (exit elsewhere, expiry, or a rule no longer holds).
     ImpersonationEnded,
+    /// The account was deactivated (told only after the right password, or to its session).
+    Deactivated,
+    /// The account's organisation is suspended.
+    Suspended,
 }
 
 /// Input refused, with a message per field (the application answers it 422).

@@ -12,5 +12,7 @@ pub mod fleet;
 pub mod ids;
 pub mod impersonation;
 pub mod keyed;
+pub mod links;
+pub mod password;
 pub mod people;
 pub mod validate;

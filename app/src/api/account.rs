@@ -8,24 +8,27 @@ use crate::api::policy::{Declared, Policy, own_name_only};
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// The shortest new password accepted.
-pub const MIN_NEW_PASSWORD: usize = 12;
+/// Parses a chosen password and its confirmation the same way in the browser and on the
+/// server (`domain::password`), the error on the field it is about: `fields` names the
+/// password's field and the confirmation's.
+pub fn new_password(
+    password: &str,
+    confirm: &str,
+    fields: (&str, &str),
+) -> Result<domain::password::NewPassword, AppError> {
+    use domain::password::{NewPassword, NewPasswordError};
+    NewPassword::parse(password, confirm).map_err(|e| {
+        let field = match e {
+            NewPasswordError::Differ => fields.1,
+            NewPasswordError::TooShort | NewPasswordError::TooLong => fields.0,
+        };
+        AppError::invalid(field, e.to_string())
+    })
+}
 
-/// Checks a new password the same way in the browser and on the server.
+/// The account form's check of a new password.
 pub fn check_new_password(new: &str, repeat: &str) -> Result<(), AppError> {
-    if new.chars().count() < MIN_NEW_PASSWORD {
-        return Err(AppError::invalid(
-            "new",
-            format!("Use at least {MIN_NEW_PASSWORD} characters."),
-        ));
-    }
-    if new.len() > 1024 {
-        return Err(AppError::invalid("new", "That password is too long."));
-    }
-    if new != repeat {
-        return Err(AppError::invalid("repeat", "The two passwords differ."));
-    }
-    Ok(())
+    new_password(new, repeat, ("new", "repeat")).map(drop)
 }
 
 impl Declared for ChangePassword {

@@ -3,7 +3,7 @@
 use crate::api::policy::Requirement::Operator;
 use crate::api::policy::{Declared, Policy, read};
 use crate::error::AppError;
-use crate::model::{AdminUserRow, OrgRow};
+use crate::model::{AdminUserPage, AdminUserRow, OrgList, OrgRow};
 use domain::authz::Permission;
 use leptos::prelude::*;
 
@@ -11,31 +11,30 @@ impl Declared for AdminUsers {
     const POLICY: Policy = read::<Self>(Operator(Permission::OrgsViewAll));
 }
 
-/// Users of every organisation, filtered; each with whether **View as** is possible and why not.
+/// Users of every organisation, a page at a time by name, filtered (name or e-mail, case
+/// insensitive); each with whether **View as** is possible and why not. Organisations are read
+/// once per page, never per user, so the list stays fast with thousands of people.
 #[server(endpoint = "admin/users")]
 pub async fn admin_users(
     q: Option<String>,
     organisation: Option<i32>,
     role: Option<String>,
     active: Option<String>,
-) -> Result<Vec<AdminUserRow>, AppError> {
+    after: Option<String>,
+) -> Result<AdminUserPage, AppError> {
     use crate::api::guard::Guard;
+    use crate::api::paging::{next_page, parse_cursor};
+    use crate::model::Cursor;
     use backend::entity::{organisation as orgs, user};
+    use backend::repo::users::{after_name, matching};
     use domain::impersonation::{self, Consent, Mode, Target};
     use domain::people::{OrgKind, Role};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     use std::collections::HashMap;
 
+    let after = parse_cursor(after.as_deref())?;
     let g = Guard::enter::<AdminUsers>().await?;
-    let orgs: HashMap<i32, backend::entity::organisation::Model> = orgs::Entity::find()
-        .all(&g.state().db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
-    let mut query = user::Entity::find()
-        .order_by_asc(user::Column::OrganisationId)
-        .order_by_asc(user::Column::FullName);
+    let mut query = user::Entity::find();
     if let Some(o) = organisation {
         query = query.filter(user::Column::OrganisationId.eq(o));
     }
@@ -49,14 +48,28 @@ pub async fn admin_users(
         Some("no") => query = query.filter(user::Column::Active.eq(false)),
         _ => {}
     }
-    let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let rows = query.all(&g.state().db).await?;
-    rows.into_iter()
-        .filter(|u| {
-            needle.as_ref().is_none_or(|n| {
-                u.email.contains(n.as_str()) || u.full_name.to_lowercase().contains(n.as_str())
-            })
-        })
+    let query = matching(query, q.as_deref().unwrap_or(""));
+    let after = after.map(|c| (c.key.unwrap_or_default(), c.id));
+    let mut rows = after_name(query, after)
+        .limit(crate::model::PAGE_SIZE + 1)
+        .all(&g.state().db)
+        .await?;
+    let next = next_page(&mut rows, |u| Cursor {
+        id: u.id,
+        key: Some(u.full_name.clone()),
+    });
+    let mut ids: Vec<i32> = rows.iter().map(|u| u.organisation_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let orgs: HashMap<i32, orgs::Model> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(ids))
+        .all(&g.state().db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let rows = rows
+        .into_iter()
         .filter_map(|u| {
             let org = orgs.get(&u.organisation_id)?;
             Some((u, org))
@@ -84,16 +97,18 @@ pub async fn admin_users(
                 consent: (kind == OrgKind::Customer).then_some(consent),
             })
         })
-        .collect::<Result<_, AppError>>()
+        .collect::<Result<_, AppError>>()?;
+    Ok(AdminUserPage { rows, next })
 }
 
 impl Declared for AdminOrgs {
     const POLICY: Policy = read::<Self>(Operator(Permission::OrgsViewAll));
 }
 
-/// Every organisation, with its impersonation consent.
+/// Every organisation, with its impersonation consent and whether it is suspended, and
+/// whether the viewer may create, suspend and reactivate organisations (`orgs.manage`).
 #[server(endpoint = "admin/orgs")]
-pub async fn admin_orgs() -> Result<Vec<OrgRow>, AppError> {
+pub async fn admin_orgs() -> Result<OrgList, AppError> {
     use crate::api::guard::Guard;
     use backend::entity::{organisation, user};
     use domain::impersonation::Consent;
@@ -117,7 +132,18 @@ pub async fn admin_orgs() -> Result<Vec<OrgRow>, AppError> {
             consent: Consent::stored(&o.impersonation_consent)?,
             name: o.name,
             users,
+            suspended: o.suspended_at.is_some(),
         });
     }
-    Ok(out)
+    let manage_locked = (!g.holds_anywhere(Permission::OrgsManage)).then(|| {
+        format!(
+            "You need “{}” ({}), which only operator Admins hold.",
+            Permission::OrgsManage.label(),
+            Permission::OrgsManage.key()
+        )
+    });
+    Ok(OrgList {
+        rows: out,
+        manage_locked,
+    })
 }

@@ -16,7 +16,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::api::ctx;
     use crate::error::AuthFailure;
     use crate::routes;
-    use backend::{password, session};
+    use backend::password;
     use domain::people::Email;
 
     // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
@@ -54,7 +54,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     // Always run one argon2 verification, against a dummy hash when there is no such user.
     let matches = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
     let user = match found {
-        Some(u) if matches && u.active => u,
+        Some(u) if matches => u,
         _ => {
             tracing::info!(%addr, "sign-in failed");
             return Err(AppError::Unauthenticated {
@@ -63,13 +63,33 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         }
     };
     st.throttle.succeeded(&st.db, &account_key, &addr).await?;
+    // Said only to someone who knows the password: the account exists but may not sign in.
+    if let Some(reason) = backend::repo::users::barred(&st.db, &user).await? {
+        tracing::info!(user_id = user.id, ?reason, "sign-in refused");
+        return Err(AppError::Unauthenticated { reason });
+    }
 
-    // Signing in again from a signed-in browser replaces its session: the old one (and any
-    // impersonation started from it, with its sign-out record) ends rather than lingering.
+    open_session(&st, user.id).await?;
+    let home = routes::home_of(backend::repo::users::is_operator(&st.db, &user).await?);
+    leptos_axum::redirect(&routes::safe_return_path_or(next.as_deref(), home));
+    Ok(())
+}
+
+/// Signs `user_id` in on this browser: a new session row, its cookie, the sign-in recorded.
+/// Signing in again from a signed-in browser replaces its session: the old one (and any
+/// impersonation started from it, with its sign-out record) ends rather than lingering.
+#[cfg(feature = "ssr")]
+pub(crate) async fn open_session(
+    st: &backend::state::AppState,
+    user_id: i32,
+) -> Result<(), AppError> {
+    use crate::api::ctx;
+    use backend::session;
     if let Some(previous) = ctx::authentication().ok().and_then(|a| a.own_session) {
         session::revoke(&st.db, &previous).await?;
     }
-    let row = session::start(&st.db, user.id, st.session_ttl, Some(addr)).await?;
+    let row = session::start(&st.db, user_id, st.session_ttl, Some(ctx::client_addr())).await?;
+    backend::repo::users::signed_in(&st.db, user_id).await?;
     let token = st
         .tokens
         .sign(&backend::token::Claims::for_session(&row))
@@ -77,8 +97,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     ctx::set_cookie(&st.cookie.set(&token, st.session_ttl))?;
     // A view-as overlay belongs to the session it was started from, never to this new one.
     ctx::set_cookie(&st.cookie.clear_kind(backend::cookie::CookieKind::ViewAs))?;
-    tracing::info!(user_id = user.id, "signed in");
-    leptos_axum::redirect(&routes::safe_return_path(next.as_deref()));
+    tracing::info!(user_id, "signed in");
     Ok(())
 }
 
@@ -140,6 +159,7 @@ pub async fn current_user() -> Result<Me, AppError> {
         organisation: p.organisation.clone(),
         operator: p.operator,
         audit,
+        people: g.holds_anywhere(Permission::TeamsView),
         impersonation: p.impersonation.as_ref().map(|i| ImpersonationInfo {
             actor: i.actor.full_name.clone(),
             mode: i.mode,

@@ -3,8 +3,8 @@
 //! below imports this module, so the table can name every server function without a cycle.
 
 use super::{
-    account, admin, audit_log, auth, dashboard, impersonation, inspections, org, teams, vehicles,
-    work_orders,
+    account, admin, audit_log, auth, dashboard, impersonation, inspections, invitations, org,
+    organisations, password_reset, people, team_tree, teams, vehicles, work_orders,
 };
 use crate::api::policy::{Declared, Policy};
 
@@ -42,6 +42,25 @@ pub const POLICIES: &[Policy] = &[
     teams::RemoveMember::POLICY,
     teams::GrantPermission::POLICY,
     teams::RevokePermission::POLICY,
+    organisations::CreateOrganisation::POLICY,
+    organisations::SuspendOrganisation::POLICY,
+    organisations::ReactivateOrganisation::POLICY,
+    invitations::InviteMember::POLICY,
+    invitations::ResendInvitation::POLICY,
+    invitations::RevokeInvitation::POLICY,
+    invitations::OpenInvitation::POLICY,
+    invitations::AcceptInvitation::POLICY,
+    password_reset::RequestPasswordReset::POLICY,
+    password_reset::CheckResetLink::POLICY,
+    password_reset::ResetPassword::POLICY,
+    team_tree::CreateTeam::POLICY,
+    team_tree::RenameTeam::POLICY,
+    team_tree::MoveTeam::POLICY,
+    team_tree::DeleteTeam::POLICY,
+    people::ListPeople::POLICY,
+    people::DeactivateUser::POLICY,
+    people::ReactivateUser::POLICY,
+    people::ChangeRole::POLICY,
 ];
 
 /// The declared policy of the server function at `path`.

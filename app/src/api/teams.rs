@@ -49,7 +49,21 @@ pub async fn permission_matrix() -> Result<Matrix, AppError> {
             })
         })
         .collect();
-    Ok(Matrix { permissions, rows })
+    let new_team_parents: Vec<_> = tree
+        .teams()
+        .filter(|t| g.allows(Permission::TeamsManage, *t))
+        .filter_map(|t| tree.team_ref(t))
+        .collect();
+    let new_team_locked = match (new_team_parents.is_empty(), g.decide(Permission::TeamsManage, tree.root())) {
+        (true, domain::authz::Decision::Deny(d)) => Some(d),
+        _ => None,
+    };
+    Ok(Matrix {
+        permissions,
+        rows,
+        new_team_parents,
+        new_team_locked,
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -195,7 +209,31 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
     } else {
         Vec::new()
     };
+    let invite_locked = g.may_invite(team).err();
+    let invitations = backend::invitation::pending_of_team(&g.state().db, team)
+        .await?
+        .into_iter()
+        .map(|i| {
+            Ok(crate::model::PendingInvitation {
+                role: Role::stored(&i.role)?,
+                expired: i.expires_at <= chrono::Utc::now(),
+                expires: i.expires_at.format("%Y-%m-%d %H:%M").to_string(),
+                id: i.id,
+                name: i.full_name,
+                email: i.email,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    let move_targets = tree
+        .teams()
+        .filter(|t| *t != team && tree.parent(team) != Some(*t) && g.may_move(team, *t))
+        .filter_map(|t| tree.team_ref(t))
+        .collect();
     Ok(TeamMembers {
+        invite_locked,
+        invitations,
+        manage_locked: g.may_manage_team(team).err(),
+        move_targets,
         parent: tree.parent(team).and_then(|p| tree.team_ref(p)),
         team: team_ref,
         members: members
@@ -219,7 +257,7 @@ pub async fn team_members(team: TeamId) -> Result<crate::model::TeamMembers, App
 /// impersonations whose actor no longer holds what their mode needs end in the same
 /// transaction, each with its record (customer organisations have no actors).
 #[cfg(feature = "ssr")]
-async fn rights_taken(
+pub(crate) async fn rights_taken(
     g: &crate::api::guard::Guard,
     txn: &backend::audit::AuditedTxn,
 ) -> Result<(), AppError> {

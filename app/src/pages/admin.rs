@@ -3,10 +3,13 @@
 
 use crate::api::admin::{admin_orgs, admin_users};
 use crate::api::impersonation::StartImpersonation;
+use crate::api::organisations::{CreateOrganisation, ReactivateOrganisation, SuspendOrganisation};
 use crate::components::{
-    ActionReads, ColumnHeads, FieldMessage, FormAlert, ReasonButton, or_alert,
+    ActionError, ActionReads, ColumnHeads, Field, FieldMessage, FormAlert, ReasonButton,
+    ValidatedForm, form_error, or_alert,
 };
-use crate::model::{AdminUserRow, OrgRow};
+use crate::error::AppError;
+use crate::model::{AdminUserRow, OrgList};
 use domain::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode};
 use domain::people::Role;
 use leptos::prelude::*;
@@ -23,9 +26,12 @@ pub fn AdminUsersPage() -> impl IntoView {
                 param("organisation"),
                 param("role"),
                 param("active"),
+                param("after"),
             )
         },
-        |(q, org, role, active)| admin_users(q, org.and_then(|o| o.parse().ok()), role, active),
+        |(q, org, role, active, after)| {
+            admin_users(q, org.and_then(|o| o.parse().ok()), role, active, after)
+        },
     );
     let orgs = Resource::new(|| (), |_| admin_orgs());
     let notice = move || param("notice").is_some();
@@ -51,6 +57,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 <Suspense>
                     {move || Suspend::new(async move {
                         orgs.await
+                            .map(|l| l.rows)
                             .unwrap_or_default()
                             .into_iter()
                             .map(|o| {
@@ -100,7 +107,15 @@ pub fn AdminUsersPage() -> impl IntoView {
             view! { <p class="muted">"Loading users…"</p> }
         }>
             {move || Suspend::new(async move {
-                or_alert(users.await, |rows| view! { <UserTable rows /> })
+                or_alert(
+                    users.await,
+                    |page| {
+                        view! {
+                            <UserTable rows=page.rows />
+                            <crate::components::Pager path="/admin/users" next=page.next />
+                        }
+                    },
+                )
             })}
         </Suspense>
     }
@@ -119,7 +134,7 @@ fn AdminTabs() -> impl IntoView {
 
 #[component]
 fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
-    let chosen = RwSignal::new(None::<(i32, String)>);
+    let chosen = RwSignal::new(None::<i32>);
     view! {
         <div class="table-wrap">
             <table>
@@ -140,8 +155,9 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                     {rows
                         .into_iter()
                         .map(|u| {
-                            let (id, name) = (u.id, u.name.clone());
+                            let id = u.id;
                             let why = u.view_as.err().map(|r| r.to_string());
+                            let dialog_name = u.name.clone();
                             view! {
                                 <tr>
                                     <th scope="row">{u.name.clone()}</th>
@@ -155,24 +171,33 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                                             label="View as"
                                             why
                                             key=format!("-{id}")
-                                            on_click=move |_| chosen.set(Some((id, name.clone())))
+                                            on_click=move |_| chosen.set(Some(id))
                                         />
                                     </td>
                                 </tr>
+                                // The form opens right under the row it is about.
+                                {move || {
+                                    (chosen.try_get().flatten() == Some(id))
+                                        .then(|| {
+                                            view! {
+                                                <tr class="dialog-row">
+                                                    <td colspan="7">
+                                                        <StartDialog
+                                                            user=id
+                                                            name=dialog_name.clone()
+                                                            on_cancel=move || chosen.set(None)
+                                                        />
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                }}
                             }
                         })
                         .collect_view()}
                 </tbody>
             </table>
         </div>
-        {move || {
-            chosen
-                .try_get()
-                .unwrap_or_default()
-                .map(|(id, name)| {
-                    view! { <StartDialog user=id name on_cancel=move || chosen.set(None) /> }
-                })
-        }}
     }
 }
 
@@ -262,30 +287,127 @@ fn StartDialog(
 
 #[component]
 pub fn AdminOrgsPage() -> impl IntoView {
-    let orgs = Resource::new(|| (), |_| admin_orgs());
+    let create = ServerAction::<CreateOrganisation>::new();
+    let suspend = ServerAction::<SuspendOrganisation>::new();
+    let reactivate = ServerAction::<ReactivateOrganisation>::new();
+    let reads = (
+        ActionReads::of(create),
+        ActionReads::of(suspend),
+        ActionReads::of(reactivate),
+    );
+    let orgs = Resource::new(
+        move || (reads.0.version(), reads.1.version(), reads.2.version()),
+        |_| admin_orgs(),
+    );
+    let error = Signal::derive(move || reads.1.error().or_else(|| reads.2.error()));
     view! {
         <h1>"Admin › Organisations"</h1>
         <AdminTabs />
+        <ActionError error />
         <Suspense fallback=|| {
             view! { <p class="muted">"Loading…"</p> }
         }>
             {move || Suspend::new(async move {
-                or_alert(orgs.await, |rows| view! { <OrgTable rows /> })
+                or_alert(
+                    orgs.await,
+                    |list| {
+                        view! {
+                            <NewOrganisation create locked=list.manage_locked.clone() />
+                            <OrgTable list suspend reactivate />
+                        }
+                    },
+                )
             })}
         </Suspense>
     }
 }
 
+/// **New organisation**: the organisation's name and its first Fleet Manager, who is invited.
 #[component]
-fn OrgTable(rows: Vec<OrgRow>) -> impl IntoView {
+fn NewOrganisation(
+    create: ServerAction<CreateOrganisation>,
+    locked: Option<String>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = form_error(create, invalid);
+    let reads = ActionReads::of(create);
+    Effect::new(move |_| {
+        if reads.ok().is_some() {
+            open.set(false);
+        }
+    });
+    view! {
+        <section class="panel" aria-label="New organisation">
+            <ReasonButton label="New organisation" why=locked on_click=move |_| open.set(true) />
+            {move || {
+                reads
+                    .ok()
+                    .map(|created| {
+                        let to = created.invited;
+                        view! {
+                            <p role="status" class="ok">
+                                {format!(
+                                    "Organisation created. The invitation for its first Fleet Manager is on its way to {to}.",
+                                )}
+                            </p>
+                        }
+                    })
+            }}
+            <Show when=move || open.get()>
+                <ValidatedForm action=create check=check_new_org invalid>
+                    <Field label="Organisation name" name="name" error />
+                    <Field label="Manager name" name="manager_name" error />
+                    <Field label="Manager email" name="manager_email" kind="email" error />
+                    <button type="submit" class="primary" disabled=move || reads.pending()>
+                        "Create organisation"
+                    </button>
+                </ValidatedForm>
+                <FormAlert error />
+            </Show>
+        </section>
+    }
+}
+
+fn check_new_org(i: &CreateOrganisation) -> Result<(), AppError> {
+    use domain::validate::{Problems, required};
+    let mut p = Problems::default();
+    p.check("name", required(&i.name, "the organisation's name", 200));
+    p.check("manager_name", required(&i.manager_name, "the manager's name", 200));
+    p.check(
+        "manager_email",
+        domain::people::Email::parse(&i.manager_email).map_err(|e| e.to_string()),
+    );
+    Ok(p.finish()?)
+}
+
+#[component]
+fn OrgTable(
+    list: OrgList,
+    suspend: ServerAction<SuspendOrganisation>,
+    reactivate: ServerAction<ReactivateOrganisation>,
+) -> impl IntoView {
+    let locked = list.manage_locked.clone();
     view! {
         <div class="table-wrap">
             <table>
-                <ColumnHeads names=&["Organisation", "Kind", "Users", "Impersonation consent"] />
+                <ColumnHeads names=&[
+                    "Organisation",
+                    "Kind",
+                    "Users",
+                    "Impersonation consent",
+                    "Status",
+                    "Actions",
+                ] />
                 <tbody>
-                    {rows
+                    {list
+                        .rows
                         .into_iter()
                         .map(|o| {
+                            let customer = o.kind == domain::people::OrgKind::Customer;
+                            let id = o.id;
+                            let why = locked.clone();
+                            let key = format!("-{id}");
                             view! {
                                 <tr>
                                     <th scope="row">
@@ -294,14 +416,45 @@ fn OrgTable(rows: Vec<OrgRow>) -> impl IntoView {
                                             o.id,
                                         )>{o.name}</a>
                                     </th>
-                                    <td>{format!("{:?}", o.kind)}</td>
+                                    <td>{o.kind.label()}</td>
                                     <td>{o.users}</td>
+                                    <td>{if customer { o.consent.label() } else { "—" }}</td>
+                                    <td>{if o.suspended { "Suspended" } else { "Active" }}</td>
                                     <td>
-                                        {if o.kind == domain::people::OrgKind::Operator {
-                                            "—"
-                                        } else {
-                                            o.consent.label()
-                                        }}
+                                        {customer
+                                            .then(|| {
+                                                if o.suspended {
+                                                    view! {
+                                                        <ReasonButton
+                                                            label="Reactivate"
+                                                            why
+                                                            key
+                                                            on_click=move |_| {
+                                                                reactivate
+                                                                    .dispatch(ReactivateOrganisation {
+                                                                        organisation: id,
+                                                                    });
+                                                            }
+                                                        />
+                                                    }
+                                                        .into_any()
+                                                } else {
+                                                    view! {
+                                                        <ReasonButton
+                                                            label="Suspend"
+                                                            why
+                                                            key
+                                                            on_click=move |_| {
+                                                                suspend
+                                                                    .dispatch(SuspendOrganisation {
+                                                                        organisation: id,
+                                                                    });
+                                                            }
+                                                        />
+                                                    }
+                                                        .into_any()
+                                                }
+                                            })}
                                     </td>
                                 </tr>
                             }

@@ -2,8 +2,11 @@
 //! explicitly where a request needs them, so each query stays visible and indexed.
 pub mod audit_event;
 pub mod inspection;
+pub mod invitation;
+pub mod mail_outbox;
 pub mod membership;
 pub mod organisation;
+pub mod password_reset;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod team;

@@ -11,6 +11,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub authz_version: i32,
     pub impersonation_consent: String,
+    /// Set while the organisation is suspended: its people cannot sign in, its data stays.
+    pub suspended_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

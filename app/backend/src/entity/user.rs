@@ -13,6 +13,7 @@ pub struct Model {
     pub active: bool,
     pub password_hash: String,
     pub created_at: DateTimeUtc,
+    pub last_sign_in_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

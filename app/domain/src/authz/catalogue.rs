@@ -69,6 +69,7 @@ permissions! {
     AuditView => "audit.view", "View the audit log", Audit, false;
     OrgSettings => "org.settings", "Manage organisation settings", Users, false;
     OrgsViewAll => "orgs.view_all", "View all organisations", Operator, true;
+    OrgsManage => "orgs.manage", "Create, suspend and reactivate organisations", Operator, true;
     UsersImpersonate => "users.impersonate", "View as a customer user", Operator, true;
     UsersImpersonateAct => "users.impersonate_act", "Act as a customer user", Operator, true;
     AuditViewAll => "audit.view_all", "View every organisation's audit log", Operator, true;
@@ -212,6 +213,7 @@ pub mod templates {
     pub fn operator_admin() -> PermissionSet {
         [
             OrgsViewAll,
+            OrgsManage,
             UsersImpersonate,
             UsersImpersonateAct,
             AuditViewAll,
@@ -277,6 +279,7 @@ mod tests {
         }
         assert!(!templates::technician().contains(Permission::WorkOrdersComplete));
         assert!(!templates::operator_support().contains(Permission::UsersImpersonateAct));
+        assert!(!templates::operator_support().contains(Permission::OrgsManage));
     }
 
     fn any_permission() -> impl Strategy<Value = Permission> {

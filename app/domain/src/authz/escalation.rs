@@ -127,6 +127,67 @@ pub fn can_add_member(
     may_confer(access, operator_org, access.policy.grants.on(team), team)
 }
 
+/// Whether `access` may invite someone into `team`: `users.invite` there, and the same
+/// conferral as adding a member (the person will hold the team's whole grant).
+pub fn can_invite(
+    access: &UserAccess,
+    operator_org: bool,
+    team: TeamId,
+) -> Result<(), GrantRefusal> {
+    requires(access, Permission::UsersInvite, team)?;
+    may_confer(access, operator_org, access.policy.grants.on(team), team)
+}
+
+/// Why a team cannot be moved where asked, beyond permissions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum MoveRefusal {
+    #[error("The organisation's root team cannot be moved.")]
+    Root,
+    #[error("A team cannot be moved under itself or one of its own sub-teams.")]
+    IntoOwnSubtree,
+    #[error("{0}")]
+    Rights(#[from] GrantRefusal),
+}
+
+/// Whether `access` may move `team` under `new_parent`: `teams.manage` on its current parent
+/// and on the new one, never under its own subtree, and no escalation — every new ancestor's
+/// grant reaches the moved subtree through that ancestor's members, so each must be held on
+/// `team` already ([`may_confer`]).
+pub fn can_move(
+    access: &UserAccess,
+    operator_org: bool,
+    team: TeamId,
+    new_parent: TeamId,
+) -> Result<(), MoveRefusal> {
+    let tree = &access.policy.tree;
+    let Some(parent) = tree.parent(team) else {
+        return Err(MoveRefusal::Root);
+    };
+    if tree.is_within(new_parent, team) {
+        return Err(MoveRefusal::IntoOwnSubtree);
+    }
+    requires(access, Permission::TeamsManage, parent)?;
+    requires(access, Permission::TeamsManage, new_parent)?;
+    let old: Vec<TeamId> = tree.ancestors(parent).collect();
+    let gives = tree
+        .ancestors(new_parent)
+        .filter(|a| !old.contains(a))
+        .fold(PermissionSet::EMPTY, |set, a| set.union(access.policy.grants.on(a)));
+    may_confer(access, operator_org, gives, team)?;
+    Ok(())
+}
+
+/// Whether `access` may rename or delete `team`: `teams.manage` on its parent (the root team,
+/// which has none, is never renamed or deleted here: it carries the organisation's name).
+pub fn can_manage_team(access: &UserAccess, team: TeamId) -> Result<(), GrantRefusal> {
+    match access.policy.tree.parent(team) {
+        Some(parent) => requires(access, Permission::TeamsManage, parent),
+        None => Err(GrantRefusal::Missing(
+            access.policy.explain(Permission::TeamsManage, team),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tree::tests::acme;
@@ -458,5 +519,65 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Maria runs Northeast (2); West (4) grants `org.settings`, which she lacks. Moving Boston
+    /// (3) under West would give West's members org.settings over Boston: refused. Moving it
+    /// under Northeast's own subtree or itself: refused as a cycle. The root never moves.
+    #[test]
+    fn moves_never_form_a_cycle_nor_escalate() {
+        let mut g = Grants::default();
+        let mut held = templates::fleet_manager();
+        held.remove(OrgSettings);
+        g.set(1, PermissionSet::EMPTY.with(TeamsManage));
+        g.set(2, held);
+        g.set(4, PermissionSet::EMPTY.with(OrgSettings));
+        let maria = UserAccess::new(policy(g.clone()), vec![2]);
+        assert_eq!(can_move(&maria, false, 1, 2), Err(MoveRefusal::Root));
+        assert_eq!(can_move(&maria, false, 2, 3), Err(MoveRefusal::IntoOwnSubtree));
+        assert_eq!(can_move(&maria, false, 3, 3), Err(MoveRefusal::IntoOwnSubtree));
+        // She lacks teams.manage on West itself.
+        assert!(matches!(
+            can_move(&maria, false, 3, 4),
+            Err(MoveRefusal::Rights(GrantRefusal::Missing(d))) if d.permission == TeamsManage
+        ));
+        // Olga holds teams.manage everywhere but not org.settings: West's grant would escalate.
+        let mut og = g.clone();
+        og.set(1, held_with_manage());
+        let olga = UserAccess::new(policy(og), vec![1]);
+        assert!(matches!(
+            can_move(&olga, false, 3, 4),
+            Err(MoveRefusal::Rights(GrantRefusal::Escalation(d))) if d.permission == OrgSettings
+        ));
+        // The twin: Denver (5) under Northeast adds only Northeast's grant, which Olga holds.
+        let mut og = g;
+        og.set(1, held_with_manage());
+        og.set(2, PermissionSet::EMPTY.with(VehiclesView));
+        let olga = UserAccess::new(policy(og), vec![1]);
+        assert_eq!(can_move(&olga, false, 5, 2), Ok(()));
+    }
+
+    fn held_with_manage() -> PermissionSet {
+        let mut held = templates::fleet_manager();
+        held.remove(OrgSettings);
+        held
+    }
+
+    #[test]
+    fn inviting_confers_the_teams_grant() {
+        let mut g = Grants::default();
+        let mut held = templates::fleet_manager();
+        held.remove(OrgSettings);
+        g.set(2, held);
+        g.set(3, templates::technician().with(OrgSettings));
+        let maria = UserAccess::new(policy(g), vec![2]);
+        assert!(matches!(
+            can_invite(&maria, false, 3),
+            Err(GrantRefusal::Escalation(d)) if d.permission == OrgSettings
+        ));
+        assert_eq!(can_invite(&maria, false, 2), Ok(()));
+        assert_eq!(can_manage_team(&maria, 3), Ok(()));
+        assert!(can_manage_team(&maria, 2).is_err(), "needs teams.manage on Acme");
+        assert!(can_manage_team(&maria, 1).is_err(), "the root is not managed here");
     }
 }

@@ -13,11 +13,16 @@ mod decision;
 mod effective;
 mod escalation;
 mod ids;
+mod person;
 mod tree;
 
 pub use catalogue::{Permission, PermissionGroup, PermissionSet, UnknownPermission, templates};
 pub use decision::{Decision, Denial};
 pub use effective::{EffectivePermissions, Grants, OrgPolicy, UserAccess};
-pub use escalation::{GrantRefusal, can_add_member, can_grant, may_confer};
+pub use escalation::{
+    GrantRefusal, MoveRefusal, can_add_member, can_grant, can_invite, can_manage_team, can_move,
+    may_confer,
+};
 pub use ids::IdMap;
+pub use person::{PersonRefusal, can_manage_person};
 pub use tree::{TeamId, TeamRef, TeamTree, TreeError};

@@ -8,7 +8,7 @@
 
 mod no_escalation;
 
-pub use no_escalation::refuse_grant;
+pub use no_escalation::{ChangeRefusal, refuse_grant};
 
 use super::policy::{self, Caller, Declared, Policy, Refusal, Requirement};
 use crate::error::{AppError, AuthFailure};
@@ -308,6 +308,52 @@ impl Guard {
     /// matrix's controls.
     pub fn may_grant(&self, permission: Permission, team: TeamId) -> Result<(), GrantRefusal> {
         domain::authz::can_grant(&self.access, self.principal.operator, permission, team)
+    }
+
+    /// Whether the caller may use `permission` on the person `target`, a member of
+    /// `target_teams` (needed on every one of them), for a page's controls.
+    pub fn may_manage_person(
+        &self,
+        permission: Permission,
+        target: i32,
+        target_teams: &[TeamId],
+    ) -> Result<(), domain::authz::PersonRefusal> {
+        domain::authz::can_manage_person(
+            &self.access,
+            self.principal.user_id,
+            permission,
+            target,
+            target_teams,
+        )
+    }
+
+    /// Enforces [`Guard::may_manage_person`]: a refusal is audited and answered 403.
+    pub async fn require_person(
+        &self,
+        permission: Permission,
+        target: i32,
+        target_teams: &[TeamId],
+        resource: Resource,
+    ) -> Result<(), AppError> {
+        match self.may_manage_person(permission, target, target_teams) {
+            Ok(()) => Ok(()),
+            Err(r) => Err(refuse_grant(self, resource, r).await),
+        }
+    }
+
+    /// Whether the caller may invite people into `team` (the no-escalation rule).
+    pub fn may_invite(&self, team: TeamId) -> Result<(), GrantRefusal> {
+        domain::authz::can_invite(&self.access, self.principal.operator, team)
+    }
+
+    /// Whether the caller may rename or delete `team`.
+    pub fn may_manage_team(&self, team: TeamId) -> Result<(), GrantRefusal> {
+        domain::authz::can_manage_team(&self.access, team)
+    }
+
+    /// Whether the caller may move `team` under `parent`.
+    pub fn may_move(&self, team: TeamId, parent: TeamId) -> bool {
+        domain::authz::can_move(&self.access, self.principal.operator, team, parent).is_ok()
     }
 
     /// Whether the caller may add members to `team` (the no-escalation rule).

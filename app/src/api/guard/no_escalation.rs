@@ -5,7 +5,54 @@
 use super::Guard;
 use crate::error::AppError;
 use backend::audit::{AuditedTxn, Outcome, Resource};
-use domain::authz::{GrantRefusal, UserAccess};
+use domain::authz::{GrantRefusal, MoveRefusal, PersonRefusal, Permission, UserAccess};
+
+/// A rule's refusal of a change: what goes on the audit record and what the caller is told.
+pub trait ChangeRefusal: std::fmt::Display {
+    /// The permission at stake, when a permission is what is missing.
+    fn permission(&self) -> Option<Permission>;
+    fn into_error(self) -> AppError;
+}
+
+impl ChangeRefusal for GrantRefusal {
+    fn permission(&self) -> Option<Permission> {
+        Some(GrantRefusal::permission(self))
+    }
+    fn into_error(self) -> AppError {
+        AppError::Forbidden {
+            message: self.to_string(),
+            denial: self.denial().cloned(),
+        }
+    }
+}
+
+impl ChangeRefusal for MoveRefusal {
+    fn permission(&self) -> Option<Permission> {
+        match self {
+            MoveRefusal::Rights(r) => Some(r.permission()),
+            MoveRefusal::Root | MoveRefusal::IntoOwnSubtree => None,
+        }
+    }
+    fn into_error(self) -> AppError {
+        match self {
+            MoveRefusal::Rights(r) => r.into_error(),
+            // Not a matter of rights: a move the tree cannot take.
+            other => AppError::invalid("parent", other.to_string()),
+        }
+    }
+}
+
+impl ChangeRefusal for PersonRefusal {
+    fn permission(&self) -> Option<Permission> {
+        self.denial().map(|d| d.permission)
+    }
+    fn into_error(self) -> AppError {
+        AppError::Forbidden {
+            message: self.to_string(),
+            denial: self.denial().cloned(),
+        }
+    }
+}
 
 impl Guard {
     /// Opens the transaction of a change that may confer permissions, once `rule` allows it twice:
@@ -14,10 +61,10 @@ impl Guard {
     /// transaction holds the audit chain's lock, which every directory write takes, so no grant,
     /// membership or tree change can slip between that second check and the write. Returns the
     /// transaction and the fresh access the write should read from.
-    pub async fn begin_checked(
+    pub async fn begin_checked<R: ChangeRefusal>(
         &self,
         resource: Resource,
-        rule: impl Fn(&UserAccess) -> Result<(), GrantRefusal>,
+        rule: impl Fn(&UserAccess) -> Result<(), R>,
     ) -> Result<(AuditedTxn, UserAccess), AppError> {
         if let Err(r) = rule(&self.access) {
             return Err(refuse_grant(self, resource, r).await);
@@ -35,17 +82,13 @@ impl Guard {
     }
 }
 
-/// Audits a refused change as a denial (the permission at stake) and answers 403 with the
+/// Audits a refused change as a denial (the permission at stake, or why) and answers with the
 /// refusal's explanation.
-pub async fn refuse_grant(g: &Guard, resource: Resource, r: GrantRefusal) -> AppError {
-    g.audit(
-        resource,
-        Outcome::Denied,
-        backend::audit::Details::permission(r.permission()),
-    )
-    .await;
-    AppError::Forbidden {
-        message: r.to_string(),
-        denial: r.denial().cloned(),
-    }
+pub async fn refuse_grant<R: ChangeRefusal>(g: &Guard, resource: Resource, r: R) -> AppError {
+    let details = match r.permission() {
+        Some(p) => backend::audit::Details::permission(p),
+        None => backend::audit::Details::why(r.to_string()),
+    };
+    g.audit(resource, Outcome::Denied, details).await;
+    r.into_error()
 }
