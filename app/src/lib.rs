@@ -24,9 +24,12 @@ use pages::account::AccountPage;
 use pages::admin::{AdminOrgsPage, AdminUsersPage};
 use pages::audit::AuditLogPage;
 use pages::dashboard::DashboardPage;
+use pages::invitation::AcceptInvitationPage;
 use pages::layout::SignedIn;
 use pages::login::LoginPage;
 use pages::my_access::MyAccessPage;
+use pages::password_reset::{ForgotPasswordPage, ResetPasswordPage};
+use pages::people::PeoplePage;
 use pages::settings::SettingsPage;
 use pages::team::TeamPage;
 use pages::teams::TeamsPage;
@@ -65,6 +68,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password/:token") view=ResetPasswordPage />
+                <Route path=path!("/invite/:token") view=AcceptInvitationPage />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("/vehicles") view=VehiclesPage />
                     <Route path=path!("/vehicles/:id") view=VehiclePage />
@@ -73,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams") view=TeamsPage />
                     <Route path=path!("/teams/:id") view=TeamPage />
                     <Route path=path!("/my-access") view=MyAccessPage />
+                    <Route path=path!("/people") view=PeoplePage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/audit") view=AuditLogPage />

@@ -68,6 +68,8 @@ async fn main() -> anyhow::Result<()> {
         jwt_secret: Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
         public_url: None,
         session_ttl_minutes: 60,
+        smtp_url: None,
+        mail_from: "Fleetgate <no-reply@fleetgate.invalid>".into(),
         site_root: "target/site".into(),
     };
     let app = Application::build(&config, Tuning::default()).await?;

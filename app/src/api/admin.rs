@@ -3,7 +3,7 @@
 use crate::api::policy::Requirement::Operator;
 use crate::api::policy::{Declared, Policy, read};
 use crate::error::AppError;
-use crate::model::{AdminUserPage, AdminUserRow, OrgList, OrgRow};
+use crate::model::{AdminUserPage, OrgList};
 use domain::authz::Permission;
 use leptos::prelude::*;
 
@@ -85,7 +85,7 @@ pub async fn admin_users(
                 org_kind: kind,
                 consent,
             };
-            Ok(AdminUserRow {
+            Ok(crate::model::AdminUserRow {
                 view_as: impersonation::eligibility(g.principal().user_id, &target, Mode::View),
                 id: u.id,
                 name: u.full_name,
@@ -126,7 +126,7 @@ pub async fn admin_orgs() -> Result<OrgList, AppError> {
             .filter(user::Column::OrganisationId.eq(o.id))
             .count(&g.state().db)
             .await?;
-        out.push(OrgRow {
+        out.push(crate::model::OrgRow {
             id: o.id,
             kind: OrgKind::stored(&o.kind)?,
             consent: Consent::stored(&o.impersonation_consent)?,

@@ -40,9 +40,45 @@ pub fn SignedIn() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <SessionWatch />
         <main class="content">
             <Outlet />
         </main>
+    }
+}
+
+/// How often an open page checks that its session still lives.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Asks the server now and then whether the session still lives, so a page left open after a
+/// deactivation, a suspension or a sign-out elsewhere goes to the sign-in page by itself (with
+/// the reason) instead of failing on the next click. One small request every few seconds,
+/// from the browser only.
+#[component]
+fn SessionWatch() -> impl IntoView {
+    let ended = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Err(e @ AppError::Unauthenticated { .. }) = current_user().await {
+                        ended.set(Some(e));
+                    }
+                });
+            },
+            SESSION_CHECK,
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    move || {
+        ended
+            .try_get()
+            .flatten()
+            .map(|error| view! { <SignInAgain error /> })
     }
 }
 
@@ -68,6 +104,7 @@ fn Header(me: Me) -> impl IntoView {
                         let href = if me.operator { "/admin/audit" } else { "/audit" };
                         view! { <A href=href>"Audit"</A> }
                     })}
+                {me.people.then(|| view! { <A href="/people">"People"</A> })}
                 {(!me.operator).then(|| view! { <A href="/settings">"Settings"</A> })}
                 {me.operator.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>

@@ -40,6 +40,19 @@ pub fn LoginPage() -> impl IntoView {
                         "Sign in"
                     </button>
                 </ActionForm>
+                <p class="login-links">
+                    <a href=crate::routes::FORGOT_PASSWORD>"Forgot password?"</a>
+                </p>
+                {move || {
+                    (query.read().get("reset").as_deref() == Some("done"))
+                        .then(|| {
+                            view! {
+                                <p role="status" class="ok">
+                                    "Your password has been changed. Sign in with the new one."
+                                </p>
+                            }
+                        })
+                }}
                 {move || {
                     error()
                         .filter(|e| !matches!(e, crate::error::AppError::Invalid { .. }))

@@ -1,18 +1,25 @@
 //! `/teams`: the permission matrix (teams × permissions). A cell the viewer may not change is a
 //! disabled checkbox whose description says why.
 
+use crate::api::team_tree::{CreateTeam, parse_team_name};
 use crate::api::teams::{GrantPermission, RevokePermission, permission_matrix};
-use crate::components::{ActionError, ActionReads, or_alert};
+use crate::components::{
+    ActionError, ActionReads, Field, FormAlert, ReasonButton, ValidatedForm, form_error, or_alert,
+};
+use crate::error::AppError;
 use crate::model::{Matrix, MatrixCell};
+use domain::authz::TeamRef;
 use leptos::prelude::*;
 
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let grant = ServerAction::<GrantPermission>::new();
     let revoke = ServerAction::<RevokePermission>::new();
+    let create = ServerAction::<CreateTeam>::new();
     let reads = (ActionReads::of(grant), ActionReads::of(revoke));
+    let created = ActionReads::of(create);
     let matrix = Resource::new(
-        move || (reads.0.version(), reads.1.version()),
+        move || (reads.0.version(), reads.1.version(), created.version()),
         |_| permission_matrix(),
     );
     let error = Signal::derive(move || reads.0.error().or_else(|| reads.1.error()));
@@ -26,9 +33,68 @@ pub fn TeamsPage() -> impl IntoView {
             view! { <p class="muted">"Loading teams…"</p> }
         }>
             {move || Suspend::new(async move {
-                or_alert(matrix.await, |m| view! { <MatrixTable m grant revoke /> })
+                or_alert(
+                    matrix.await,
+                    |m| {
+                        view! {
+                            <NewTeam
+                                create
+                                parents=m.new_team_parents.clone()
+                                locked=m.new_team_locked.as_ref().map(|d| d.describe())
+                            />
+                            <MatrixTable m grant revoke />
+                        }
+                    },
+                )
             })}
         </Suspense>
+    }
+}
+
+fn check_new_team(i: &CreateTeam) -> Result<(), AppError> {
+    parse_team_name(&i.name).map(drop)
+}
+
+/// **New team**: a name and a parent among the teams where the viewer may create one.
+#[component]
+fn NewTeam(
+    create: ServerAction<CreateTeam>,
+    parents: Vec<TeamRef>,
+    locked: Option<String>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = form_error(create, invalid);
+    let reads = ActionReads::of(create);
+    let parents = StoredValue::new(parents);
+    Effect::new(move |_| {
+        if reads.ok().is_some() {
+            open.set(false);
+        }
+    });
+    view! {
+        <section class="panel" aria-label="New team">
+            <ReasonButton label="New team" why=locked on_click=move |_| open.set(true) />
+            <Show when=move || open.get()>
+                <ValidatedForm action=create check=check_new_team invalid>
+                    <Field label="Team name" name="name" error />
+                    <div class="field">
+                        <label for="f-parent">"Parent team"</label>
+                        <select id="f-parent" name="parent">
+                            {parents
+                                .get_value()
+                                .into_iter()
+                                .map(|t| view! { <option value=t.id.to_string()>{t.name}</option> })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="primary" disabled=move || reads.pending()>
+                        "Create team"
+                    </button>
+                </ValidatedForm>
+                <FormAlert error />
+            </Show>
+        </section>
     }
 }
 

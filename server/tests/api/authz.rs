@@ -126,7 +126,7 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         vehicle: d.b101, title: "Matrix".into(), description: String::new(),
         priority: "low".into(), due_on: String::new(),
     };
-    let every_user = AdminUsers { q: None, organisation: None, role: None, active: None };
+    let every_user = AdminUsers { q: None, organisation: None, role: None, active: None, after: None };
     let view_tina = StartImpersonation {
         user: d.tina, reason: "Matrix: checking who may start".into(), ticket: String::new(),
         mode: "view".into(), minutes: "5".into(),

@@ -28,6 +28,8 @@ pub fn test_config(db: &TestDb) -> (Config, Vec<u8>) {
         jwt_secret: Some(base64::engine::general_purpose::STANDARD.encode(secret)),
         public_url: None,
         session_ttl_minutes: 60,
+        smtp_url: None,
+        mail_from: "Fleetgate <no-reply@fleetgate.invalid>".into(),
         site_root: "target/site".into(),
     };
     (config, secret.to_vec())
