@@ -73,6 +73,7 @@ if [ "$purpose" = test ]; then
     say "installing cargo-fuzz (about 1 minute)"
     cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
   fi
-  apt_install wrk sqlite3
+  # A real SMTP server for the mail tests (Debian's aiosmtpd, run by the tests themselves).
+  apt_install wrk sqlite3 python3-aiosmtpd
 fi
 say "tools ready"

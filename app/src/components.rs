@@ -180,8 +180,11 @@ pub fn Field(
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional, into)] value: String,
     error: Signal<Option<AppError>>,
+    /// Tells the fields of two forms on one page apart (their ids must differ).
+    #[prop(optional)]
+    form: &'static str,
 ) -> impl IntoView {
-    let id = format!("f-{name}");
+    let id = format!("f-{form}{name}");
     let message = Signal::derive(move || {
         error
             .try_get()

@@ -1,4 +1,5 @@
-//! `create-admin`: an operator Admin account, with the password read from a prompt or stdin.
+//! `create-admin`: an operator Admin account, with the password read from a prompt or stdin;
+//! `create-org`: a customer organisation and its first Fleet Manager's invitation.
 
 use anyhow::{Context, bail};
 use backend::directory::{self, NewUser};
@@ -85,4 +86,64 @@ pub async fn create_admin(
     directory::add_member(&txn, org.id, u.id, root.id).await?;
     txn.commit().await?;
     Ok(u)
+}
+
+/// Whether nobody has an account yet (a fresh production install).
+pub async fn no_users(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(user::Entity::find().count(db).await? == 0)
+}
+
+/// What a fresh production install tells its operator at start-up.
+pub fn first_admin_hint() -> String {
+    "No one can sign in yet: this database has no users. Create the first operator Admin with \
+     `server create-admin --email <address> --name <full name>` (the password is asked for), \
+     then onboard customers from the admin console or with `server create-org`."
+        .to_owned()
+}
+
+/// Onboards a customer organisation from the command line (`backend::onboarding`, as the
+/// admin console does), audited without an actor.
+pub async fn create_org(
+    db: &DatabaseConnection,
+    config: &crate::config::Config,
+    name: &str,
+    manager_name: &str,
+    manager_email: &str,
+) -> anyhow::Result<backend::onboarding::Onboarded> {
+    use backend::audit::{Details, Entry, Field, Outcome, Resource};
+    use backend::onboarding::{NewCustomer, create_customer};
+    let name = domain::validate::required(name, "the organisation's name", 200)
+        .map_err(anyhow::Error::msg)?;
+    let manager_name = domain::validate::required(manager_name, "the manager's name", 200)
+        .map_err(anyhow::Error::msg)?;
+    let email = Email::parse(manager_email).context("invalid manager e-mail")?;
+    let base = config.links_base(config.addr);
+    let txn = backend::audit::begin(db).await?;
+    let done = create_customer(
+        &*txn,
+        NewCustomer {
+            name: &name,
+            manager_name: &manager_name,
+            manager_email: &email,
+            invited_by: None,
+        },
+        &base,
+    )
+    .await?;
+    txn.commit_with(Entry {
+        organisation_id: Some(done.organisation.id),
+        actor_user_id: None,
+        subject_user_id: None,
+        impersonation_id: None,
+        action: "cli/create-org".to_owned(),
+        resource: Some(Resource::Organisation(done.organisation.id).to_string()),
+        outcome: Outcome::Success,
+        details: Details::new()
+            .with(Field::Change, "created")
+            .with(Field::Name, name)
+            .with(Field::Email, email.as_str()),
+    })
+    .await?;
+    Ok(done)
 }

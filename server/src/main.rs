@@ -31,6 +31,16 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Onboard a customer organisation: its root team (every customer permission) and an
+    /// invitation for its first Fleet Manager, whose link is printed (and mailed).
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        manager_email: String,
+        #[arg(long)]
+        manager_name: String,
+    },
     /// Generate the scale data set (one organisation; defaults: 5,000 users, 1,000 teams,
     /// 100,000 vehicles, 500,000 work orders) with a progress bar. Everyone's password is
     /// read from a prompt or stdin, like create-admin.
@@ -121,6 +131,21 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::CreateOrg {
+            name,
+            manager_email,
+            manager_name,
+        } => {
+            let db = startup::connect(&cli.config).await?;
+            startup::migrate(&db).await?;
+            let done =
+                admin::create_org(&db, &cli.config, &name, &manager_name, &manager_email).await?;
+            println!(
+                "created organisation “{}” (id {}); invitation for {} (valid 7 days, mailed):\n{}",
+                done.organisation.name, done.organisation.id, done.invitation.email, done.link
+            );
+            Ok(())
+        }
         Command::CreateAdmin { email, name } => {
             let password = admin::read_password()?;
             let db = startup::connect(&cli.config).await?;
@@ -140,6 +165,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     println!("Fleetgate is listening on http://{addr}");
     if config.demo {
         print!("{}", demo::banner());
+    } else if admin::no_users(&app.state.db).await? {
+        // Production mode on an empty database: nobody can sign in yet. Say how to begin.
+        let hint = admin::first_admin_hint();
+        tracing::warn!("{hint}");
+        println!("{hint}");
     }
     app.run_until(startup::shutdown_signal()).await?;
     Ok(())

@@ -340,7 +340,7 @@ fn TeamSettings(
                     view! {
                         <ValidatedForm action=actions.rename check=check_rename invalid>
                             <input type="hidden" name="team" value=team.to_string() />
-                            <Field label="New name" name="name" value=name.clone() error />
+                            <Field label="New name" name="name" value=name.clone() error form="rename-" />
                             <button type="submit" class="secondary">
                                 "Rename team"
                             </button>
