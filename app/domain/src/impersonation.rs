@@ -61,6 +61,8 @@ pub struct Target {
     pub active: bool,
     pub org_kind: OrgKind,
     pub consent: Consent,
+    /// Their organisation is suspended: nobody of it uses the app, support included.
+    pub suspended: bool,
 }
 
 /// Why someone cannot be viewed as.
@@ -76,6 +78,8 @@ pub enum Refusal {
     Yourself,
     #[error("This user is deactivated.")]
     Deactivated,
+    #[error("This organisation is suspended.")]
+    Suspended,
     #[error("This organisation does not allow impersonation.")]
     OrganisationSaysNever,
     #[error("This organisation allows read-only impersonation only.")]
@@ -101,6 +105,9 @@ pub fn eligibility(actor_user_id: i32, target: &Target, mode: Mode) -> Result<()
     }
     if !target.active {
         return Err(Refusal::Deactivated);
+    }
+    if target.suspended {
+        return Err(Refusal::Suspended);
     }
     match target.consent {
         Consent::Never => Err(Refusal::OrganisationSaysNever),
@@ -186,6 +193,7 @@ mod tests {
             active: true,
             org_kind: OrgKind::Customer,
             consent: Consent::Allowed,
+            suspended: false,
         }
     }
 
@@ -221,6 +229,11 @@ mod tests {
             ..target(Role::Technician)
         };
         assert_eq!(eligibility(1, &off, Mode::View), Err(Refusal::Deactivated));
+        let suspended = Target {
+            suspended: true,
+            ..target(Role::Technician)
+        };
+        assert_eq!(eligibility(1, &suspended, Mode::View), Err(Refusal::Suspended));
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub async fn admin_users(
                 active: u.active,
                 org_kind: kind,
                 consent,
+                suspended: org.suspended_at.is_some(),
             };
             Ok(crate::model::AdminUserRow {
                 view_as: impersonation::eligibility(g.principal().user_id, &target, Mode::View),

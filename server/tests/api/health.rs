@@ -129,3 +129,117 @@ async fn create_admin_reads_the_password_from_stdin() {
     let res = app.login("ops@fleetgate.test", "wrong-password-here").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// `create-org` onboards a customer from the command line: it prints the manager's invitation
+/// link, which opens and is accepted on the running server; the same name again is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_org_prints_an_invitation_link_that_works() {
+    use app::api::auth::CurrentUser;
+    use app::api::invitations::{AcceptInvitation, OpenInvitation};
+    let db = TestDb::create(Backend::Sqlite).await;
+    let run = || {
+        let url = db.url.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+                .args([
+                    "create-org",
+                    "--name",
+                    "Initech",
+                    "--manager-email",
+                    "Peter@Initech.test",
+                    "--manager-name",
+                    "Peter Gibbons",
+                ])
+                .env("DATABASE_URL", url)
+                .env("FLEETGATE_PUBLIC_URL", "https://fleet.example.com")
+                .env("RUST_LOG", "warn")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run().await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("peter@initech.test"), "{stdout}");
+    let link = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("https://fleet.example.com/invite/"))
+        .unwrap_or_else(|| panic!("an invitation link in: {stdout}"));
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(token.len(), 43, "256 random bits, base64url");
+
+    let again = run().await;
+    assert!(!again.status.success(), "a second organisation of that name");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let (mut config, secret) = test_config(&db);
+    config.demo = false;
+    let app = TestApp::start(db, &config, &secret, Tuning::default()).await;
+    let view = app
+        .call(
+            NoSession,
+            OpenInvitation {
+                token: token.clone(),
+            },
+        )
+        .await
+        .expect("the link opens");
+    assert_eq!(
+        (view.organisation.as_str(), view.team.as_str()),
+        ("Initech", "Initech")
+    );
+    let res = app
+        .call_raw(
+            NoSession,
+            AcceptInvitation {
+                token,
+                password: "a-long-manager-password".into(),
+                confirm: "a-long-manager-password".into(),
+            },
+        )
+        .await;
+    let peter = crate::support::session_cookie(&res).expect("accepting signs in");
+    let me = app.call(&peter, CurrentUser {}).await.expect("signed in");
+    assert_eq!(me.email, "peter@initech.test");
+    assert_eq!(me.role, domain::people::Role::FleetManager);
+}
+
+/// Production mode on an empty database says, at start-up, how to create the first Admin;
+/// demo mode and a database with users do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_production_install_says_how_to_create_the_first_admin() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let db = TestDb::create(Backend::Sqlite).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("FLEETGATE_DATA_DIR", db.dir.join("data"))
+        .env("FLEETGATE_ADDR", "127.0.0.1:0")
+        .env("FLEETGATE_DEMO", "false")
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut said = Vec::new();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let hint = line.contains("server create-admin");
+            said.push(line);
+            if hint {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    child.kill().await.ok();
+    assert!(found, "start-up said: {said:?}");
+}

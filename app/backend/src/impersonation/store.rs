@@ -39,6 +39,7 @@ pub async fn target(
         active: u.active,
         org_kind: OrgKind::stored(&org.kind).map_err(corrupt)?,
         consent: Consent::stored(&org.impersonation_consent).map_err(corrupt)?,
+        suspended: org.suspended_at.is_some(),
     };
     Ok(Some((u, org, t)))
 }
