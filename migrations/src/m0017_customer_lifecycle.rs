@@ -109,8 +109,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(Invitations::Table, &["team_id"])).await?;
-        m.create_index(index(Invitations::Table, &["email"])).await?;
+        m.create_index(index(Invitations::Table, &["team_id"]))
+            .await?;
+        m.create_index(index(Invitations::Table, &["email"]))
+            .await?;
         m.create_table(
             Table::create()
                 .table(PasswordResets::Table)

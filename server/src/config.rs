@@ -72,15 +72,22 @@ impl Config {
     /// How outgoing mail leaves: SMTP when configured, else the outbox directory.
     pub fn mail_transport(&self) -> anyhow::Result<backend::mail::transport::Transport> {
         use backend::mail::transport::Transport;
-        Ok(match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            Some(url) => Transport::smtp(url.trim(), &self.mail_from)?,
-            None => Transport::outbox(self.data_dir.join("outbox"), &self.mail_from)?,
-        })
+        Ok(
+            match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+                Some(url) => Transport::smtp(url.trim(), &self.mail_from)?,
+                None => Transport::outbox(self.data_dir.join("outbox"), &self.mail_from)?,
+            },
+        )
     }
 
     /// What links in mail start with: the public URL, else the address the server listens on.
     pub fn links_base(&self, listening: SocketAddr) -> String {
-        match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        match self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{listening}"),
         }

@@ -202,16 +202,18 @@ pub fn router(
         ));
     headers::apply(router, security)
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
-            let id = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            // A mailed link's secret is part of its path: never logged.
-            let path = domain::links::loggable(req.uri().path());
-            tracing::info_span!("request", id = %id, method = %req.method(), path = %path)
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // A mailed link's secret is part of its path: never logged.
+                let path = domain::links::loggable(req.uri().path());
+                tracing::info_span!("request", id = %id, method = %req.method(), path = %path)
+            }),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(site)
 }

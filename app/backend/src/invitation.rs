@@ -164,7 +164,10 @@ pub async fn renew(
     let now = Utc::now();
     invitation::Entity::update_many()
         .col_expr(invitation::Column::TokenHash, Expr::value(token.hash()))
-        .col_expr(invitation::Column::ExpiresAt, Expr::value(now + valid_for()))
+        .col_expr(
+            invitation::Column::ExpiresAt,
+            Expr::value(now + valid_for()),
+        )
         .filter(invitation::Column::Id.eq(inv.id))
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::RevokedAt.is_null())

@@ -50,7 +50,9 @@ pub fn hash_of(secret: &str) -> String {
 /// Why a link no longer opens anything. One message per case, each one a person can act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
-    #[error("This link is no longer valid: it is not one we sent, or it was replaced by a newer one.")]
+    #[error(
+        "This link is no longer valid: it is not one we sent, or it was replaced by a newer one."
+    )]
     Unknown,
     #[error("This link is no longer valid: it has expired. Ask for a new one.")]
     Expired,

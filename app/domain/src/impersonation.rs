@@ -233,7 +233,10 @@ mod tests {
             suspended: true,
             ..target(Role::Technician)
         };
-        assert_eq!(eligibility(1, &suspended, Mode::View), Err(Refusal::Suspended));
+        assert_eq!(
+            eligibility(1, &suspended, Mode::View),
+            Err(Refusal::Suspended)
+        );
     }
 
     #[test]

@@ -79,6 +79,9 @@ mod tests {
             NewPassword::parse(ok, "correct horsE"),
             Err(NewPasswordError::Differ)
         );
-        assert_eq!(format!("{:?}", NewPassword::parse(ok, ok)), "Ok(NewPassword(…))");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse(ok, ok)),
+            "Ok(NewPassword(…))"
+        );
     }
 }

@@ -252,7 +252,10 @@ pub async fn accept_invitation(
         actor_user_id: Some(user.id),
         subject_user_id: Some(user.id),
         impersonation_id: None,
-        action: AcceptInvitation::POLICY.path.trim_start_matches("/api/").to_owned(),
+        action: AcceptInvitation::POLICY
+            .path
+            .trim_start_matches("/api/")
+            .to_owned(),
         resource: Some(Resource::Invitation(inv.id).to_string()),
         outcome: Outcome::Success,
         details: Details::new()

@@ -28,7 +28,10 @@ pub async fn create_organisation(
 
     let mut p = Problems::default();
     let name = p.check("name", required(&name, "the organisation's name", 200));
-    let manager_name = p.check("manager_name", required(&manager_name, "the manager's name", 200));
+    let manager_name = p.check(
+        "manager_name",
+        required(&manager_name, "the manager's name", 200),
+    );
     let email = p.check(
         "manager_email",
         domain::people::Email::parse(&manager_email).map_err(|e| e.to_string()),
@@ -90,8 +93,12 @@ async fn set_suspended<F: Declared>(organisation: i32, suspend: bool) -> Result<
             message: "The operator's own organisation cannot be suspended.".into(),
             denial: None,
         };
-        g.audit(resource, backend::audit::Outcome::Denied, Details::why(e.to_string()))
-            .await;
+        g.audit(
+            resource,
+            backend::audit::Outcome::Denied,
+            Details::why(e.to_string()),
+        )
+        .await;
         return Err(e);
     }
     if org.suspended_at.is_some() == suspend {

@@ -44,7 +44,10 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         actor_user_id: None,
         subject_user_id: Some(user.id),
         impersonation_id: None,
-        action: RequestPasswordReset::POLICY.path.trim_start_matches("/api/").to_owned(),
+        action: RequestPasswordReset::POLICY
+            .path
+            .trim_start_matches("/api/")
+            .to_owned(),
         resource: Some(Resource::User(user.id).to_string()),
         outcome: Outcome::Success,
         details: Details::new().with(Field::Change, "reset link sent"),
@@ -101,7 +104,10 @@ pub async fn reset_password(
         actor_user_id: Some(user_id),
         subject_user_id: Some(user_id),
         impersonation_id: None,
-        action: ResetPassword::POLICY.path.trim_start_matches("/api/").to_owned(),
+        action: ResetPassword::POLICY
+            .path
+            .trim_start_matches("/api/")
+            .to_owned(),
         resource: Some(Resource::User(user_id).to_string()),
         outcome: Outcome::Success,
         details: Details::new().with(Field::Change, "password reset"),

@@ -36,7 +36,9 @@ pub async fn list_people(q: Option<String>, after: Option<String>) -> Result<Peo
         org,
         within,
         q.as_deref().unwrap_or(""),
-        after.as_ref().map(|c| (c.key.clone().unwrap_or_default(), c.id)),
+        after
+            .as_ref()
+            .map(|c| (c.key.clone().unwrap_or_default(), c.id)),
         crate::model::PAGE_SIZE + 1,
     )
     .await?;
@@ -53,7 +55,9 @@ pub async fn list_people(q: Option<String>, after: Option<String>) -> Result<Peo
                 deactivate: manage(Permission::UsersDeactivate),
                 change_role: manage(Permission::MembersManage),
                 teams: teams.iter().filter_map(|t| tree.team_ref(*t)).collect(),
-                last_sign_in: u.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+                last_sign_in: u
+                    .last_sign_in_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
                 active: u.active,
                 id: u.id,
                 name: u.full_name,
@@ -133,7 +137,10 @@ pub async fn change_role(user: i32, role: String) -> Result<(), AppError> {
     g.require_person(Permission::MembersManage, person.id, &teams, resource)
         .await?;
     if g.principal().operator {
-        return Err(AppError::invalid("role", "Operator roles are not changed here."));
+        return Err(AppError::invalid(
+            "role",
+            "Operator roles are not changed here.",
+        ));
     }
     if person.role == role.key() {
         return Ok(());

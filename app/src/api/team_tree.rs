@@ -72,7 +72,9 @@ pub async fn rename_team(team: TeamId, name: String) -> Result<(), AppError> {
     let g = Guard::enter::<RenameTeam>().await?;
     known(&g, team)?;
     let resource = Resource::Team(team);
-    let (txn, _) = g.begin_checked(resource, |a| can_manage_team(a, team)).await?;
+    let (txn, _) = g
+        .begin_checked(resource, |a| can_manage_team(a, team))
+        .await?;
     let org = g.principal().organisation_id;
     backend::directory::rename_team(&*txn, org, team, &name).await?;
     g.commit_write(
@@ -137,13 +139,17 @@ pub async fn delete_team(team: TeamId) -> Result<(), AppError> {
     let g = Guard::enter::<DeleteTeam>().await?;
     known(&g, team)?;
     let resource = Resource::Team(team);
-    let (txn, _) = g.begin_checked(resource, |a| can_manage_team(a, team)).await?;
+    let (txn, _) = g
+        .begin_checked(resource, |a| can_manage_team(a, team))
+        .await?;
     let left = backend::repo::teams::contents(&*txn, team).await?;
     if !left.is_empty() {
         txn.commit_unaudited().await?;
         let name = g.tree().name(team).unwrap_or("This team").to_owned();
         return Err(AppError::Conflict {
-            message: format!("{name} cannot be deleted: it still has {left}. Move or remove them first."),
+            message: format!(
+                "{name} cannot be deleted: it still has {left}. Move or remove them first."
+            ),
         });
     }
     let org = g.principal().organisation_id;

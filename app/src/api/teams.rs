@@ -54,7 +54,10 @@ pub async fn permission_matrix() -> Result<Matrix, AppError> {
         .filter(|t| g.allows(Permission::TeamsManage, *t))
         .filter_map(|t| tree.team_ref(t))
         .collect();
-    let new_team_locked = match (new_team_parents.is_empty(), g.decide(Permission::TeamsManage, tree.root())) {
+    let new_team_locked = match (
+        new_team_parents.is_empty(),
+        g.decide(Permission::TeamsManage, tree.root()),
+    ) {
         (true, domain::authz::Decision::Deny(d)) => Some(d),
         _ => None,
     };

@@ -373,7 +373,10 @@ fn check_new_org(i: &CreateOrganisation) -> Result<(), AppError> {
     use domain::validate::{Problems, required};
     let mut p = Problems::default();
     p.check("name", required(&i.name, "the organisation's name", 200));
-    p.check("manager_name", required(&i.manager_name, "the manager's name", 200));
+    p.check(
+        "manager_name",
+        required(&i.manager_name, "the manager's name", 200),
+    );
     p.check(
         "manager_email",
         domain::people::Email::parse(&i.manager_email).map_err(|e| e.to_string()),

@@ -89,9 +89,7 @@ fn ResetForm(token: String) -> impl IntoView {
     let error = form_error(reset, invalid);
     let reads = ActionReads::of(reset);
     view! {
-        <p class="muted">
-            "12 to 128 characters. Setting it signs you out everywhere else."
-        </p>
+        <p class="muted">"12 to 128 characters. Setting it signs you out everywhere else."</p>
         <ValidatedForm action=reset check=check_new invalid>
             <input type="hidden" name="token" value=token />
             <Field label="New password" name="password" kind="password" error />

@@ -133,7 +133,10 @@ fn PersonLine(p: PersonRow, actions: Actions) -> impl IntoView {
                 >
                     {crate::api::invitations::INVITABLE
                         .into_iter()
-                        .chain((!crate::api::invitations::INVITABLE.contains(&current_role)).then_some(current_role))
+                        .chain(
+                            (!crate::api::invitations::INVITABLE.contains(&current_role))
+                                .then_some(current_role),
+                        )
                         .map(|r| {
                             view! {
                                 <option value=r.key() selected=r == current_role>

@@ -65,7 +65,14 @@ pub fn TeamPage() -> impl IntoView {
     let reads = (ActionReads::of(add), ActionReads::of(remove));
     let actions = TeamActions::new();
     let data = Resource::new(
-        move || (id(), reads.0.version(), reads.1.version(), actions.version()),
+        move || {
+            (
+                id(),
+                reads.0.version(),
+                reads.1.version(),
+                actions.version(),
+            )
+        },
         |(id, ..)| team_members(id),
     );
     let error = Signal::derive(move || {
@@ -219,7 +226,11 @@ fn check_invite(i: &InviteMember) -> Result<(), AppError> {
 
 /// **Invite member**: name, e-mail and role; the person gets a link by mail.
 #[component]
-fn InviteMember(team: i32, why: Option<String>, invite: ServerAction<InviteMember>) -> impl IntoView {
+fn InviteMember(
+    team: i32,
+    why: Option<String>,
+    invite: ServerAction<InviteMember>,
+) -> impl IntoView {
     let open = RwSignal::new(false);
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(invite, invalid);
@@ -234,7 +245,13 @@ fn InviteMember(team: i32, why: Option<String>, invite: ServerAction<InviteMembe
             <ReasonButton label="Invite member" why on_click=move |_| open.set(true) />
             {move || {
                 (reads.ok().is_some() && !open.get())
-                    .then(|| view! { <p role="status" class="ok">"Invitation sent."</p> })
+                    .then(|| {
+                        view! {
+                            <p role="status" class="ok">
+                                "Invitation sent."
+                            </p>
+                        }
+                    })
             }}
             <Show when=move || open.get()>
                 <ValidatedForm action=invite check=check_invite invalid>
@@ -295,7 +312,9 @@ fn Invitations(
                                     why=why.clone()
                                     key=key.clone()
                                     on_click=move |_| {
-                                        actions.resend.dispatch(ResendInvitation { invitation: id });
+                                        actions
+                                            .resend
+                                            .dispatch(ResendInvitation { invitation: id });
                                     }
                                 />
                                 <ReasonButton
@@ -303,7 +322,9 @@ fn Invitations(
                                     why=why.clone()
                                     key
                                     on_click=move |_| {
-                                        actions.revoke.dispatch(RevokeInvitation { invitation: id });
+                                        actions
+                                            .revoke
+                                            .dispatch(RevokeInvitation { invitation: id });
                                     }
                                 />
                             </li>
@@ -340,7 +361,13 @@ fn TeamSettings(
                     view! {
                         <ValidatedForm action=actions.rename check=check_rename invalid>
                             <input type="hidden" name="team" value=team.to_string() />
-                            <Field label="New name" name="name" value=name.clone() error form="rename-" />
+                            <Field
+                                label="New name"
+                                name="name"
+                                value=name.clone()
+                                error
+                                form="rename-"
+                            />
                             <button type="submit" class="secondary">
                                 "Rename team"
                             </button>
@@ -359,7 +386,11 @@ fn TeamSettings(
                             >
                                 {move_targets
                                     .iter()
-                                    .map(|t| view! { <option value=t.id.to_string()>{t.name.clone()}</option> })
+                                    .map(|t| {
+                                        view! {
+                                            <option value=t.id.to_string()>{t.name.clone()}</option>
+                                        }
+                                    })
                                     .collect_view()}
                             </select>
                             <button

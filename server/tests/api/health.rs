@@ -174,7 +174,10 @@ async fn create_org_prints_an_invitation_link_that_works() {
     assert_eq!(token.len(), 43, "256 random bits, base64url");
 
     let again = run().await;
-    assert!(!again.status.success(), "a second organisation of that name");
+    assert!(
+        !again.status.success(),
+        "a second organisation of that name"
+    );
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
     let (mut config, secret) = test_config(&db);

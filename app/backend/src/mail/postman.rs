@@ -55,7 +55,10 @@ pub async fn deliver_due(
         if !claim(db, &m).await? {
             continue;
         }
-        match transport.send(m.id, &m.recipient, &m.subject, &m.body).await {
+        match transport
+            .send(m.id, &m.recipient, &m.subject, &m.body)
+            .await
+        {
             Ok(()) => {
                 finish(db, m.id).await?;
                 delivered += 1;
@@ -74,7 +77,10 @@ pub async fn deliver_due(
 async fn claim(db: &DatabaseConnection, m: &mail_outbox::Model) -> Result<bool, DbErr> {
     let claimed = mail_outbox::Entity::update_many()
         .col_expr(mail_outbox::Column::Attempts, Expr::value(m.attempts + 1))
-        .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(later(LEASE)))
+        .col_expr(
+            mail_outbox::Column::NextAttemptAt,
+            Expr::value(later(LEASE)),
+        )
         .filter(mail_outbox::Column::Id.eq(m.id))
         .filter(mail_outbox::Column::SentAt.is_null())
         .filter(mail_outbox::Column::Attempts.eq(m.attempts))
@@ -89,14 +95,22 @@ async fn finish(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
     mail_outbox::Entity::update_many()
         .col_expr(mail_outbox::Column::SentAt, Expr::value(Utc::now()))
         .col_expr(mail_outbox::Column::Body, Expr::value(""))
-        .col_expr(mail_outbox::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(
+            mail_outbox::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
         .filter(mail_outbox::Column::Id.eq(id))
         .exec(db)
         .await
         .map(drop)
 }
 
-async fn postpone(db: &DatabaseConnection, id: i32, error: &str, wait: Duration) -> Result<(), DbErr> {
+async fn postpone(
+    db: &DatabaseConnection,
+    id: i32,
+    error: &str,
+    wait: Duration,
+) -> Result<(), DbErr> {
     let error: String = error.chars().take(500).collect();
     mail_outbox::Entity::update_many()
         .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(later(wait)))
@@ -112,7 +126,12 @@ async fn postpone(db: &DatabaseConnection, id: i32, error: &str, wait: Duration)
 pub struct Postman(tokio::task::JoinHandle<()>);
 
 impl Postman {
-    pub fn spawn(db: DatabaseConnection, transport: Transport, every: Duration, retry: Duration) -> Postman {
+    pub fn spawn(
+        db: DatabaseConnection,
+        transport: Transport,
+        every: Duration,
+        retry: Duration,
+    ) -> Postman {
         Postman(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

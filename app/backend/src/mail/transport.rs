@@ -101,7 +101,10 @@ fn parse_from(from: &str) -> Result<Mailbox, ConfigError> {
 /// reader never sees half a message.
 async fn write_file(dir: &std::path::Path, id: i32, bytes: &[u8]) -> Result<(), SendError> {
     tokio::fs::create_dir_all(dir).await?;
-    let name = format!("{}-{id}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
+    let name = format!(
+        "{}-{id}.eml",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
+    );
     let tmp = dir.join(format!(".{name}.tmp"));
     tokio::fs::write(&tmp, bytes).await?;
     tokio::fs::rename(&tmp, dir.join(name)).await?;

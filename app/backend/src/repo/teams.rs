@@ -39,7 +39,11 @@ impl std::fmt::Display for Contents {
             (self.members, "member", "members"),
             (self.vehicles, "vehicle", "vehicles"),
             (self.work_orders, "work order", "work orders"),
-            (self.invitations, "pending invitation", "pending invitations"),
+            (
+                self.invitations,
+                "pending invitation",
+                "pending invitations",
+            ),
         ]
         .into_iter()
         .filter(|(n, ..)| *n > 0)

@@ -215,11 +215,13 @@ pub fn after_name(
     match after {
         None => query,
         Some((name, id)) => query.filter(
-            Cond::any().add(user::Column::FullName.gt(name.clone())).add(
-                Cond::all()
-                    .add(user::Column::FullName.eq(name))
-                    .add(user::Column::Id.gt(id)),
-            ),
+            Cond::any()
+                .add(user::Column::FullName.gt(name.clone()))
+                .add(
+                    Cond::all()
+                        .add(user::Column::FullName.eq(name))
+                        .add(user::Column::Id.gt(id)),
+                ),
         ),
     }
 }

@@ -172,7 +172,9 @@ pub fn can_move(
     let gives = tree
         .ancestors(new_parent)
         .filter(|a| !old.contains(a))
-        .fold(PermissionSet::EMPTY, |set, a| set.union(access.policy.grants.on(a)));
+        .fold(PermissionSet::EMPTY, |set, a| {
+            set.union(access.policy.grants.on(a))
+        });
     may_confer(access, operator_org, gives, team)?;
     Ok(())
 }
@@ -534,8 +536,14 @@ mod tests {
         g.set(4, PermissionSet::EMPTY.with(OrgSettings));
         let maria = UserAccess::new(policy(g.clone()), vec![2]);
         assert_eq!(can_move(&maria, false, 1, 2), Err(MoveRefusal::Root));
-        assert_eq!(can_move(&maria, false, 2, 3), Err(MoveRefusal::IntoOwnSubtree));
-        assert_eq!(can_move(&maria, false, 3, 3), Err(MoveRefusal::IntoOwnSubtree));
+        assert_eq!(
+            can_move(&maria, false, 2, 3),
+            Err(MoveRefusal::IntoOwnSubtree)
+        );
+        assert_eq!(
+            can_move(&maria, false, 3, 3),
+            Err(MoveRefusal::IntoOwnSubtree)
+        );
         // She lacks teams.manage on West itself.
         assert!(matches!(
             can_move(&maria, false, 3, 4),
@@ -577,7 +585,13 @@ mod tests {
         ));
         assert_eq!(can_invite(&maria, false, 2), Ok(()));
         assert_eq!(can_manage_team(&maria, 3), Ok(()));
-        assert!(can_manage_team(&maria, 2).is_err(), "needs teams.manage on Acme");
-        assert!(can_manage_team(&maria, 1).is_err(), "the root is not managed here");
+        assert!(
+            can_manage_team(&maria, 2).is_err(),
+            "needs teams.manage on Acme"
+        );
+        assert!(
+            can_manage_team(&maria, 1).is_err(),
+            "the root is not managed here"
+        );
     }
 }

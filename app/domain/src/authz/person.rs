@@ -78,7 +78,10 @@ mod tests {
         let deactivate = PermissionSet::EMPTY.with(UsersDeactivate);
         // Maria runs Northeast (2): Tina of Boston (3) is hers; Dan of Denver (5) is not.
         let maria = access(&[(2, deactivate)], vec![2]);
-        assert_eq!(can_manage_person(&maria, 10, UsersDeactivate, 11, &[3]), Ok(()));
+        assert_eq!(
+            can_manage_person(&maria, 10, UsersDeactivate, 11, &[3]),
+            Ok(())
+        );
         let refusal = can_manage_person(&maria, 10, UsersDeactivate, 12, &[5]).unwrap_err();
         assert_eq!(refusal.denial().map(|d| d.scope.id), Some(5));
         // Someone in Boston *and* Denver is out of her reach too.
@@ -87,7 +90,10 @@ mod tests {
         let refusal = can_manage_person(&maria, 10, UsersDeactivate, 14, &[]).unwrap_err();
         assert_eq!(refusal.denial().map(|d| d.scope.id), Some(1));
         let olga = access(&[(1, deactivate)], vec![1]);
-        assert_eq!(can_manage_person(&olga, 20, UsersDeactivate, 14, &[]), Ok(()));
+        assert_eq!(
+            can_manage_person(&olga, 20, UsersDeactivate, 14, &[]),
+            Ok(())
+        );
         // Nobody manages themselves.
         assert_eq!(
             can_manage_person(&olga, 20, UsersDeactivate, 20, &[1]),

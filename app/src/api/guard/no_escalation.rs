@@ -5,7 +5,7 @@
 use super::Guard;
 use crate::error::AppError;
 use backend::audit::{AuditedTxn, Outcome, Resource};
-use domain::authz::{GrantRefusal, MoveRefusal, PersonRefusal, Permission, UserAccess};
+use domain::authz::{GrantRefusal, MoveRefusal, Permission, PersonRefusal, UserAccess};
 
 /// A rule's refusal of a change: what goes on the audit record and what the caller is told.
 pub trait ChangeRefusal: std::fmt::Display {
