@@ -22,11 +22,15 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let auth = crate::api::ctx::authentication().ok();
     crate::api::guard::admit(&st, &RequestPasswordReset::POLICY, auth.as_ref()).await?;
     let email = Email::parse(&email).map_err(|e| AppError::invalid("email", e.to_string()))?;
-    // Counted like sign-in attempts, on a key of its own: asking for resets cannot lock
-    // anyone out of signing in, and cannot flood an inbox.
+    // Counted like sign-in attempts (every request is one), on counters of their own: asking
+    // for resets can neither lock anyone out of signing in nor flood an inbox.
     let addr = crate::api::ctx::client_addr();
     st.throttle
-        .admit_password(&st.db, &format!("reset:{}", email.as_str()), &addr)
+        .admit_password(
+            &st.db,
+            &format!("reset:{}", email.as_str()),
+            &format!("reset:{addr}"),
+        )
         .await?;
     let Some(user) = backend::repo::users::by_email(&st.db, &email).await? else {
         tracing::info!("password reset asked for an unknown address");
