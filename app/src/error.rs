@@ -173,6 +173,9 @@ impl From<backend::invitation::InvitationError> for AppError {
         use backend::invitation::InvitationError as I;
         match e {
             I::HasAccount | I::AlreadyInvited => AppError::invalid("email", e.to_string()),
+            I::Suspended => AppError::Unauthenticated {
+                reason: AuthFailure::Suspended,
+            },
             I::Link(l) => l.into(),
             I::Db(e) => e.into(),
         }

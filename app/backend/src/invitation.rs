@@ -39,6 +39,10 @@ pub enum InvitationError {
     HasAccount,
     #[error("This address already has a pending invitation: resend it instead.")]
     AlreadyInvited,
+    /// The organisation is suspended: nobody of it signs in, newcomers included (the link
+    /// keeps working for when it is reactivated).
+    #[error("The organisation is suspended.")]
+    Suspended,
     #[error(transparent)]
     Link(#[from] LinkError),
     #[error(transparent)]
@@ -121,6 +125,13 @@ pub async fn accept(
     password_hash: String,
 ) -> Result<(invitation::Model, user::Model), InvitationError> {
     let inv = open(db, secret).await?;
+    let suspended = crate::entity::organisation::Entity::find_by_id(inv.organisation_id)
+        .one(db)
+        .await?
+        .is_none_or(|o| o.suspended_at.is_some());
+    if suspended {
+        return Err(InvitationError::Suspended);
+    }
     let used = invitation::Entity::update_many()
         .col_expr(invitation::Column::AcceptedAt, Expr::value(Utc::now()))
         .filter(invitation::Column::Id.eq(inv.id))

@@ -9,7 +9,8 @@ use crate::link_token::LinkToken;
 use crate::{directory, mail};
 use domain::authz::{Permission, PermissionSet};
 use domain::people::{Email, OrgKind, Role};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// A customer to onboard; every field already parsed.
 pub struct NewCustomer<'a> {
@@ -55,8 +56,12 @@ pub async fn create_customer(
     new: NewCustomer<'_>,
     base: &str,
 ) -> Result<Onboarded, OnboardingError> {
+    // Names differing only in case would be two customers nobody can tell apart.
     let taken = organisation::Entity::find()
-        .filter(organisation::Column::Name.eq(new.name))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(organisation::Column::Name)))
+                .eq(new.name.to_lowercase()),
+        )
         .one(db)
         .await?
         .is_some();

@@ -59,8 +59,8 @@ pub async fn invite_member(
     use backend::invitation::{self, NewInvitation};
     use domain::authz::can_invite;
 
-    let (name, email, role) = parse_invitation(&name, &email, &role)?;
     let g = Guard::enter::<InviteMember>().await?;
+    let (name, email, role) = parse_invitation(&name, &email, &role)?;
     if !g.tree().contains(team) {
         return Err(AppError::NotFound {
             what: "Team".into(),

@@ -26,6 +26,7 @@ pub async fn create_organisation(
     use backend::onboarding::{self, NewCustomer};
     use domain::validate::{Problems, required};
 
+    let g = Guard::enter::<CreateOrganisation>().await?;
     let mut p = Problems::default();
     let name = p.check("name", required(&name, "the organisation's name", 200));
     let manager_name = p.check(
@@ -40,7 +41,6 @@ pub async fn create_organisation(
     let (Some(name), Some(manager_name), Some(email)) = (name, manager_name, email) else {
         return Err(AppError::Internal);
     };
-    let g = Guard::enter::<CreateOrganisation>().await?;
     let txn = g.begin_write().await?;
     let done = onboarding::create_customer(
         &*txn,

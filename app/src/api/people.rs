@@ -126,10 +126,10 @@ pub async fn change_role(user: i32, role: String) -> Result<(), AppError> {
     use crate::api::guard::Guard;
     use backend::audit::{Details, Field};
 
+    let g = Guard::enter::<ChangeRole>().await?;
     let role = domain::people::Role::from_key(&role)
         .filter(|r| crate::api::invitations::INVITABLE.contains(r))
         .ok_or_else(|| AppError::invalid("role", "Choose Fleet Manager or Technician."))?;
-    let g = Guard::enter::<ChangeRole>().await?;
     let org = g.principal().organisation_id;
     let person = backend::repo::users::load(&g.state().db, org, user).await?;
     let resource = Resource::User(person.id);

@@ -38,8 +38,8 @@ pub async fn create_team(parent: TeamId, name: String) -> Result<TeamId, AppErro
     use crate::api::guard::Guard;
     use backend::audit::{Details, Field};
 
-    let name = parse_team_name(&name)?;
     let g = Guard::enter::<CreateTeam>().await?;
+    let name = parse_team_name(&name)?;
     known(&g, parent)?;
     g.authorize(parent, Resource::Team(parent)).await?;
     let txn = g.begin_write().await?;
@@ -68,8 +68,8 @@ pub async fn rename_team(team: TeamId, name: String) -> Result<(), AppError> {
     use backend::audit::{Details, Field};
     use domain::authz::can_manage_team;
 
-    let name = parse_team_name(&name)?;
     let g = Guard::enter::<RenameTeam>().await?;
+    let name = parse_team_name(&name)?;
     known(&g, team)?;
     let resource = Resource::Team(team);
     let (txn, _) = g
@@ -103,14 +103,16 @@ pub async fn move_team(team: TeamId, parent: TeamId) -> Result<(), AppError> {
     let g = Guard::enter::<MoveTeam>().await?;
     known(&g, team)?;
     known(&g, parent)?;
-    if g.tree().parent(team) == Some(parent) {
-        return Ok(());
-    }
     let resource = Resource::Team(team);
     let operator = g.principal().operator;
     let (txn, _) = g
         .begin_checked(resource, |a| can_move(a, operator, team, parent))
         .await?;
+    // Checked like a move, so a no-op answers the same as the change would.
+    if g.tree().parent(team) == Some(parent) {
+        txn.commit_unaudited().await?;
+        return Ok(());
+    }
     let org = g.principal().organisation_id;
     backend::directory::move_team(&*txn, org, team, parent).await?;
     crate::api::teams::rights_taken(&g, &txn).await?;

@@ -10,7 +10,14 @@ use app::api::auth::{CurrentUser, Logout};
 use app::api::dashboard::GetDashboard;
 use app::api::impersonation::{ExitImpersonation, StartImpersonation};
 use app::api::inspections::SubmitInspection;
+use app::api::invitations::{
+    AcceptInvitation, InviteMember, OpenInvitation, ResendInvitation, RevokeInvitation,
+};
 use app::api::org::{OrgSettings, SetConsent};
+use app::api::organisations::{CreateOrganisation, ReactivateOrganisation, SuspendOrganisation};
+use app::api::password_reset::{CheckResetLink, RequestPasswordReset, ResetPassword};
+use app::api::people::{ChangeRole, DeactivateUser, ListPeople, ReactivateUser};
+use app::api::team_tree::{CreateTeam, DeleteTeam, MoveTeam, RenameTeam};
 use app::api::teams::{
     AddMember, GetMyAccess, GrantPermission, PermissionMatrix, RemoveMember, RevokePermission,
     TeamMembers,
@@ -22,7 +29,7 @@ use app::api::work_orders::{
 };
 use app::error::AppError;
 use app::model::{CHECKLIST, ChecklistItem, WorkOrderDetail};
-use backend::entity::{audit_event, work_order};
+use backend::entity::{audit_event, invitation, organisation, password_reset, user, work_order};
 use domain::authz::Permission;
 use domain::fleet::WorkOrderStatus;
 use domain::ids::{VehicleId, WorkOrderId};
@@ -88,6 +95,8 @@ const STALE: i32 = 999;
 
 /// The demo rows the matrix's calls name.
 struct Demo {
+    acme: i32,
+    northeast: i32,
     boston: i32,
     denver: i32,
     boston_order: WorkOrderId,
@@ -95,7 +104,13 @@ struct Demo {
     b101: VehicleId,
     tina: i32,
     dan: i32,
+    olga: i32,
+    /// An invitation into Boston Depot, revoked (made for the matrix).
+    revoked_invitation: i32,
 }
+
+/// A link token no mail ever carried.
+const BOGUS: &str = "bogus-token-no-mail-ever-carried";
 
 /// A row of the matrix: a call, and the status each principal gets.
 fn row<F: ServerFunction>(input: F, statuses: [u16; 8]) -> (Call, [u16; 8]) {
@@ -140,6 +155,29 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         .map(|i| ChecklistItem { item: (*i).into(), ok: true, note: String::new() })
         .collect();
     let inspect_b101 = SubmitInspection { vehicle: d.b101, items: all_well, open_work_order: false };
+    // Acme's own name: an allowed create fails as a duplicate (422).
+    let duplicate_org = CreateOrganisation {
+        name: "Acme Logistics".into(), manager_name: "Matrix Manager".into(),
+        manager_email: "matrix-manager@new.test".into(),
+    };
+    // Tina's address: an allowed invitation fails as taken (422).
+    let invite_tina = InviteMember {
+        team: d.boston, name: "Tina Again".into(), email: "tina@acme.test".into(),
+        role: "technician".into(),
+    };
+    let accept_bogus = AcceptInvitation {
+        token: BOGUS.into(), password: "long-enough-passphrase".into(),
+        confirm: "long-enough-passphrase".into(),
+    };
+    let reset_bogus = ResetPassword {
+        token: BOGUS.into(), password: "long-enough-passphrase".into(),
+        confirm: "long-enough-passphrase".into(),
+    };
+    let forgot_nobody = RequestPasswordReset { email: "nobody@nowhere.test".into() };
+    let every_person = ListPeople { q: None, after: None };
+    let new_team = CreateTeam { parent: d.boston, name: "Matrix bay".into() };
+    let rename_boston = RenameTeam { team: d.boston, name: "Boston Depot".into() };
+    let same_role = ChangeRole { user: d.tina, role: "technician".into() };
 
     vec![
         //                                                admin sup maria tina dan olga gary none
@@ -178,6 +216,37 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         // Nobody here is impersonating: a 409 for everyone signed in.
         row(ExitImpersonation {},                         [409, 409, 409, 409, 409, 409, 409, 401]),
         row(inspect_b101,                                 [404, 404, 200, 200, 403, 200, 404, 401]),
+        // Customer lifecycle: organisations (orgs.manage: the admin only). Acme is active, so
+        // an allowed reactivation is a no-op.
+        row(duplicate_org,                                [422, 403, 403, 403, 403, 403, 403, 401]),
+        row(SuspendOrganisation { organisation: 999_999 }, [404, 403, 403, 403, 403, 403, 403, 401]),
+        row(ReactivateOrganisation { organisation: d.acme }, [200, 403, 403, 403, 403, 403, 403, 401]),
+        // Invitations (users.invite on the team): resending a revoked one is gone, revoking
+        // it again a no-op.
+        row(invite_tina,                                  [404, 404, 422, 403, 403, 422, 404, 401]),
+        row(ResendInvitation { invitation: d.revoked_invitation }, [404, 404, 410, 403, 403, 410, 404, 401]),
+        row(RevokeInvitation { invitation: d.revoked_invitation }, [404, 404, 200, 403, 403, 200, 404, 401]),
+        // Mailed links: a bogus token is gone for everyone, with a session or without.
+        row(OpenInvitation { token: BOGUS.into() },       [410, 410, 410, 410, 410, 410, 410, 410]),
+        row(accept_bogus,                                 [410, 410, 410, 410, 410, 410, 410, 410]),
+        row(CheckResetLink { token: BOGUS.into() },       [410, 410, 410, 410, 410, 410, 410, 410]),
+        row(reset_bogus,                                  [410, 410, 410, 410, 410, 410, 410, 410]),
+        // The same answer for everyone, whether or not the address has an account.
+        row(forgot_nobody,                                [200, 200, 200, 200, 200, 200, 200, 200]),
+        // Team tree (teams.manage on the parent): an empty sub-team of Boston, a rename to
+        // its own name and a move under its own parent are harmless; deleting Boston is
+        // refused while it is not empty.
+        row(new_team,                                     [404, 404, 200, 403, 403, 200, 404, 401]),
+        row(rename_boston,                                [404, 404, 200, 403, 403, 200, 404, 401]),
+        row(MoveTeam { team: d.boston, parent: d.northeast }, [404, 404, 200, 403, 403, 200, 404, 401]),
+        row(DeleteTeam { team: d.boston },                [404, 404, 409, 403, 403, 409, 404, 401]),
+        // People (teams.view to list; users.deactivate / members.manage on every team of the
+        // person, never oneself). Olga is in the root team, out of Maria's reach; Tina is an
+        // active technician, so the allowed reactivation and role change are no-ops.
+        row(every_person,                                 [403, 403, 200, 403, 403, 200, 200, 401]),
+        row(DeactivateUser { user: d.olga },              [404, 404, 403, 403, 403, 403, 404, 401]),
+        row(ReactivateUser { user: d.tina },              [404, 404, 200, 403, 403, 200, 404, 401]),
+        row(same_role,                                    [404, 404, 200, 403, 403, 200, 404, 401]),
         // Last, as it ends the sessions; without a session it still clears the cookie.
         row(Logout {},                                    [200, 200, 200, 200, 200, 200, 200, 200]),
     ]
@@ -185,7 +254,33 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
 
 async fn authorization_matrix(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let acme = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq("Acme Logistics"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("Acme")
+        .id;
+    let revoked_invitation = {
+        use backend::invitation::{self, NewInvitation};
+        let email = domain::people::Email::parse("matrix-invitee@acme.test").unwrap();
+        let new = NewInvitation {
+            organisation_id: acme,
+            team_id: app.team_id("Boston Depot").await,
+            email: &email,
+            full_name: "Matrix Invitee",
+            role: domain::people::Role::Technician,
+            invited_by: None,
+        };
+        let (inv, _) = invitation::create(&app.state.db, new).await.unwrap();
+        assert!(invitation::revoke(&app.state.db, inv.id).await.unwrap());
+        inv.id
+    };
     let demo = Demo {
+        acme,
+        northeast: app.team_id("Northeast Region").await,
+        revoked_invitation,
+        olga: app.user_id("olga@acme.test").await,
         boston: app.team_id("Boston Depot").await,
         denver: app.team_id("Denver Depot").await,
         boston_order: app.work_order_id("Replace front brake pads").await,
@@ -227,6 +322,34 @@ async fn authorization_matrix(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(completed, 0);
+    let organisations = organisation::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(organisations, 3, "no organisation was created");
+    let invitations = invitation::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(invitations, 1, "only the matrix's own, revoked");
+    let inactive = user::Entity::find()
+        .filter(user::Column::Active.eq(false))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(inactive, 0, "nobody was deactivated");
+    let links = password_reset::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(links, 0, "no reset link for an unknown address");
+    assert!(
+        organisation::Entity::find_by_id(demo.acme)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .is_some_and(|o| o.suspended_at.is_none())
+    );
 }
 
 async fn get_order(app: &TestApp, who: &Session, id: WorkOrderId) -> WorkOrderDetail {

@@ -20,5 +20,7 @@ mod hardening;
 mod health;
 mod impersonation;
 mod impersonation_audit;
+mod lifecycle;
 mod lists;
+mod mail;
 mod password_change;

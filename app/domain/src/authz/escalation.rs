@@ -160,14 +160,15 @@ pub fn can_move(
     new_parent: TeamId,
 ) -> Result<(), MoveRefusal> {
     let tree = &access.policy.tree;
+    // Rights first: someone who may not move anything learns nothing about the tree.
+    requires(access, Permission::TeamsManage, new_parent)?;
     let Some(parent) = tree.parent(team) else {
         return Err(MoveRefusal::Root);
     };
+    requires(access, Permission::TeamsManage, parent)?;
     if tree.is_within(new_parent, team) {
         return Err(MoveRefusal::IntoOwnSubtree);
     }
-    requires(access, Permission::TeamsManage, parent)?;
-    requires(access, Permission::TeamsManage, new_parent)?;
     let old: Vec<TeamId> = tree.ancestors(parent).collect();
     let gives = tree
         .ancestors(new_parent)
@@ -536,10 +537,11 @@ mod tests {
         g.set(4, PermissionSet::EMPTY.with(OrgSettings));
         let maria = UserAccess::new(policy(g.clone()), vec![2]);
         assert_eq!(can_move(&maria, false, 1, 2), Err(MoveRefusal::Root));
-        assert_eq!(
+        // Moving Northeast needs teams.manage on its parent, Acme: rights before structure.
+        assert!(matches!(
             can_move(&maria, false, 2, 3),
-            Err(MoveRefusal::IntoOwnSubtree)
-        );
+            Err(MoveRefusal::Rights(GrantRefusal::Missing(d))) if d.scope.id == 1
+        ));
         assert_eq!(
             can_move(&maria, false, 3, 3),
             Err(MoveRefusal::IntoOwnSubtree)
@@ -557,6 +559,10 @@ mod tests {
             can_move(&olga, false, 3, 4),
             Err(MoveRefusal::Rights(GrantRefusal::Escalation(d))) if d.permission == OrgSettings
         ));
+        assert_eq!(
+            can_move(&olga, false, 2, 3),
+            Err(MoveRefusal::IntoOwnSubtree)
+        );
         // The twin: Denver (5) under Northeast adds only Northeast's grant, which Olga holds.
         let mut og = g;
         og.set(1, held_with_manage());
