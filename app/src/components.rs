@@ -261,6 +261,49 @@ impl<O: Clone + Send + Sync + 'static> ActionReads<O> {
     }
 }
 
+/// A button that opens a form — greyed out with the reason (`why`) when the viewer may not —
+/// and the form, validated in the browser by `check` before it is sent (`ValidatedForm`), which
+/// closes again when its action succeeds. The caller keeps `invalid` to show field messages
+/// (`form_error`) in its `children`: the fields and the submit button.
+#[component]
+pub fn FormBehind<S>(
+    label: &'static str,
+    why: Option<String>,
+    action: ServerAction<S>,
+    check: fn(&S) -> Result<(), AppError>,
+    invalid: RwSignal<Option<AppError>>,
+    children: ChildrenFn,
+) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError>
+        + leptos::form::FromFormData
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let open = RwSignal::new(false);
+    let reads = ActionReads::of(action);
+    let error = form_error(action, invalid);
+    // Copy, so the form can be built again each time it opens.
+    let children = StoredValue::new(children);
+    Effect::new(move |_| {
+        if reads.ok().is_some() {
+            open.set(false);
+        }
+    });
+    view! {
+        <ReasonButton label why on_click=move |_| open.set(true) />
+        <Show when=move || open.try_get().unwrap_or(false)>
+            <ValidatedForm action check invalid>
+                {children.with_value(|c| c())}
+            </ValidatedForm>
+            <FormAlert error />
+        </Show>
+    }
+}
+
 /// A form's error that is not about one field (a refusal, a conflict), as an alert; field
 /// messages show under their fields instead.
 #[component]

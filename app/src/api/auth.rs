@@ -21,9 +21,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
     // Declared own-name-only: never signs in while viewing as someone (the middleware refuses
     // it before parsing; entering the door here keeps the function honest on its own).
-    let st = ctx::state()?;
-    let auth = ctx::authentication().ok();
-    crate::api::guard::admit(&st, &Login::POLICY, auth.as_ref()).await?;
+    let st = crate::api::guard::enter_public::<Login>().await?;
     if email.trim().is_empty() {
         return Err(AppError::invalid("email", "Enter your e-mail address."));
     }

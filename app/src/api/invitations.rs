@@ -207,7 +207,7 @@ pub async fn open_invitation(token: String) -> Result<InvitationView, AppError> 
     use backend::entity::{organisation, team};
     use sea_orm::EntityTrait;
 
-    let st = crate::api::ctx::state()?;
+    let st = crate::api::guard::enter_public::<OpenInvitation>().await?;
     let inv = backend::invitation::open(&st.db, &token).await?;
     let org = organisation::Entity::find_by_id(inv.organisation_id)
         .one(&st.db)
@@ -234,12 +234,11 @@ pub async fn accept_invitation(
     password: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    use backend::audit::{Details, Entry, Field, Outcome};
+    use crate::api::guard::{enter_public, public_entry};
+    use backend::audit::{Details, Field};
 
+    let st = enter_public::<AcceptInvitation>().await?;
     let password = crate::api::account::new_password(&password, &confirm, ("password", "confirm"))?;
-    let st = crate::api::ctx::state()?;
-    let auth = crate::api::ctx::authentication().ok();
-    crate::api::guard::admit(&st, &AcceptInvitation::POLICY, auth.as_ref()).await?;
     // Checked before the (slow) hash, so a dead link answers at once.
     backend::invitation::open(&st.db, &token).await?;
     let hash = backend::password::hash(password.into_inner())
@@ -247,21 +246,16 @@ pub async fn accept_invitation(
         .map_err(|_| AppError::Internal)?;
     let txn = backend::audit::begin(&st.db).await?;
     let (inv, user) = backend::invitation::accept(&*txn, &token, hash).await?;
-    txn.commit_with(Entry {
-        organisation_id: Some(inv.organisation_id),
-        actor_user_id: Some(user.id),
-        subject_user_id: Some(user.id),
-        impersonation_id: None,
-        action: AcceptInvitation::POLICY
-            .path
-            .trim_start_matches("/api/")
-            .to_owned(),
-        resource: Some(Resource::Invitation(inv.id).to_string()),
-        outcome: Outcome::Success,
-        details: Details::new()
-            .with(Field::Change, "accepted")
-            .with(Field::Team, Resource::Team(inv.team_id).to_string()),
-    })
+    let details = Details::new()
+        .with(Field::Change, "accepted")
+        .with(Field::Team, Resource::Team(inv.team_id).to_string());
+    txn.commit_with(public_entry::<AcceptInvitation>(
+        Some(inv.organisation_id),
+        Some(user.id),
+        user.id,
+        Resource::Invitation(inv.id),
+        details,
+    ))
     .await?;
     crate::api::auth::open_session(&st, user.id).await?;
     leptos_axum::redirect("/");

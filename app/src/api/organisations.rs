@@ -9,6 +9,32 @@ use crate::error::AppError;
 use domain::authz::Permission;
 use leptos::prelude::*;
 
+/// A new organisation's fields (its name, its first manager's name and e-mail), parsed the
+/// same way in the browser and on the server; every field's problem at once.
+pub fn parse_new_organisation(
+    name: &str,
+    manager_name: &str,
+    manager_email: &str,
+) -> Result<(String, String, domain::people::Email), AppError> {
+    use domain::validate::{Problems, required};
+    let mut p = Problems::default();
+    let name = p.check("name", required(name, "the organisation's name", 200));
+    let manager_name = p.check(
+        "manager_name",
+        required(manager_name, "the manager's name", 200),
+    );
+    let email = p.check(
+        "manager_email",
+        domain::people::Email::parse(manager_email).map_err(|e| e.to_string()),
+    );
+    p.finish()?;
+    match (name, manager_name, email) {
+        (Some(n), Some(m), Some(e)) => Ok((n, m, e)),
+        // `finish` refused any field that did not parse.
+        _ => Err(AppError::Internal),
+    }
+}
+
 impl Declared for CreateOrganisation {
     const POLICY: Policy = write::<Self>(Operator(Permission::OrgsManage));
 }
@@ -24,23 +50,9 @@ pub async fn create_organisation(
     use crate::api::guard::Guard;
     use backend::audit::{Details, Field};
     use backend::onboarding::{self, NewCustomer};
-    use domain::validate::{Problems, required};
 
     let g = Guard::enter::<CreateOrganisation>().await?;
-    let mut p = Problems::default();
-    let name = p.check("name", required(&name, "the organisation's name", 200));
-    let manager_name = p.check(
-        "manager_name",
-        required(&manager_name, "the manager's name", 200),
-    );
-    let email = p.check(
-        "manager_email",
-        domain::people::Email::parse(&manager_email).map_err(|e| e.to_string()),
-    );
-    p.finish()?;
-    let (Some(name), Some(manager_name), Some(email)) = (name, manager_name, email) else {
-        return Err(AppError::Internal);
-    };
+    let (name, manager_name, email) = parse_new_organisation(&name, &manager_name, &manager_email)?;
     let txn = g.begin_write().await?;
     let done = onboarding::create_customer(
         &*txn,

@@ -15,12 +15,11 @@ impl Declared for RequestPasswordReset {
 /// case, so the form tells nobody who has an account.
 #[server(endpoint = "password/forgot")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    use backend::audit::{Details, Entry, Field, Outcome, Resource};
+    use crate::api::guard::{enter_public, public_entry};
+    use backend::audit::{Details, Field, Resource};
     use domain::people::Email;
 
-    let st = crate::api::ctx::state()?;
-    let auth = crate::api::ctx::authentication().ok();
-    crate::api::guard::admit(&st, &RequestPasswordReset::POLICY, auth.as_ref()).await?;
+    let st = enter_public::<RequestPasswordReset>().await?;
     let email = Email::parse(&email).map_err(|e| AppError::invalid("email", e.to_string()))?;
     // Counted like sign-in attempts (every request is one), on counters of their own: asking
     // for resets can neither lock anyone out of signing in nor flood an inbox.
@@ -43,19 +42,13 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let token = backend::password_reset::issue(&*txn, user.id).await?;
     let link = backend::onboarding::reset_link(&st.public_url, &token);
     backend::mail::queue(&*txn, backend::mail::letters::password_reset(email, &link)).await?;
-    txn.commit_with(Entry {
-        organisation_id: Some(user.organisation_id),
-        actor_user_id: None,
-        subject_user_id: Some(user.id),
-        impersonation_id: None,
-        action: RequestPasswordReset::POLICY
-            .path
-            .trim_start_matches("/api/")
-            .to_owned(),
-        resource: Some(Resource::User(user.id).to_string()),
-        outcome: Outcome::Success,
-        details: Details::new().with(Field::Change, "reset link sent"),
-    })
+    txn.commit_with(public_entry::<RequestPasswordReset>(
+        Some(user.organisation_id),
+        None,
+        user.id,
+        Resource::User(user.id),
+        Details::new().with(Field::Change, "reset link sent"),
+    ))
     .await?;
     Ok(())
 }
@@ -67,7 +60,7 @@ impl Declared for CheckResetLink {
 /// Whether a reset link still works (410 with the reason when it does not).
 #[server(endpoint = "password/link")]
 pub async fn check_reset_link(token: String) -> Result<(), AppError> {
-    let st = crate::api::ctx::state()?;
+    let st = crate::api::guard::enter_public::<CheckResetLink>().await?;
     backend::password_reset::open(&st.db, &token).await??;
     Ok(())
 }
@@ -84,12 +77,11 @@ pub async fn reset_password(
     password: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    use backend::audit::{Details, Entry, Field, Outcome, Resource};
+    use crate::api::guard::{enter_public, public_entry};
+    use backend::audit::{Details, Field, Resource};
 
+    let st = enter_public::<ResetPassword>().await?;
     let password = crate::api::account::new_password(&password, &confirm, ("password", "confirm"))?;
-    let st = crate::api::ctx::state()?;
-    let auth = crate::api::ctx::authentication().ok();
-    crate::api::guard::admit(&st, &ResetPassword::POLICY, auth.as_ref()).await?;
     backend::password_reset::open(&st.db, &token).await??;
     let hash = backend::password::hash(password.into_inner())
         .await
@@ -103,19 +95,13 @@ pub async fn reset_password(
         .one(&*txn)
         .await?
         .map(|u| u.organisation_id);
-    txn.commit_with(Entry {
-        organisation_id: org,
-        actor_user_id: Some(user_id),
-        subject_user_id: Some(user_id),
-        impersonation_id: None,
-        action: ResetPassword::POLICY
-            .path
-            .trim_start_matches("/api/")
-            .to_owned(),
-        resource: Some(Resource::User(user_id).to_string()),
-        outcome: Outcome::Success,
-        details: Details::new().with(Field::Change, "password reset"),
-    })
+    txn.commit_with(public_entry::<ResetPassword>(
+        org,
+        Some(user_id),
+        user_id,
+        Resource::User(user_id),
+        Details::new().with(Field::Change, "password reset"),
+    ))
     .await?;
     leptos_axum::redirect("/login?reset=done");
     Ok(())

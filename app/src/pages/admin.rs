@@ -3,10 +3,12 @@
 
 use crate::api::admin::{admin_orgs, admin_users};
 use crate::api::impersonation::StartImpersonation;
-use crate::api::organisations::{CreateOrganisation, ReactivateOrganisation, SuspendOrganisation};
+use crate::api::organisations::{
+    CreateOrganisation, ReactivateOrganisation, SuspendOrganisation, parse_new_organisation,
+};
 use crate::components::{
-    ActionError, ActionReads, ColumnHeads, Field, FieldMessage, FormAlert, ReasonButton,
-    ValidatedForm, form_error, or_alert,
+    ActionError, ActionReads, ColumnHeads, Field, FieldMessage, FormAlert, FormBehind,
+    ReasonButton, form_error, or_alert,
 };
 use crate::error::AppError;
 use crate::model::{AdminUserRow, OrgList};
@@ -328,18 +330,11 @@ fn NewOrganisation(
     create: ServerAction<CreateOrganisation>,
     locked: Option<String>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(create, invalid);
     let reads = ActionReads::of(create);
-    Effect::new(move |_| {
-        if reads.ok().is_some() {
-            open.set(false);
-        }
-    });
     view! {
         <section class="panel" aria-label="New organisation">
-            <ReasonButton label="New organisation" why=locked on_click=move |_| open.set(true) />
             {move || {
                 reads
                     .ok()
@@ -354,34 +349,26 @@ fn NewOrganisation(
                         }
                     })
             }}
-            <Show when=move || open.get()>
-                <ValidatedForm action=create check=check_new_org invalid>
-                    <Field label="Organisation name" name="name" error />
-                    <Field label="Manager name" name="manager_name" error />
-                    <Field label="Manager email" name="manager_email" kind="email" error />
-                    <button type="submit" class="primary" disabled=move || reads.pending()>
-                        "Create organisation"
-                    </button>
-                </ValidatedForm>
-                <FormAlert error />
-            </Show>
+            <FormBehind
+                label="New organisation"
+                why=locked
+                action=create
+                check=check_new_org
+                invalid
+            >
+                <Field label="Organisation name" name="name" error />
+                <Field label="Manager name" name="manager_name" error />
+                <Field label="Manager email" name="manager_email" kind="email" error />
+                <button type="submit" class="primary" disabled=move || reads.pending()>
+                    "Create organisation"
+                </button>
+            </FormBehind>
         </section>
     }
 }
 
 fn check_new_org(i: &CreateOrganisation) -> Result<(), AppError> {
-    use domain::validate::{Problems, required};
-    let mut p = Problems::default();
-    p.check("name", required(&i.name, "the organisation's name", 200));
-    p.check(
-        "manager_name",
-        required(&i.manager_name, "the manager's name", 200),
-    );
-    p.check(
-        "manager_email",
-        domain::people::Email::parse(&i.manager_email).map_err(|e| e.to_string()),
-    );
-    Ok(p.finish()?)
+    parse_new_organisation(&i.name, &i.manager_name, &i.manager_email).map(drop)
 }
 
 #[component]

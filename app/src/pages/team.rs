@@ -9,8 +9,8 @@ use crate::api::invitations::{
 use crate::api::team_tree::{DeleteTeam, MoveTeam, RenameTeam, parse_team_name};
 use crate::api::teams::{AddMember, RemoveMember, team_members};
 use crate::components::{
-    ActionButton, ActionError, ActionReads, Field, FormAlert, ReasonButton, ValidatedForm,
-    form_error, or_alert,
+    ActionButton, ActionError, ActionReads, Field, FormAlert, FormBehind, ReasonButton,
+    ValidatedForm, form_error, or_alert,
 };
 use crate::error::AppError;
 use crate::model::{PendingInvitation, TeamMembers};
@@ -231,21 +231,15 @@ fn InviteMember(
     why: Option<String>,
     invite: ServerAction<InviteMember>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(invite, invalid);
     let reads = ActionReads::of(invite);
-    Effect::new(move |_| {
-        if reads.ok().is_some() {
-            open.set(false);
-        }
-    });
     view! {
         <section class="panel" aria-label="Invite member">
-            <ReasonButton label="Invite member" why on_click=move |_| open.set(true) />
             {move || {
-                (reads.ok().is_some() && !open.get())
-                    .then(|| {
+                reads
+                    .ok()
+                    .map(|()| {
                         view! {
                             <p role="status" class="ok">
                                 "Invitation sent."
@@ -253,26 +247,23 @@ fn InviteMember(
                         }
                     })
             }}
-            <Show when=move || open.get()>
-                <ValidatedForm action=invite check=check_invite invalid>
-                    <input type="hidden" name="team" value=team.to_string() />
-                    <Field label="Name" name="name" error />
-                    <Field label="Email" name="email" kind="email" error />
-                    <div class="field">
-                        <label for="f-role">"Role"</label>
-                        <select id="f-role" name="role">
-                            {INVITABLE
-                                .into_iter()
-                                .map(|r| view! { <option value=r.key()>{r.label()}</option> })
-                                .collect_view()}
-                        </select>
-                    </div>
-                    <button type="submit" class="primary" disabled=move || reads.pending()>
-                        "Send invitation"
-                    </button>
-                </ValidatedForm>
-                <FormAlert error />
-            </Show>
+            <FormBehind label="Invite member" why action=invite check=check_invite invalid>
+                <input type="hidden" name="team" value=team.to_string() />
+                <Field label="Name" name="name" error />
+                <Field label="Email" name="email" kind="email" error />
+                <div class="field">
+                    <label for="f-role">"Role"</label>
+                    <select id="f-role" name="role">
+                        {INVITABLE
+                            .into_iter()
+                            .map(|r| view! { <option value=r.key()>{r.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="primary" disabled=move || reads.pending()>
+                    "Send invitation"
+                </button>
+            </FormBehind>
         </section>
     }
 }

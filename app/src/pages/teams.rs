@@ -3,9 +3,7 @@
 
 use crate::api::team_tree::{CreateTeam, parse_team_name};
 use crate::api::teams::{GrantPermission, RevokePermission, permission_matrix};
-use crate::components::{
-    ActionError, ActionReads, Field, FormAlert, ReasonButton, ValidatedForm, form_error, or_alert,
-};
+use crate::components::{ActionError, ActionReads, Field, FormBehind, form_error, or_alert};
 use crate::error::AppError;
 use crate::model::{Matrix, MatrixCell};
 use domain::authz::TeamRef;
@@ -62,38 +60,28 @@ fn NewTeam(
     parents: Vec<TeamRef>,
     locked: Option<String>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(create, invalid);
     let reads = ActionReads::of(create);
     let parents = StoredValue::new(parents);
-    Effect::new(move |_| {
-        if reads.ok().is_some() {
-            open.set(false);
-        }
-    });
     view! {
         <section class="panel" aria-label="New team">
-            <ReasonButton label="New team" why=locked on_click=move |_| open.set(true) />
-            <Show when=move || open.get()>
-                <ValidatedForm action=create check=check_new_team invalid>
-                    <Field label="Team name" name="name" error />
-                    <div class="field">
-                        <label for="f-parent">"Parent team"</label>
-                        <select id="f-parent" name="parent">
-                            {parents
-                                .get_value()
-                                .into_iter()
-                                .map(|t| view! { <option value=t.id.to_string()>{t.name}</option> })
-                                .collect_view()}
-                        </select>
-                    </div>
-                    <button type="submit" class="primary" disabled=move || reads.pending()>
-                        "Create team"
-                    </button>
-                </ValidatedForm>
-                <FormAlert error />
-            </Show>
+            <FormBehind label="New team" why=locked action=create check=check_new_team invalid>
+                <Field label="Team name" name="name" error />
+                <div class="field">
+                    <label for="f-parent">"Parent team"</label>
+                    <select id="f-parent" name="parent">
+                        {parents
+                            .get_value()
+                            .into_iter()
+                            .map(|t| view! { <option value=t.id.to_string()>{t.name}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="primary" disabled=move || reads.pending()>
+                    "Create team"
+                </button>
+            </FormBehind>
         </section>
     }
 }

@@ -73,8 +73,28 @@ pub async fn deliver_due(
     Ok(delivered)
 }
 
+/// Runs one short write in a transaction that holds the audit chain's lock, like every other
+/// write: on SQLite two writers in one process must never meet (a deferred transaction that
+/// meets another writer fails with "database is locked" instead of waiting).
+async fn serially<T>(
+    db: &DatabaseConnection,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, DbErr>,
+) -> Result<T, DbErr> {
+    let txn = crate::audit::begin(db).await?;
+    let out = write(&txn).await?;
+    txn.commit_unaudited().await?;
+    Ok(out)
+}
+
 /// Takes `m` for this instance: true when no one else took it since it was read.
 async fn claim(db: &DatabaseConnection, m: &mail_outbox::Model) -> Result<bool, DbErr> {
+    serially(db, async |txn| claim_in(txn, m).await).await
+}
+
+async fn claim_in(
+    db: &sea_orm::DatabaseTransaction,
+    m: &mail_outbox::Model,
+) -> Result<bool, DbErr> {
     let claimed = mail_outbox::Entity::update_many()
         .col_expr(mail_outbox::Column::Attempts, Expr::value(m.attempts + 1))
         .col_expr(
@@ -92,17 +112,20 @@ async fn claim(db: &DatabaseConnection, m: &mail_outbox::Model) -> Result<bool, 
 /// Marks a message delivered and forgets its body: the link in it is a secret the database
 /// should not keep once it has left.
 async fn finish(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
-    mail_outbox::Entity::update_many()
-        .col_expr(mail_outbox::Column::SentAt, Expr::value(Utc::now()))
-        .col_expr(mail_outbox::Column::Body, Expr::value(""))
-        .col_expr(
-            mail_outbox::Column::LastError,
-            Expr::value(Option::<String>::None),
-        )
-        .filter(mail_outbox::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map(drop)
+    serially(db, async |txn| {
+        mail_outbox::Entity::update_many()
+            .col_expr(mail_outbox::Column::SentAt, Expr::value(Utc::now()))
+            .col_expr(mail_outbox::Column::Body, Expr::value(""))
+            .col_expr(
+                mail_outbox::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(mail_outbox::Column::Id.eq(id))
+            .exec(txn)
+            .await
+            .map(drop)
+    })
+    .await
 }
 
 async fn postpone(
@@ -112,13 +135,16 @@ async fn postpone(
     wait: Duration,
 ) -> Result<(), DbErr> {
     let error: String = error.chars().take(500).collect();
-    mail_outbox::Entity::update_many()
-        .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(later(wait)))
-        .col_expr(mail_outbox::Column::LastError, Expr::value(error))
-        .filter(mail_outbox::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map(drop)
+    serially(db, async |txn| {
+        mail_outbox::Entity::update_many()
+            .col_expr(mail_outbox::Column::NextAttemptAt, Expr::value(later(wait)))
+            .col_expr(mail_outbox::Column::LastError, Expr::value(error))
+            .filter(mail_outbox::Column::Id.eq(id))
+            .exec(txn)
+            .await
+            .map(drop)
+    })
+    .await
 }
 
 /// The delivery worker, every `every`, for as long as the handle lives. A round that fails

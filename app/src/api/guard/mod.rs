@@ -82,6 +82,39 @@ pub async fn admit(
     Err(err)
 }
 
+/// The door of a public server function (no session needed), for its body: the same
+/// admission as the middleware's (own-name-only ones are refused while viewing as someone),
+/// then the application's state. There is no guard: nobody is signed in to decide about.
+pub async fn enter_public<F: Declared>() -> Result<AppState, AppError> {
+    let policy = F::POLICY;
+    super::ctx::with_request_path(|path| entered_as(path, policy.path))??;
+    let state = super::ctx::state()?;
+    let auth = super::ctx::authentication().ok();
+    admit(&state, &policy, auth.as_ref()).await?;
+    Ok(state)
+}
+
+/// The audit record of a public function's write (accepting an invitation, a password reset):
+/// `user` is who it was about and, when they did it themselves, `actor` too.
+pub fn public_entry<F: Declared>(
+    organisation: Option<i32>,
+    actor: Option<i32>,
+    user: i32,
+    resource: Resource,
+    details: audit::Details,
+) -> audit::Entry {
+    audit::Entry {
+        organisation_id: organisation,
+        actor_user_id: actor,
+        subject_user_id: Some(user),
+        impersonation_id: None,
+        action: F::POLICY.path.trim_start_matches("/api/").to_owned(),
+        resource: Some(resource.to_string()),
+        outcome: Outcome::Success,
+        details,
+    }
+}
+
 /// The outcome of entering a server function: admitted, or refused at the door (no live policy
 /// rule allows it). A refusal is not audited yet: [`Refused::audit`] records it the usual way,
 /// a caller that knows more about the attempt (whom it was aimed at) records it itself.
