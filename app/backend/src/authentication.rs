@@ -3,7 +3,7 @@
 
 use crate::cookie::CookieKind;
 use crate::principal::Authentication;
-use crate::session::{live_row, principal_of};
+use crate::session::own_principal;
 use crate::state::AppState;
 use domain::error::AuthFailure;
 use sea_orm::DbErr;
@@ -28,17 +28,12 @@ pub async fn authenticate(
         Ok(c) => c,
         Err(f) => return Ok(refused(f)),
     };
-    let row = match live_row(&st.db, &claims).await? {
-        // A view-as session is never accepted as someone's own session.
-        Ok(row) if row.actor_user_id.is_none() => row,
-        Ok(_) => return Ok(refused(AuthFailure::Invalid)),
-        Err(f) => return Ok(refused(f)),
-    };
-    let base = match principal_of(&st.db, &row).await? {
+    // The session, its user and their organisation in one round trip.
+    let base = match own_principal(&st.db, &claims).await? {
         Ok(p) => p,
         Err(f) => return Ok(refused(f)),
     };
-    let own_session = Some(row.id);
+    let own_session = Some(base.session_id.clone());
     let Some(token) = view_as else {
         return Ok(Authentication {
             result: Ok(base),

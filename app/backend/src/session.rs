@@ -36,29 +36,96 @@ pub async fn start(
     .await
 }
 
-/// Resolves verified claims to their live session row; the outer error is the database's.
-pub async fn live_row(
+/// What authenticating a request reads, in one round trip: the session row named by the
+/// token, its user and the user's organisation.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct SessionUser {
+    session_id: String,
+    user_id: i32,
+    actor_user_id: Option<i32>,
+    expires_at: chrono::DateTime<Utc>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
+    active: bool,
+    role: String,
+    full_name: String,
+    email: String,
+    organisation_id: i32,
+    org_name: String,
+    org_kind: String,
+    authz_version: i32,
+    suspended_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// The principal of verified claims naming someone's **own** session (never an impersonation
+/// row): the session must be live and match the claims, the user active, their organisation
+/// not suspended. One query, read on every request, so a sign-out, an exit, a deactivation or
+/// a suspension on any instance holds on the next request everywhere. The outer error is the
+/// database's.
+pub async fn own_principal(
     db: &DatabaseConnection,
     claims: &Claims,
-) -> Result<Result<session::Model, AuthFailure>, DbErr> {
-    let Some(row) = session::Entity::find_by_id(claims.sid.clone())
-        .one(db)
-        .await?
-    else {
+) -> Result<Result<Principal, AuthFailure>, DbErr> {
+    use sea_orm::FromQueryResult;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let col = |t: &dyn sea_orm::sea_query::Iden, c: &'static str| {
+        Expr::col((Alias::new(t.to_string()), Alias::new(c)))
+    };
+    let (s, u, o) = (session::Entity, user::Entity, organisation::Entity);
+    let q = Query::select()
+        .expr_as(col(&s, "id"), Alias::new("session_id"))
+        .expr_as(col(&s, "user_id"), Alias::new("user_id"))
+        .expr_as(col(&s, "actor_user_id"), Alias::new("actor_user_id"))
+        .expr_as(col(&s, "expires_at"), Alias::new("expires_at"))
+        .expr_as(col(&s, "revoked_at"), Alias::new("revoked_at"))
+        .expr_as(col(&u, "active"), Alias::new("active"))
+        .expr_as(col(&u, "role"), Alias::new("role"))
+        .expr_as(col(&u, "full_name"), Alias::new("full_name"))
+        .expr_as(col(&u, "email"), Alias::new("email"))
+        .expr_as(col(&u, "organisation_id"), Alias::new("organisation_id"))
+        .expr_as(col(&o, "name"), Alias::new("org_name"))
+        .expr_as(col(&o, "kind"), Alias::new("org_kind"))
+        .expr_as(col(&o, "authz_version"), Alias::new("authz_version"))
+        .expr_as(col(&o, "suspended_at"), Alias::new("suspended_at"))
+        .from(s)
+        .inner_join(u, col(&u, "id").equals((s, session::Column::UserId)))
+        .inner_join(o, col(&o, "id").equals((u, user::Column::OrganisationId)))
+        .and_where(col(&s, "id").eq(claims.sid.clone()))
+        .to_owned();
+    let stmt = db.get_database_backend().build(&q);
+    let Some(r) = SessionUser::find_by_statement(stmt).one(db).await? else {
         return Ok(Err(AuthFailure::Invalid));
     };
-    if row.user_id.to_string() != claims.sub
-        || row.actor_user_id.map(|a| a.to_string()) != claims.act.as_ref().map(|a| a.sub.clone())
-    {
+    // A view-as session is never accepted as someone's own, and the claims must be the row's.
+    if r.actor_user_id.is_some() || claims.act.is_some() || r.user_id.to_string() != claims.sub {
         return Ok(Err(AuthFailure::Invalid));
     }
-    if row.revoked_at.is_some() {
+    if r.revoked_at.is_some() {
         return Ok(Err(AuthFailure::Revoked));
     }
-    if row.expires_at <= Utc::now() {
+    if r.expires_at <= Utc::now() {
         return Ok(Err(AuthFailure::Expired));
     }
-    Ok(Ok(row))
+    if !r.active {
+        return Ok(Err(AuthFailure::Deactivated));
+    }
+    let Some(role) = Role::from_key(&r.role) else {
+        return Ok(Err(AuthFailure::Invalid));
+    };
+    if r.suspended_at.is_some() {
+        return Ok(Err(AuthFailure::Suspended));
+    }
+    Ok(Ok(Principal {
+        session_id: r.session_id,
+        user_id: r.user_id,
+        organisation_id: r.organisation_id,
+        operator: r.org_kind == OrgKind::Operator.key(),
+        authz_version: r.authz_version,
+        organisation: r.org_name,
+        role,
+        full_name: r.full_name,
+        email: r.email,
+        impersonation: None,
+    }))
 }
 
 /// The principal of a live session row's user.
