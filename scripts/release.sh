@@ -20,12 +20,19 @@ if [ "$(command -v wasm-opt)" != "$WASM_OPT_BIN/wasm-opt" ] ||
   exit 1
 fi
 
-cargo leptos build --release
+# --precompress: a .br and a .gz beside each asset, which the server sends to browsers that take them.
+cargo leptos build --release --precompress
 
 site="${LEPTOS_SITE_ROOT:-target/site}"
-for file in fleetgate.wasm fleetgate.js fleetgate.css; do
-  [ -s "$site/pkg/$file" ] || { echo "release: $site/pkg/$file is missing" >&2; exit 1; }
+# Hashed names (`hash-files`): fleetgate.<hash>.wasm and so on, each with its .br and .gz.
+asset() { ls "$site"/pkg/fleetgate.*."$1" 2>/dev/null | grep -v '\.\(br\|gz\)$' | head -1; }
+for ext in wasm js css; do
+  file=$(asset "$ext")
+  [ -n "$file" ] && [ -s "$file" ] || { echo "release: $site/pkg/fleetgate.<hash>.$ext is missing" >&2; exit 1; }
+  [ -s "$file.br" ] && [ -s "$file.gz" ] || { echo "release: $file is not precompressed" >&2; exit 1; }
 done
-wasm=$(stat -c %s "$site/pkg/fleetgate.wasm")
-gz=$(gzip -9 -c "$site/pkg/fleetgate.wasm" | wc -c)
-echo "release: $site/pkg/fleetgate.wasm $((wasm / 1024)) KiB ($((gz / 1024)) KiB gzipped)"
+wasm_file=$(asset wasm)
+wasm=$(stat -c %s "$wasm_file")
+gz=$(stat -c %s "$wasm_file.gz")
+br=$(stat -c %s "$wasm_file.br")
+echo "release: $wasm_file $((wasm / 1024)) KiB (sent: $((br / 1024)) KiB brotli, $((gz / 1024)) KiB gzip)"

@@ -1,6 +1,7 @@
 //! Fleetgate's server: configuration, CLI, router, middleware, start-up and shutdown. The
 //! application itself (pages, server functions, rules) lives in the `app` crate.
 pub mod admin;
+pub mod assets;
 pub mod config;
 pub mod demo;
 pub mod headers;

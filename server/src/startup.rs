@@ -69,6 +69,7 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .site_root(config.site_root.clone())
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(config.addr)
+        .hash_files(app::assets::hashed())
         .build()
 }
 
@@ -193,6 +194,10 @@ pub fn router(
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(&site, routes, provide_state, move || shell(options.clone()))
+        .nest_service(
+            "/pkg",
+            crate::assets::service(leptos_site_pkg(&site.leptos)),
+        )
         .fallback(leptos_axum::file_and_error_handler::<Site, _>(shell))
         // Layers run outside-in from the last one added.
         .layer(axum::middleware::from_fn(middleware::error_status))
@@ -229,6 +234,11 @@ pub fn router(
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(site)
+}
+
+/// Where the built assets are (`<site root>/<pkg dir>`).
+fn leptos_site_pkg(options: &LeptosOptions) -> std::path::PathBuf {
+    std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref())
 }
 
 /// The router's state: the application's, and what Leptos needs to render and serve files.

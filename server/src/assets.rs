@@ -1,0 +1,38 @@
+//! The built assets under `/pkg/`: served with their precompressed `.br` or `.gz` twin when the
+//! browser takes it (a release build writes them), and cached by browsers for a year when
+//! their names carry their content's hash (`hash-files`): a new build has new names, so a
+//! cached file is never stale. Without hashes (a debug build serving fixed names) browsers
+//! revalidate every time.
+
+use http::{HeaderValue, Response, header};
+use std::path::PathBuf;
+use tower::Layer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+const FOR_GOOD: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+/// The `/pkg` service: files from `dir`, precompressed twins preferred, cache headers set.
+pub fn service(
+    dir: PathBuf,
+) -> impl tower::Service<
+    http::Request<axum::body::Body>,
+    Response = Response<tower_http::services::fs::ServeFileSystemResponseBody>,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ 'static {
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let policy = HeaderValue::from_static(if app::assets::hashed() {
+        FOR_GOOD
+    } else {
+        REVALIDATE
+    });
+    // Only a file found may be kept; an error answer (404) is not.
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, move |res: &Response<_>| {
+        res.status().is_success().then(|| policy.clone())
+    })
+    .layer(files)
+}
