@@ -7,6 +7,7 @@
 use http::{HeaderValue, Response, header};
 use std::path::PathBuf;
 use tower::Layer;
+use tower_http::compression::{DefaultPredicate, Predicate};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -35,4 +36,19 @@ pub fn service(
         res.status().is_success().then(|| policy.clone())
     })
     .layer(files)
+}
+
+/// Pages and server-function answers compressed for browsers that take them, outside every
+/// middleware that reads a body (the error status reads the server function's JSON). The
+/// built assets are not compressed again on every request: a release build sends their
+/// precompressed twins, and a debug build's are for development.
+pub fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    use tower_http::compression::predicate::NotForContentType;
+    tower_http::compression::CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new("application/wasm"))
+            .and(NotForContentType::const_new("text/javascript"))
+            .and(NotForContentType::const_new("application/javascript"))
+            .and(NotForContentType::const_new("text/css")),
+    )
 }

@@ -219,6 +219,7 @@ pub fn router(
             middleware::trusted_request,
         ));
     headers::apply(router, security)
+        .layer(crate::assets::compression())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
