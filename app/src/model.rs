@@ -386,6 +386,8 @@ pub struct AdminUserRow {
     pub organisation_id: i32,
     pub active: bool,
     pub consent: Option<domain::impersonation::Consent>,
+    /// Until when a live support access grant lets support view as them, if one does.
+    pub granted_until: Option<String>,
     /// Why **View as** is disabled for this row, if it is.
     pub view_as: Result<(), domain::impersonation::Refusal>,
 }
@@ -480,4 +482,64 @@ pub struct OrgSettingsView {
     pub name: String,
     pub consent: domain::impersonation::Consent,
     pub change: domain::authz::Decision,
+}
+
+/// A live support access grant, as its person and their organisation's managers see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRow {
+    pub id: i32,
+    /// Whom it lets support view as.
+    pub person: String,
+    pub mode: domain::impersonation::Mode,
+    pub until: String,
+    pub ticket: Option<String>,
+    pub note: Option<String>,
+    /// Why **Revoke** is disabled for the viewer, if it is.
+    pub revoke: Result<(), String>,
+}
+
+/// An impersonation of someone, as they are told of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewingRow {
+    pub id: String,
+    pub actor: String,
+    pub mode: String,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub started: String,
+    /// `None` while it lasts.
+    pub ended: Option<String>,
+    /// How long it lasted, in minutes (so far, while it lasts).
+    pub minutes: i64,
+}
+
+/// `/account`'s support access section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportAccessView {
+    pub organisation: String,
+    pub consent: domain::impersonation::Consent,
+    /// The modes a new grant may give (empty: grants cannot be opened, `grant_locked` says why).
+    pub modes: Vec<domain::impersonation::Mode>,
+    pub grant_locked: Option<String>,
+    /// Live grants: the viewer's own, or, for `org.settings` holders, everyone's.
+    pub grants: Vec<GrantRow>,
+    /// Every impersonation of the viewer, newest first.
+    pub viewings: Vec<ViewingRow>,
+}
+
+/// A person or a team on the protection list of `/settings`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtectableRow {
+    pub id: i32,
+    pub name: String,
+    /// For a person: their e-mail; for a team: its depth in the tree.
+    pub detail: String,
+    pub protected: bool,
+}
+
+/// `/settings`' protection list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtectionView {
+    pub people: Vec<ProtectableRow>,
+    pub teams: Vec<ProtectableRow>,
 }

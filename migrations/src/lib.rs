@@ -19,6 +19,7 @@ mod m0014_sign_in_throttle;
 mod m0015_audit_fields;
 mod m0016_work_order_status_keys;
 mod m0017_customer_lifecycle;
+mod m0018_support_access;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_audit_fields::Migration),
             Box::new(m0016_work_order_status_keys::Migration),
             Box::new(m0017_customer_lifecycle::Migration),
+            Box::new(m0018_support_access::Migration),
         ]
     }
 }

@@ -73,10 +73,16 @@ pub enum Field {
     Email,
     /// The team a change was about (`team:<id>`).
     Team,
+    /// When something granted ends (a support access grant).
+    Until,
+    /// A note given with a support access grant.
+    Note,
+    /// The path of a page viewed, or the server function read, during an impersonation.
+    Path,
 }
 
 impl Field {
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 20] = [
         Field::Reason,
         Field::Ticket,
         Field::Mode,
@@ -94,6 +100,9 @@ impl Field {
         Field::Role,
         Field::Email,
         Field::Team,
+        Field::Until,
+        Field::Note,
+        Field::Path,
     ];
 
     /// The stored and hashed key: never change one, add new ones.
@@ -116,6 +125,9 @@ impl Field {
             Field::Role => "role",
             Field::Email => "email",
             Field::Team => "team",
+            Field::Until => "until",
+            Field::Note => "note",
+            Field::Path => "path",
         }
     }
 
@@ -138,6 +150,9 @@ impl Field {
             Field::Role => "Role",
             Field::Email => "E-mail",
             Field::Team => "Team",
+            Field::Until => "Until",
+            Field::Note => "Note",
+            Field::Path => "Viewed",
         }
     }
 
@@ -227,6 +242,8 @@ pub enum Resource {
     User(i32),
     Organisation(i32),
     Invitation(i32),
+    SupportGrant(i32),
+    SupportRequest(i32),
     /// A list: the caller may see nothing of it.
     List,
     /// The audit log itself.
@@ -244,6 +261,8 @@ impl std::fmt::Display for Resource {
             Resource::User(id) => write!(f, "user:{id}"),
             Resource::Organisation(id) => write!(f, "organisation:{id}"),
             Resource::Invitation(id) => write!(f, "invitation:{id}"),
+            Resource::SupportGrant(id) => write!(f, "support_grant:{id}"),
+            Resource::SupportRequest(id) => write!(f, "support_request:{id}"),
             Resource::List => f.write_str("list"),
             Resource::AuditLog => f.write_str("audit"),
             Resource::Unspecified => f.write_str("-"),

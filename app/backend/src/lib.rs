@@ -29,5 +29,6 @@ pub mod principal;
 pub mod repo;
 pub mod session;
 pub mod state;
+pub mod support_access;
 pub mod throttle;
 pub mod token;

@@ -39,16 +39,31 @@ crate::keyed! {
     pub enum Consent {
         Allowed = ("allowed", "Allowed"),
         ReadOnly = ("read_only", "Read-only only"),
+        WithGrant = ("with_grant", "Only with a grant"),
         Never = ("never", "Never"),
     }
 }
 
 impl Consent {
-    pub const fn permits(self, mode: Mode) -> bool {
-        match (self, mode) {
-            (Consent::Allowed, _) => true,
-            (Consent::ReadOnly, Mode::View) => true,
-            (Consent::ReadOnly, Mode::Act) | (Consent::Never, _) => false,
+    /// Whether this consent lets operator staff view as one of the organisation's people in
+    /// `mode`, given the strongest live support access grant covering that person (`grant`).
+    pub fn allows(self, mode: Mode, grant: Option<Mode>) -> Result<(), Refusal> {
+        match (self, mode, grant) {
+            (Consent::Never, _, _) => Err(Refusal::OrganisationSaysNever),
+            (Consent::ReadOnly, Mode::Act, _) => Err(Refusal::OrganisationSaysReadOnly),
+            (Consent::WithGrant, _, None) => Err(Refusal::NoGrant),
+            (Consent::WithGrant, Mode::Act, Some(Mode::View)) => Err(Refusal::GrantReadOnly),
+            _ => Ok(()),
+        }
+    }
+
+    /// The strongest mode a support access grant may give under this consent, if any: a grant
+    /// never opens more than the organisation allows.
+    pub const fn grant_ceiling(self) -> Option<Mode> {
+        match self {
+            Consent::Allowed | Consent::WithGrant => Some(Mode::Act),
+            Consent::ReadOnly => Some(Mode::View),
+            Consent::Never => None,
         }
     }
 }
@@ -63,10 +78,14 @@ pub struct Target {
     pub consent: Consent,
     /// Their organisation is suspended: nobody of it uses the app, support included.
     pub suspended: bool,
+    /// The organisation that marked them (or a team above them) protected: never viewed as.
+    pub protected_by: Option<String>,
+    /// The strongest live support access grant covering them (`Act` over `View`), if any.
+    pub grant: Option<Mode>,
 }
 
 /// Why someone cannot be viewed as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum Refusal {
     #[error("Admins can never be viewed as.")]
     Admin,
@@ -84,6 +103,12 @@ pub enum Refusal {
     OrganisationSaysNever,
     #[error("This organisation allows read-only impersonation only.")]
     OrganisationSaysReadOnly,
+    #[error("No support access grant: ask the customer.")]
+    NoGrant,
+    #[error("The support access grant allows read-only viewing only.")]
+    GrantReadOnly,
+    #[error("Protected by {by}.")]
+    Protected { by: String },
     #[error("You are already viewing as someone; impersonation cannot be nested.")]
     Nested,
     #[error("Acting as a user needs users.impersonate_act.")]
@@ -109,11 +134,11 @@ pub fn eligibility(actor_user_id: i32, target: &Target, mode: Mode) -> Result<()
     if target.suspended {
         return Err(Refusal::Suspended);
     }
-    match target.consent {
-        Consent::Never => Err(Refusal::OrganisationSaysNever),
-        c if !c.permits(mode) => Err(Refusal::OrganisationSaysReadOnly),
-        _ => Ok(()),
+    // Whatever the consent and the grants say: protection is the customer's last word.
+    if let Some(by) = &target.protected_by {
+        return Err(Refusal::Protected { by: by.clone() });
     }
+    target.consent.allows(mode, target.grant)
 }
 
 /// Text typed on one line: no control characters (CR, LF, tab, ESC, NUL, any Cc), no Unicode
@@ -194,6 +219,8 @@ mod tests {
             org_kind: OrgKind::Customer,
             consent: Consent::Allowed,
             suspended: false,
+            protected_by: None,
+            grant: None,
         }
     }
 
@@ -258,6 +285,67 @@ mod tests {
             eligibility(1, &ro, Mode::Act),
             Err(Refusal::OrganisationSaysReadOnly)
         );
+    }
+
+    #[test]
+    fn only_with_a_grant_needs_a_live_grant_of_the_mode_asked() {
+        let gated = |grant| Target {
+            consent: Consent::WithGrant,
+            grant,
+            ..target(Role::Technician)
+        };
+        assert_eq!(
+            eligibility(1, &gated(None), Mode::View),
+            Err(Refusal::NoGrant)
+        );
+        assert_eq!(eligibility(1, &gated(Some(Mode::View)), Mode::View), Ok(()));
+        assert_eq!(
+            eligibility(1, &gated(Some(Mode::View)), Mode::Act),
+            Err(Refusal::GrantReadOnly)
+        );
+        assert_eq!(eligibility(1, &gated(Some(Mode::Act)), Mode::Act), Ok(()));
+        // A grant opens nothing the consent closes.
+        let never = Target {
+            consent: Consent::Never,
+            ..gated(Some(Mode::Act))
+        };
+        assert_eq!(
+            eligibility(1, &never, Mode::View),
+            Err(Refusal::OrganisationSaysNever)
+        );
+        let ro = Target {
+            consent: Consent::ReadOnly,
+            ..gated(Some(Mode::Act))
+        };
+        assert_eq!(
+            eligibility(1, &ro, Mode::Act),
+            Err(Refusal::OrganisationSaysReadOnly)
+        );
+        assert_eq!(Consent::Never.grant_ceiling(), None);
+        assert_eq!(Consent::ReadOnly.grant_ceiling(), Some(Mode::View));
+        assert_eq!(Consent::WithGrant.grant_ceiling(), Some(Mode::Act));
+    }
+
+    #[test]
+    fn protection_beats_every_consent_and_grant() {
+        for consent in Consent::ALL {
+            for grant in [None, Some(Mode::View), Some(Mode::Act)] {
+                let t = Target {
+                    consent,
+                    grant,
+                    protected_by: Some("Acme Logistics".into()),
+                    ..target(Role::Technician)
+                };
+                let r = eligibility(1, &t, Mode::View);
+                assert_eq!(
+                    r,
+                    Err(Refusal::Protected {
+                        by: "Acme Logistics".into()
+                    })
+                );
+                assert_eq!(r.unwrap_err().to_string(), "Protected by Acme Logistics.");
+            }
+        }
     }
 
     #[test]

@@ -15,4 +15,5 @@ pub mod keyed;
 pub mod links;
 pub mod password;
 pub mod people;
+pub mod support_access;
 pub mod validate;

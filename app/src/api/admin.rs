@@ -68,6 +68,17 @@ pub async fn admin_users(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    // Support access per organisation of the page: its grants and protections, a query or two
+    // per organisation, never per user.
+    let mut covers = HashMap::new();
+    for org in orgs.values() {
+        let people: Vec<i32> = rows
+            .iter()
+            .filter(|u| u.organisation_id == org.id)
+            .map(|u| u.id)
+            .collect();
+        covers.extend(backend::support_access::covers(&g.state().db, org.id, &people).await?);
+    }
     let rows = rows
         .into_iter()
         .filter_map(|u| {
@@ -75,6 +86,7 @@ pub async fn admin_users(
             Some((u, org))
         })
         .map(|(u, org)| {
+            let cover = covers.get(&u.id).cloned().unwrap_or_default();
             let kind = OrgKind::stored(&org.kind)?;
             let consent = Consent::stored(&org.impersonation_consent)?;
             let role = Role::stored(&u.role)?;
@@ -85,8 +97,13 @@ pub async fn admin_users(
                 org_kind: kind,
                 consent,
                 suspended: org.suspended_at.is_some(),
+                protected_by: cover.protected.then(|| org.name.clone()),
+                grant: cover.grant,
             };
             Ok(crate::model::AdminUserRow {
+                granted_until: cover
+                    .until
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
                 view_as: impersonation::eligibility(g.principal().user_id, &target, Mode::View),
                 id: u.id,
                 name: u.full_name,

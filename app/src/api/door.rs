@@ -4,7 +4,7 @@
 
 use super::{
     account, admin, audit_log, auth, dashboard, impersonation, inspections, invitations, org,
-    organisations, password_reset, people, team_tree, teams, vehicles, work_orders,
+    organisations, password_reset, people, support_access, team_tree, teams, vehicles, work_orders,
 };
 use crate::api::policy::{Declared, Policy};
 
@@ -61,6 +61,13 @@ pub const POLICIES: &[Policy] = &[
     people::DeactivateUser::POLICY,
     people::ReactivateUser::POLICY,
     people::ChangeRole::POLICY,
+    support_access::GetSupportAccess::POLICY,
+    support_access::GrantSupportAccess::POLICY,
+    support_access::RevokeSupportGrant::POLICY,
+    support_access::SupportNotices::POLICY,
+    support_access::DismissNotice::POLICY,
+    support_access::GetProtections::POLICY,
+    support_access::SetProtection::POLICY,
 ];
 
 /// The declared policy of the server function at `path`.

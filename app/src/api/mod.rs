@@ -20,6 +20,7 @@ pub mod paging;
 pub mod password_reset;
 pub mod people;
 pub mod policy;
+pub mod support_access;
 pub mod team_tree;
 pub mod teams;
 pub mod vehicles;

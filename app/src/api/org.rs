@@ -48,8 +48,12 @@ pub async fn set_consent(consent: String) -> Result<(), AppError> {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-    let consent = Consent::from_key(&consent)
-        .ok_or_else(|| AppError::invalid("consent", "Choose allowed, read-only or never."))?;
+    let consent = Consent::from_key(&consent).ok_or_else(|| {
+        AppError::invalid(
+            "consent",
+            "Choose allowed, read-only only, only with a grant, or never.",
+        )
+    })?;
     let g = Guard::enter::<SetConsent>().await?;
     if g.principal().operator {
         return Err(AppError::Forbidden {

@@ -1,4 +1,5 @@
-//! `/account`: change your password.
+//! `/account`: change your password; support access (grants, and every time support viewed
+//! as you).
 
 use crate::api::account::{ChangePassword, check_new_password};
 use crate::components::{ActionReads, Field, FormAlert, ValidatedForm, form_error};
@@ -40,5 +41,6 @@ pub fn AccountPage() -> impl IntoView {
             }}
             <FormAlert error />
         </section>
+        <crate::pages::support_access::AccountSupportAccess />
     }
 }

@@ -167,7 +167,18 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                                     <td>{u.role.label()}</td>
                                     <td>{u.organisation.clone()}</td>
                                     <td>{if u.active { "Active" } else { "Deactivated" }}</td>
-                                    <td>{u.consent.map(|c| c.label()).unwrap_or("—")}</td>
+                                    <td>
+                                        {u.consent.map(|c| c.label()).unwrap_or("—")}
+                                        {u
+                                            .granted_until
+                                            .clone()
+                                            .map(|t| {
+                                                view! {
+                                                    <br />
+                                                    <span class="muted">{format!("Granted until {t}")}</span>
+                                                }
+                                            })}
+                                    </td>
                                     <td class="view-as">
                                         <ReasonButton
                                             label="View as"

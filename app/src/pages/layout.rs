@@ -40,6 +40,10 @@ pub fn SignedIn() -> impl IntoView {
                 }
             })}
         </Suspense>
+        // Beside the header rather than inside its suspense, so its resource is made in the same
+        // order on the server and in the browser. Empty while viewing as someone: the notices
+        // are their person's alone (the server says so).
+        <crate::pages::support_access::SupportNotice />
         <SessionWatch />
         <main class="content">
             <Outlet />

@@ -12,6 +12,7 @@ pub mod my_access;
 pub mod password_reset;
 pub mod people;
 pub mod settings;
+pub mod support_access;
 pub mod team;
 pub mod teams;
 pub mod vehicles;

@@ -22,6 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
             })}
         </Suspense>
         <ActionError error />
+        <crate::pages::support_access::Protections />
     }
 }
 

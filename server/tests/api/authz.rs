@@ -17,6 +17,10 @@ use app::api::org::{OrgSettings, SetConsent};
 use app::api::organisations::{CreateOrganisation, ReactivateOrganisation, SuspendOrganisation};
 use app::api::password_reset::{CheckResetLink, RequestPasswordReset, ResetPassword};
 use app::api::people::{ChangeRole, DeactivateUser, ListPeople, ReactivateUser};
+use app::api::support_access::{
+    DismissNotice, GetProtections, GetSupportAccess, GrantSupportAccess, RevokeSupportGrant,
+    SetProtection, SupportNotices,
+};
 use app::api::team_tree::{CreateTeam, DeleteTeam, MoveTeam, RenameTeam};
 use app::api::teams::{
     AddMember, GetMyAccess, GrantPermission, PermissionMatrix, RemoveMember, RevokePermission,
@@ -107,6 +111,8 @@ struct Demo {
     olga: i32,
     /// An invitation into Boston Depot, revoked (made for the matrix).
     revoked_invitation: i32,
+    /// A support access grant Tina opened for herself, revoked (made for the matrix).
+    revoked_grant: i32,
 }
 
 /// A link token no mail ever carried.
@@ -178,6 +184,13 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
     let new_team = CreateTeam { parent: d.boston, name: "Matrix bay".into() };
     let rename_boston = RenameTeam { team: d.boston, name: "Boston Depot".into() };
     let same_role = ChangeRole { user: d.tina, role: "technician".into() };
+    // A read-only hour for Dan: his own or an org.settings holder's to open.
+    let grant_dan = GrantSupportAccess {
+        user: Some(d.dan), length: "1h".into(), mode: Some("view".into()), ticket: String::new(),
+        note: String::new(),
+    };
+    // Unprotecting a team nobody protected: a no-op when allowed.
+    let unprotect_boston = SetProtection { kind: "team".into(), id: d.boston, protect: false };
 
     vec![
         //                                                admin sup maria tina dan olga gary none
@@ -247,6 +260,15 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         row(DeactivateUser { user: d.olga },              [404, 404, 403, 403, 403, 403, 404, 401]),
         row(ReactivateUser { user: d.tina },              [404, 404, 200, 403, 403, 200, 404, 401]),
         row(same_role,                                    [404, 404, 200, 403, 403, 200, 404, 401]),
+        // Support access: the customer's say (org.settings for others, oneself), never the
+        // operator's; revoking a revoked grant is a no-op for its person and org.settings.
+        row(GetSupportAccess {},                          [200, 200, 200, 200, 200, 200, 200, 401]),
+        row(grant_dan,                                    [403, 403, 403, 403, 200, 200, 404, 401]),
+        row(RevokeSupportGrant { grant: d.revoked_grant }, [403, 403, 403, 200, 403, 200, 404, 401]),
+        row(SupportNotices {},                            [200, 200, 200, 200, 200, 200, 200, 401]),
+        row(DismissNotice { id: "no-such-notice".into() }, [404, 404, 404, 404, 404, 404, 404, 401]),
+        row(GetProtections {},                            [403, 403, 403, 403, 403, 200, 200, 401]),
+        row(unprotect_boston,                             [403, 403, 403, 403, 403, 200, 404, 401]),
         // Last, as it ends the sessions; without a session it still clears the cookie.
         row(Logout {},                                    [200, 200, 200, 200, 200, 200, 200, 200]),
     ]
@@ -276,8 +298,33 @@ async fn authorization_matrix(backend: Backend) {
         assert!(invitation::revoke(&app.state.db, inv.id).await.unwrap());
         inv.id
     };
+    let tina = app.user_id("tina@acme.test").await;
+    let revoked_grant = {
+        use backend::support_access::{self, NewGrant};
+        let g = support_access::open(
+            &app.state.db,
+            NewGrant {
+                organisation_id: acme,
+                user_id: tina,
+                granted_by: tina,
+                mode: domain::impersonation::Mode::View,
+                length: domain::support_access::GrantLength::Hour,
+                ticket: None,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            support_access::revoke(&app.state.db, g.id, tina)
+                .await
+                .unwrap()
+        );
+        g.id
+    };
     let demo = Demo {
         acme,
+        revoked_grant,
         northeast: app.team_id("Northeast Region").await,
         revoked_invitation,
         olga: app.user_id("olga@acme.test").await,

@@ -24,3 +24,4 @@ mod lifecycle;
 mod lists;
 mod mail;
 mod password_change;
+mod support_access;

@@ -24,6 +24,9 @@ pub enum Ending {
     SignOut,
     /// The organisation's consent no longer allows it.
     ConsentChanged(Consent),
+    /// The customer's support access no longer covers it (a grant revoked, the person or a
+    /// team above them protected); says why.
+    AccessWithdrawn(String),
     /// A rule that allowed it no longer holds (the actor's rights, the subject's role or
     /// status, the session it was started from); says which.
     RuleBroken(String),
@@ -35,7 +38,9 @@ impl Ending {
             Ending::Exit => "impersonation.exit",
             Ending::Expiry => "impersonation.expire",
             Ending::SignOut => "impersonation.signout",
-            Ending::ConsentChanged(_) | Ending::RuleBroken(_) => "impersonation.end",
+            Ending::ConsentChanged(_) | Ending::AccessWithdrawn(_) | Ending::RuleBroken(_) => {
+                "impersonation.end"
+            }
         }
     }
 
@@ -45,7 +50,7 @@ impl Ending {
             Ending::ConsentChanged(c) => Details::new()
                 .with(Field::Consent, c.key())
                 .with(Field::Why, "the organisation's consent no longer allows it"),
-            Ending::RuleBroken(why) => Details::why(why.clone()),
+            Ending::AccessWithdrawn(why) | Ending::RuleBroken(why) => Details::why(why.clone()),
         }
     }
 }
@@ -86,7 +91,47 @@ pub async fn end_in(txn: &AuditedTxn, id: &str, ending: &Ending) -> Result<bool,
         details: ending.details(),
     })
     .await?;
+    tell_the_person_viewed(txn, &row).await?;
     Ok(true)
+}
+
+/// The person viewed is told, always, in the transaction that ended it: a notice on their next
+/// page until they dismiss it, and a mail. Nothing can switch this off.
+async fn tell_the_person_viewed(txn: &AuditedTxn, row: &session::Model) -> Result<(), DbErr> {
+    crate::support_access::notify(&**txn, &row.id, row.user_id).await?;
+    let Some(subject) = user::Entity::find_by_id(row.user_id).one(&**txn).await? else {
+        return Ok(());
+    };
+    let actor = match row.actor_user_id {
+        Some(a) => user::Entity::find_by_id(a).one(&**txn).await?,
+        None => None,
+    };
+    let Ok(to) = domain::people::Email::parse(&subject.email) else {
+        tracing::warn!(
+            user = subject.id,
+            "no valid address to tell of an impersonation"
+        );
+        return Ok(());
+    };
+    let letter = crate::mail::letters::viewed_as(
+        to,
+        &crate::mail::letters::Viewing {
+            actor: actor
+                .map(|a| a.full_name)
+                .unwrap_or_else(|| "An operator".into()),
+            mode: row
+                .mode
+                .as_deref()
+                .and_then(Mode::from_key)
+                .map(|m| m.label())
+                .unwrap_or("Read-only"),
+            reason: row.reason.as_deref().unwrap_or_default(),
+            ticket: row.ticket.as_deref(),
+            started: row.created_at,
+            ended: Utc::now(),
+        },
+    );
+    crate::mail::queue(&**txn, letter).await
 }
 
 /// Ends one impersonation in a transaction of its own.
@@ -139,14 +184,45 @@ pub async fn end_refused_by_consent(
         q.filter(session::Column::UserId.in_subquery(users_of(org)))
     })
     .await?;
-    let refused = rows
-        .into_iter()
-        .filter(|r| {
-            let mode = r.mode.as_deref().and_then(Mode::from_key);
-            !mode.is_some_and(|m| consent.permits(m))
-        })
-        .collect();
+    let mut refused = Vec::new();
+    for r in rows {
+        let mode = r.mode.as_deref().and_then(Mode::from_key);
+        let grant = crate::support_access::cover(&**txn, org, r.user_id)
+            .await?
+            .grant;
+        if !mode.is_some_and(|m| consent.allows(m, grant).is_ok()) {
+            refused.push(r);
+        }
+    }
     end_all(txn, refused, &Ending::ConsentChanged(consent)).await
+}
+
+/// Ends the live impersonations of `users` that the impersonation rules, read inside `txn`
+/// (so the change being made counts), no longer allow: a revoked grant, a protection.
+pub async fn end_no_longer_covered(txn: &AuditedTxn, users: &[i32]) -> Result<usize, DbErr> {
+    let rows = live_ids(txn, |q| {
+        q.filter(session::Column::UserId.is_in(users.iter().copied()))
+    })
+    .await?;
+    let mut n = 0;
+    for r in rows {
+        let (Some(actor), Some(mode)) =
+            (r.actor_user_id, r.mode.as_deref().and_then(Mode::from_key))
+        else {
+            continue;
+        };
+        let why = match super::store::target(&**txn, r.user_id).await? {
+            Some((_, _, t)) => match domain::impersonation::eligibility(actor, &t, mode) {
+                Ok(()) => continue,
+                Err(refusal) => refusal.to_string(),
+            },
+            None => "the user no longer exists".to_owned(),
+        };
+        if end_in(txn, &r.id, &Ending::AccessWithdrawn(why)).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Ends the live impersonations by actors of organisation `org` (the operator's) who no longer

@@ -16,22 +16,24 @@ use domain::authz::Permission;
 use domain::error::AuthFailure;
 use domain::impersonation::{Consent, Mode, Refusal, Target};
 use domain::people::{OrgKind, Role};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
-/// The facts the rules need about a user, with the rows they came from.
+/// The facts the rules need about a user, with the rows they came from, as `db` has them now
+/// (inside a write's transaction: the change being made is part of what is checked).
 pub async fn target(
-    st: &AppState,
+    db: &impl ConnectionTrait,
     user_id: i32,
 ) -> Result<Option<(user::Model, organisation::Model, Target)>, DbErr> {
-    let Some(u) = user::Entity::find_by_id(user_id).one(&st.db).await? else {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
         return Ok(None);
     };
     let Some(org) = organisation::Entity::find_by_id(u.organisation_id)
-        .one(&st.db)
+        .one(db)
         .await?
     else {
         return Ok(None);
     };
+    let cover = crate::support_access::cover(db, org.id, u.id).await?;
     let t = Target {
         user_id: u.id,
         // An unknown role is treated as the most protected one.
@@ -40,6 +42,8 @@ pub async fn target(
         org_kind: OrgKind::stored(&org.kind).map_err(corrupt)?,
         consent: Consent::stored(&org.impersonation_consent).map_err(corrupt)?,
         suspended: org.suspended_at.is_some(),
+        protected_by: cover.protected.then(|| org.name.clone()),
+        grant: cover.grant,
     };
     Ok(Some((u, org, t)))
 }
@@ -171,7 +175,7 @@ async fn checked_start(
         r.permission = Some(Permission::UsersImpersonateAct);
         return Ok(Err(r));
     }
-    let Some((_, org, target)) = target(st, attempt.user_id).await? else {
+    let Some((_, org, target)) = target(&st.db, attempt.user_id).await? else {
         return Ok(Err(Refused {
             error: StartRefusal::NoSuchUser,
             why: "no such user".into(),
@@ -276,7 +280,7 @@ pub async fn overlay(
         ending::end(&st.db, &row.id, Ending::RuleBroken(why)).await?;
         return Ok(Err(AuthFailure::ImpersonationEnded));
     }
-    let eligible = match target(st, row.user_id).await? {
+    let eligible = match target(&st.db, row.user_id).await? {
         Some((_, _, t)) => {
             domain::impersonation::eligibility(base.user_id, &t, mode).map_err(|r| r.to_string())
         }
@@ -306,6 +310,6 @@ pub async fn overlay(
 }
 
 /// Corrupt data read back from the database: an error of the request, never a default.
-fn corrupt(e: domain::keyed::Corrupt) -> DbErr {
+pub(crate) fn corrupt(e: domain::keyed::Corrupt) -> DbErr {
     DbErr::Custom(e.to_string())
 }

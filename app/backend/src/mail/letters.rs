@@ -32,3 +32,38 @@ pub fn password_reset(to: Email, link: &str) -> Mail {
         ),
     }
 }
+
+/// An impersonation of the addressee, as they are told of it once it ended.
+pub struct Viewing<'a> {
+    pub actor: String,
+    pub mode: &'a str,
+    pub reason: &'a str,
+    pub ticket: Option<&'a str>,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub ended: chrono::DateTime<chrono::Utc>,
+}
+
+/// Telling someone that operator staff viewed the app as them (never switched off).
+pub fn viewed_as(to: Email, v: &Viewing<'_>) -> Mail {
+    let minutes = (v.ended - v.started).num_minutes().max(0);
+    Mail {
+        to,
+        subject: "Fleetgate support viewed the app as you".into(),
+        body: format!(
+            "{actor} of Fleetgate support viewed the app as you.\n\n\
+             Started: {started} UTC\n\
+             Ended: {ended} UTC ({minutes} min)\n\
+             Mode: {mode}\n\
+             Reason: {reason}\n\
+             Ticket: {ticket}\n\n\
+             Every page they saw is on your organisation's audit log. Your account page lists\n\
+             every time support viewed as you.\n",
+            actor = v.actor,
+            started = v.started.format("%Y-%m-%d %H:%M"),
+            ended = v.ended.format("%Y-%m-%d %H:%M"),
+            mode = v.mode,
+            reason = v.reason,
+            ticket = v.ticket.unwrap_or("none"),
+        ),
+    }
+}

@@ -196,6 +196,9 @@ impl Guard {
             Requirement::Operator(p) => guard.operator_refusal(p),
             _ => None,
         };
+        if refusal.is_none() && policy.kind == policy::Kind::Read {
+            guard.trail().await;
+        }
         Ok(match refusal {
             None => Admission::Admitted(guard),
             Some((error, details)) => Admission::Refused(Refused {
@@ -204,6 +207,23 @@ impl Guard {
                 details,
             }),
         })
+    }
+
+    /// What support looked at: during an impersonation, every read is recorded under it, with
+    /// the path it was made for (a page rendered on the server reads under the page's own path;
+    /// the browser's reads under the function's), so the impersonation's trail shows what was
+    /// seen. A person's reads of their own data are not recorded.
+    async fn trail(&self) {
+        if self.principal.impersonation.is_none() {
+            return;
+        }
+        let path = super::ctx::with_request_path(str::to_owned).unwrap_or_default();
+        self.audit(
+            Resource::Unspecified,
+            Outcome::Success,
+            audit::Details::new().with(audit::Field::Path, path),
+        )
+        .await;
     }
 
     /// Refuses an operator-wide permission the caller does not hold on any operator team.

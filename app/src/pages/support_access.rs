@@ -1,0 +1,311 @@
+//! Support access, as the customer sees it: the notice after support viewed as you (on every
+//! page until dismissed), **Grant support access** with the live grants and every viewing on
+//! `/account`, and the protected people and teams on `/settings`.
+
+use crate::api::support_access::{
+    DismissNotice, GrantSupportAccess, RevokeSupportGrant, SetProtection, check_grant,
+    get_protections, get_support_access, support_notices,
+};
+use crate::components::{ActionError, ActionReads, Field, FormBehind, ReasonButton, or_alert};
+use crate::error::AppError;
+use crate::model::{GrantRow, ProtectableRow, SupportAccessView, ViewingRow};
+use domain::support_access::GrantLength;
+use leptos::prelude::*;
+
+fn ticket_text(t: &Option<String>) -> String {
+    t.clone().unwrap_or_else(|| "none".into())
+}
+
+/// After support viewed as the signed-in user: who, when, how long, mode, reason and ticket,
+/// until dismissed. Nothing can switch it off.
+#[component]
+pub fn SupportNotice() -> impl IntoView {
+    let dismiss = ServerAction::<DismissNotice>::new();
+    let reads = ActionReads::of(dismiss);
+    let notices = Resource::new(move || reads.version(), |_| support_notices());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = notices.await.unwrap_or_default();
+                (!list.is_empty())
+                    .then(|| {
+                        view! {
+                            <section class="notice" aria-label="Support access notice">
+                                <h2>"Fleetgate support viewed the app as you"</h2>
+                                <ul>
+                                    {list
+                                        .into_iter()
+                                        .map(|n| view! { <NoticeItem n dismiss /> })
+                                        .collect_view()}
+                                </ul>
+                            </section>
+                        }
+                    })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn NoticeItem(n: ViewingRow, dismiss: ServerAction<DismissNotice>) -> impl IntoView {
+    let id = n.id.clone();
+    view! {
+        <li>
+            <p>
+                <strong>{n.actor.clone()}</strong>
+                {format!(
+                    " viewed as you on {} for {} min ({}). Reason: {}. Ticket: {}.",
+                    n.started,
+                    n.minutes,
+                    n.mode,
+                    n.reason,
+                    ticket_text(&n.ticket),
+                )}
+            </p>
+            <button
+                type="button"
+                class="secondary"
+                on:click=move |_| {
+                    dismiss.dispatch(DismissNotice { id: id.clone() });
+                }
+            >
+                "Dismiss"
+            </button>
+        </li>
+    }
+}
+
+/// `/account`'s support access: open a grant, the live grants with **Revoke**, and every
+/// impersonation of this user.
+#[component]
+pub fn AccountSupportAccess() -> impl IntoView {
+    let grant = ServerAction::<GrantSupportAccess>::new();
+    let revoke = ServerAction::<RevokeSupportGrant>::new();
+    let granted = ActionReads::of(grant);
+    let revoked = ActionReads::of(revoke);
+    let data = Resource::new(
+        move || (granted.version(), revoked.version()),
+        |_| get_support_access(),
+    );
+    let error = Signal::derive(move || revoked.error());
+    view! {
+        <section class="panel" aria-label="Support access">
+            <h2>"Support access"</h2>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
+                {move || Suspend::new(async move {
+                    or_alert(data.await, |s| view! { <SupportAccessBody s grant revoke /> })
+                })}
+            </Suspense>
+            <ActionError error />
+        </section>
+    }
+}
+
+#[component]
+fn SupportAccessBody(
+    s: SupportAccessView,
+    grant: ServerAction<GrantSupportAccess>,
+    revoke: ServerAction<RevokeSupportGrant>,
+) -> impl IntoView {
+    let invalid = RwSignal::new(None::<AppError>);
+    let error = crate::components::form_error(grant, invalid);
+    let modes = s.modes.clone();
+    view! {
+        <p class="muted">
+            {format!(
+                "{}'s setting: {}. A grant lets Fleetgate support view the app as you for a while; you can revoke it at any time, and you are told each time they did.",
+                s.organisation,
+                s.consent.label(),
+            )}
+        </p>
+        <FormBehind
+            label="Grant support access"
+            why=s.grant_locked.clone()
+            action=grant
+            check=check_grant
+            invalid
+        >
+            <div class="field">
+                <label for="f-length">"Duration"</label>
+                <select id="f-length" name="length">
+                    {GrantLength::ALL
+                        .into_iter()
+                        .map(|l| view! { <option value=l.key()>{l.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-grant-mode">"Mode"</label>
+                <select id="f-grant-mode" name="mode">
+                    {modes
+                        .iter()
+                        .map(|m| view! { <option value=m.key()>{m.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <Field label="Ticket (optional)" name="ticket" error form="grant-" />
+            <Field label="Note (optional)" name="note" error form="grant-" />
+            <button type="submit" class="primary">
+                "Grant access"
+            </button>
+        </FormBehind>
+        <h3>"Live grants"</h3>
+        {if s.grants.is_empty() {
+            view! {
+                <p class="muted">
+                    "No live grant: support cannot view as you without one if your organisation asks for grants."
+                </p>
+            }
+                .into_any()
+        } else {
+            view! {
+                <ul class="grants" aria-label="Live grants">
+                    {s.grants.into_iter().map(|g| view! { <GrantItem g revoke /> }).collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+        <h3>"When support viewed as you"</h3>
+        <Viewings rows=s.viewings />
+        <p class="muted">{move || error.get().map(|e| e.to_string())}</p>
+    }
+}
+
+#[component]
+fn GrantItem(g: GrantRow, revoke: ServerAction<RevokeSupportGrant>) -> impl IntoView {
+    let id = g.id;
+    view! {
+        <li>
+            {format!(
+                "{}: {} until {}{}{}",
+                g.person,
+                g.mode.label(),
+                g.until,
+                g.ticket.as_ref().map(|t| format!(", ticket {t}")).unwrap_or_default(),
+                g.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default(),
+            )} " "
+            <ReasonButton
+                label="Revoke"
+                why=g.revoke.err()
+                key=id.to_string()
+                on_click=move |_| {
+                    revoke.dispatch(RevokeSupportGrant { grant: id });
+                }
+            />
+        </li>
+    }
+}
+
+/// Every impersonation of the user, newest first.
+#[component]
+fn Viewings(rows: Vec<ViewingRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"Support has never viewed as you."</p> }.into_any();
+    }
+    view! {
+        <table aria-label="Impersonations of you">
+            <thead>
+                <tr>
+                    <th scope="col">"Who"</th>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Minutes"</th>
+                    <th scope="col">"Mode"</th>
+                    <th scope="col">"Reason"</th>
+                    <th scope="col">"Ticket"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|v| {
+                        view! {
+                            <tr>
+                                <td>{v.actor}</td>
+                                <td>{v.started} {v.ended.is_none().then_some(" (now)")}</td>
+                                <td>{v.minutes}</td>
+                                <td>{v.mode}</td>
+                                <td>{v.reason}</td>
+                                <td>{ticket_text(&v.ticket)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// `/settings`' protected people and teams, each with **Protect** or **Unprotect**. Shown only to
+/// those who may change them (`org.settings`).
+#[component]
+pub fn Protections() -> impl IntoView {
+    let set = ServerAction::<SetProtection>::new();
+    let reads = ActionReads::of(set);
+    let data = Resource::new(move || reads.version(), |_| get_protections());
+    let error = Signal::derive(move || reads.error());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                data.await
+                    .ok()
+                    .map(|p| {
+                        view! {
+                            <section class="panel" aria-label="Protected people and teams">
+                                <h2>"Protected people and teams"</h2>
+                                <p class="muted">
+                                    "Support can never view as a protected person, nor as anyone in a protected team or below it, whatever the setting above and the grants say."
+                                </p>
+                                <h3>"Teams"</h3>
+                                <ProtectList kind="team" rows=p.teams set />
+                                <h3>"People"</h3>
+                                <ProtectList kind="user" rows=p.people set />
+                            </section>
+                        }
+                    })
+            })}
+        </Suspense>
+        <ActionError error />
+    }
+}
+
+#[component]
+fn ProtectList(
+    kind: &'static str,
+    rows: Vec<ProtectableRow>,
+    set: ServerAction<SetProtection>,
+) -> impl IntoView {
+    view! {
+        <ul class="protections" aria-label=if kind == "team" { "Teams" } else { "People" }>
+            {rows
+                .into_iter()
+                .map(|r| {
+                    let (id, protect) = (r.id, !r.protected);
+                    view! {
+                        <li>
+                            <span>{r.name}</span>
+                            " "
+                            {(kind == "user")
+                                .then(|| view! { <span class="muted">{r.detail}</span> })}
+                            {r.protected.then(|| view! { <strong>" Protected "</strong> })}
+                            <ReasonButton
+                                label=if protect { "Protect" } else { "Unprotect" }
+                                why=None
+                                key=format!("{kind}-{id}")
+                                on_click=move |_| {
+                                    set.dispatch(SetProtection {
+                                        kind: kind.into(),
+                                        id,
+                                        protect,
+                                    });
+                                }
+                            />
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
