@@ -543,3 +543,22 @@ pub struct ProtectionView {
     pub people: Vec<ProtectableRow>,
     pub teams: Vec<ProtectableRow>,
 }
+
+/// Operator staff's request for support access to a person, and its answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRow {
+    pub id: i32,
+    pub person: String,
+    pub organisation: String,
+    pub asked_by: String,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub mode: domain::impersonation::Mode,
+    pub asked: String,
+    /// `None` while unanswered; `Some(true)` approved, `Some(false)` declined.
+    pub approved: Option<bool>,
+    /// Who answered, and why (a decline says why).
+    pub answer: Option<String>,
+    /// Why **Approve** / **Decline** are disabled for the viewer, if they are.
+    pub answerable: Result<(), String>,
+}

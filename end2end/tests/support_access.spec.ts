@@ -118,3 +118,44 @@ test('a fleet manager protects a team; its people cannot be viewed as', async ({
   await hydrated(page);
   await expect(viewAsDan).toBeEnabled();
 });
+
+test('support asks for access; Tina approves it on her account page', async ({ page, newSession }) => {
+  const olga = await newSession();
+  await signIn(olga, 'olga@acme.test');
+  await expect(olga.locator('.who-name')).toHaveText('Olga Petrova');
+  await setConsent(olga, 'Only with a grant');
+  try {
+    await signIn(page, 'admin@fleetgate.test');
+    await expect(page).toHaveURL(/\/admin\/users/);
+    await hydrated(page);
+    await expect(viewAsTina(page)).toBeDisabled();
+    await page.getByRole('row', { name: /Tina Nguyen/ }).getByRole('button', { name: 'Ask for access' }).click();
+    await page.getByLabel('Reason').fill(REASON);
+    await page.getByRole('button', { name: 'Send request' }).click();
+    const requests = page.getByRole('region', { name: 'Support access requests' });
+    await page.reload();
+    await expect(requests).toContainText('Waiting for an answer');
+
+    const tina = await newSession();
+    await signIn(tina, 'tina@acme.test');
+    await expect(tina.locator('.who-name')).toHaveText('Tina Nguyen');
+    await tina.goto('/account');
+    await hydrated(tina);
+    const asked = tina.getByRole('region', { name: 'Support access requests' });
+    await expect(asked).toContainText(REASON);
+    await asked.getByRole('button', { name: 'Approve' }).click();
+    await expect(asked).toContainText('Approved by Tina Nguyen');
+
+    await page.reload();
+    await hydrated(page);
+    await expect(requests).toContainText('Approved by Tina Nguyen');
+    await expect(viewAsTina(page)).toBeEnabled();
+    // Revoked again, so the other tests find no grant.
+    await tina.reload();
+    await hydrated(tina);
+    await tina.getByRole('list', { name: 'Live grants' }).getByRole('button', { name: 'Revoke' }).click();
+    await expect(tina.getByRole('list', { name: 'Live grants' })).toHaveCount(0);
+  } finally {
+    await setConsent(olga, 'Allowed');
+  }
+});

@@ -3,7 +3,9 @@
 //! `domain::impersonation::eligibility`; this module reads the facts they need and writes the
 //! rows a decision leaves. Each write runs inside its caller's transaction, beside its audit row.
 
-use crate::entity::{membership, protection, session, support_grant, support_notice, team, user};
+use crate::entity::{
+    membership, protection, session, support_grant, support_notice, support_request, team, user,
+};
 use chrono::{DateTime, Utc};
 use domain::authz::TeamTree;
 use domain::impersonation::Mode;
@@ -326,4 +328,79 @@ pub async fn dismiss(
         .await?
         .rows_affected
         == 1)
+}
+
+/// Operator staff asking for support access to a person.
+#[derive(Clone, Debug)]
+pub struct NewRequest {
+    pub organisation_id: i32,
+    pub user_id: i32,
+    pub requested_by: i32,
+    pub reason: String,
+    pub ticket: Option<String>,
+    pub mode: Mode,
+}
+
+pub async fn ask(
+    db: &impl ConnectionTrait,
+    r: NewRequest,
+) -> Result<support_request::Model, DbErr> {
+    support_request::ActiveModel {
+        organisation_id: Set(r.organisation_id),
+        user_id: Set(r.user_id),
+        requested_by: Set(Some(r.requested_by)),
+        reason: Set(r.reason),
+        ticket: Set(r.ticket),
+        mode: Set(r.mode.key().to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Records the answer to request `id` if it has none yet (a conditional update, so two people
+/// answering at once make one answer); whether this call answered it.
+pub async fn answer(
+    db: &impl ConnectionTrait,
+    id: i32,
+    by: i32,
+    approved: bool,
+    why: Option<String>,
+    grant: Option<i32>,
+) -> Result<bool, DbErr> {
+    Ok(support_request::Entity::update_many()
+        .col_expr(support_request::Column::AnsweredAt, Expr::value(Utc::now()))
+        .col_expr(support_request::Column::AnsweredBy, Expr::value(by))
+        .col_expr(support_request::Column::Approved, Expr::value(approved))
+        .col_expr(support_request::Column::Answer, Expr::value(why))
+        .col_expr(support_request::Column::GrantId, Expr::value(grant))
+        .filter(support_request::Column::Id.eq(id))
+        .filter(support_request::Column::AnsweredAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// The people who answer for organisation `org`'s support access besides the person asked
+/// about: the members of its root team when the root grants `org.settings` (the only team
+/// where `org.settings` holds over the whole organisation).
+pub async fn settings_holders(db: &impl ConnectionTrait, org: i32) -> Result<Vec<i32>, DbErr> {
+    let policy = crate::access::load_policy(db, org).await?;
+    let root = policy.tree.root();
+    let access = domain::authz::UserAccess::new(std::sync::Arc::new(policy), vec![root]);
+    if !access
+        .check(domain::authz::Permission::OrgSettings, root)
+        .is_allowed()
+    {
+        return Ok(Vec::new());
+    }
+    Ok(membership::Entity::find()
+        .filter(membership::Column::TeamId.eq(root))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect())
 }

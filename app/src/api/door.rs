@@ -68,6 +68,9 @@ pub const POLICIES: &[Policy] = &[
     support_access::DismissNotice::POLICY,
     support_access::GetProtections::POLICY,
     support_access::SetProtection::POLICY,
+    support_access::RequestSupportAccess::POLICY,
+    support_access::SupportRequests::POLICY,
+    support_access::AnswerSupportRequest::POLICY,
 ];
 
 /// The declared policy of the server function at `path`.

@@ -9,10 +9,10 @@
 
 #[cfg(feature = "ssr")]
 use crate::api::guard::{Guard, Resource};
-use crate::api::policy::Requirement::{Permission as Needs, SignedIn};
+use crate::api::policy::Requirement::{Operator, Permission as Needs, SignedIn};
 use crate::api::policy::{Declared, Policy, own_name_only, read};
 use crate::error::AppError;
-use crate::model::{ProtectionView, SupportAccessView, ViewingRow};
+use crate::model::{ProtectionView, RequestRow, SupportAccessView, ViewingRow};
 use domain::authz::Permission;
 use leptos::prelude::*;
 
@@ -440,6 +440,290 @@ pub async fn set_protection(kind: String, id: i32, protect: bool) -> Result<(), 
             Field::Change,
             if protect { "protected" } else { "unprotected" },
         ),
+    )
+    .await
+}
+
+impl Declared for RequestSupportAccess {
+    const POLICY: Policy = own_name_only::<Self>(Operator(Permission::UsersImpersonate));
+}
+
+/// Operator staff ask for support access to a customer's person, with a reason: the person and
+/// their organisation's `org.settings` holders see it in the app and get a mail.
+#[server(endpoint = "support/ask")]
+pub async fn request_support_access(
+    user: i32,
+    reason: String,
+    ticket: String,
+    mode: Option<String>,
+) -> Result<(), AppError> {
+    use backend::audit::{Details, Entry, Field, Outcome};
+    use domain::impersonation::Mode;
+    use domain::people::{Email, OrgKind};
+
+    let reason =
+        domain::impersonation::reason(&reason).map_err(|e| AppError::invalid("reason", e))?;
+    let ticket =
+        domain::impersonation::ticket(&ticket).map_err(|e| AppError::invalid("ticket", e))?;
+    let mode = match mode.as_deref().filter(|m| !m.is_empty()) {
+        None => Mode::View,
+        Some(m) => Mode::from_key(m)
+            .ok_or_else(|| AppError::invalid("mode", "Choose read-only or act as user."))?,
+    };
+    let g = Guard::enter::<RequestSupportAccess>().await?;
+    let db = &g.state().db;
+    let not_found = || AppError::NotFound {
+        what: "User".into(),
+    };
+    let (person, org, _) = backend::impersonation::store::target(db, user)
+        .await?
+        .ok_or_else(not_found)?;
+    if OrgKind::stored(&org.kind)? != OrgKind::Customer {
+        return Err(AppError::invalid(
+            "user",
+            "Only a customer's people can be asked about.",
+        ));
+    }
+    let me = g.principal().clone();
+    let txn = g.begin_write().await?;
+    let request = backend::support_access::ask(
+        &*txn,
+        backend::support_access::NewRequest {
+            organisation_id: org.id,
+            user_id: person.id,
+            requested_by: me.user_id,
+            reason: reason.clone(),
+            ticket: ticket.clone(),
+            mode,
+        },
+    )
+    .await?;
+    let mut told = backend::support_access::settings_holders(&*txn, org.id).await?;
+    told.push(person.id);
+    told.sort_unstable();
+    told.dedup();
+    let link = format!("{}/account", g.state().public_url.trim_end_matches('/'));
+    for u in backend::repo::users::by_ids(&*txn, &told).await? {
+        if let Ok(to) = Email::parse(&u.email) {
+            let mail = backend::mail::letters::support_request(
+                to,
+                &me.full_name,
+                &person.full_name,
+                &reason,
+                ticket.as_deref(),
+                &link,
+            );
+            backend::mail::queue(&*txn, mail).await?;
+        }
+    }
+    // On the customer's log: they see who asked for what.
+    txn.commit_with(Entry {
+        organisation_id: Some(org.id),
+        actor_user_id: Some(me.user_id),
+        subject_user_id: Some(person.id),
+        impersonation_id: None,
+        action: "support/ask".into(),
+        resource: Some(Resource::SupportRequest(request.id).to_string()),
+        outcome: Outcome::Success,
+        details: Details::new()
+            .with(Field::Reason, reason)
+            .with_opt(Field::Ticket, ticket)
+            .with(Field::Mode, mode.key()),
+    })
+    .await?;
+    Ok(())
+}
+
+impl Declared for SupportRequests {
+    const POLICY: Policy = read::<Self>(SignedIn);
+}
+
+/// Requests for support access: for operator staff, every request and its answer; for a
+/// customer, those about themselves, and, for `org.settings` holders, their organisation's.
+#[server(endpoint = "support/requests")]
+pub async fn support_requests() -> Result<Vec<RequestRow>, AppError> {
+    use backend::entity::{organisation, support_request, user};
+    use domain::impersonation::Mode;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use std::collections::HashMap;
+
+    let g = Guard::enter::<SupportRequests>().await?;
+    let me = g.principal();
+    let db = &g.state().db;
+    let manager = !me.operator
+        && g.decide(Permission::OrgSettings, g.tree().root())
+            .is_allowed();
+    let mut q = support_request::Entity::find()
+        .order_by_desc(support_request::Column::Id)
+        .limit(200);
+    if me.operator {
+        if !g.holds_anywhere(Permission::UsersImpersonate) {
+            return Ok(Vec::new());
+        }
+    } else if manager {
+        q = q.filter(support_request::Column::OrganisationId.eq(me.organisation_id));
+    } else {
+        q = q.filter(support_request::Column::UserId.eq(me.user_id));
+    }
+    let rows = q.all(db).await?;
+    let mut ids: Vec<i32> = rows
+        .iter()
+        .flat_map(|r| [Some(r.user_id), r.requested_by, r.answered_by])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: HashMap<i32, String> = backend::repo::users::by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|u: user::Model| (u.id, u.full_name))
+        .collect();
+    let orgs: HashMap<i32, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.organisation_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let name = |id: Option<i32>| {
+        id.and_then(|i| names.get(&i).cloned())
+            .unwrap_or_else(|| "someone no longer here".into())
+    };
+    rows.into_iter()
+        .map(|r| {
+            let answerable = if me.operator {
+                Err("Only the customer answers a request for access.".to_owned())
+            } else if r.answered_at.is_some() {
+                Err("Already answered.".to_owned())
+            } else if r.user_id == me.user_id || manager {
+                Ok(())
+            } else {
+                Err(format!(
+                    "Only its person or a holder of {} may answer.",
+                    Permission::OrgSettings.key()
+                ))
+            };
+            Ok(RequestRow {
+                id: r.id,
+                person: name(Some(r.user_id)),
+                organisation: orgs.get(&r.organisation_id).cloned().unwrap_or_default(),
+                asked_by: name(r.requested_by),
+                reason: r.reason,
+                ticket: r.ticket,
+                mode: Mode::stored(&r.mode)?,
+                asked: when(r.created_at),
+                approved: r.approved,
+                answer: r.answered_at.map(|_| {
+                    let who = name(r.answered_by);
+                    match &r.answer {
+                        Some(why) => format!("{who}: {why}"),
+                        None => who,
+                    }
+                }),
+                answerable,
+            })
+        })
+        .collect()
+}
+
+impl Declared for AnswerSupportRequest {
+    const POLICY: Policy = own_name_only::<Self>(SignedIn);
+}
+
+/// Approves (opening a grant for `length`, in the mode asked, never more than the consent
+/// allows) or declines (saying why) a request for support access: its person or an
+/// `org.settings` holder, once.
+#[server(endpoint = "support/answer")]
+pub async fn answer_support_request(
+    request: i32,
+    approve: bool,
+    length: Option<String>,
+    why: String,
+) -> Result<(), AppError> {
+    use backend::audit::{Details, Field};
+    use backend::entity::{organisation, support_request};
+    use domain::impersonation::{Consent, Mode};
+    use domain::support_access::{GrantLength, grant_mode};
+    use sea_orm::EntityTrait;
+
+    let length = match length.as_deref().filter(|l| !l.is_empty()) {
+        None => GrantLength::default(),
+        Some(l) => GrantLength::from_key(l)
+            .ok_or_else(|| AppError::invalid("length", "Choose 1 hour, 1 day or 7 days."))?,
+    };
+    let why = domain::support_access::note(&why).map_err(|e| AppError::invalid("why", e))?;
+    if !approve && why.is_none() {
+        return Err(AppError::invalid("why", "Say why you decline."));
+    }
+    let g = Guard::enter::<AnswerSupportRequest>().await?;
+    customers_only(&g)?;
+    let me = g.principal().clone();
+    let db = &g.state().db;
+    let row = support_request::Entity::find_by_id(request)
+        .one(db)
+        .await?
+        .filter(|r| r.organisation_id == me.organisation_id)
+        .ok_or(AppError::NotFound {
+            what: "Request".into(),
+        })?;
+    if row.user_id != me.user_id {
+        g.require(
+            Permission::OrgSettings,
+            g.tree().root(),
+            Resource::SupportRequest(request),
+        )
+        .await?;
+    }
+    let already = || AppError::Conflict {
+        message: "This request has already been answered.".into(),
+    };
+    if row.answered_at.is_some() {
+        return Err(already());
+    }
+    let txn = g.begin_write().await?;
+    let grant = if approve {
+        let org = organisation::Entity::find_by_id(me.organisation_id)
+            .one(&*txn)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "Organisation".into(),
+            })?;
+        let consent = Consent::stored(&org.impersonation_consent)?;
+        let mode = grant_mode(consent, Mode::stored(&row.mode)?)
+            .map_err(|e| AppError::invalid("approve", e.to_string()))?;
+        let opened = backend::support_access::open(
+            &*txn,
+            backend::support_access::NewGrant {
+                organisation_id: org.id,
+                user_id: row.user_id,
+                granted_by: me.user_id,
+                mode,
+                length,
+                ticket: row.ticket.clone(),
+                note: Some(format!("Asked: {}", row.reason)),
+            },
+        )
+        .await?;
+        Some(opened.id)
+    } else {
+        None
+    };
+    if !backend::support_access::answer(&*txn, request, me.user_id, approve, why.clone(), grant)
+        .await?
+    {
+        return Err(already());
+    }
+    g.commit_write(
+        txn,
+        Resource::SupportRequest(request),
+        Details::new()
+            .with(Field::Change, if approve { "approved" } else { "declined" })
+            .with(Field::User, Resource::User(row.user_id).to_string())
+            .with_opt(Field::Why, why)
+            .with_opt(
+                Field::Until,
+                approve.then(|| format!("{} hours", length.hours())),
+            ),
     )
     .await
 }

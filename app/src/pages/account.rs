@@ -42,5 +42,6 @@ pub fn AccountPage() -> impl IntoView {
             <FormAlert error />
         </section>
         <crate::pages::support_access::AccountSupportAccess />
+        <crate::pages::support_access::SupportRequestsPanel />
     }
 }

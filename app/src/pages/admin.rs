@@ -12,7 +12,7 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::model::{AdminUserRow, OrgList};
-use domain::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode};
+use domain::impersonation::{DEFAULT_MINUTES, MAX_MINUTES, Mode, Refusal};
 use domain::people::Role;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -120,6 +120,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 )
             })}
         </Suspense>
+        <crate::pages::support_access::SupportRequestsPanel />
     }
 }
 
@@ -137,6 +138,7 @@ fn AdminTabs() -> impl IntoView {
 #[component]
 fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
     let chosen = RwSignal::new(None::<i32>);
+    let asking = RwSignal::new(None::<i32>);
     view! {
         <div class="table-wrap">
             <table>
@@ -158,8 +160,14 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                         .into_iter()
                         .map(|u| {
                             let id = u.id;
+                            let askable = matches!(
+                                u.view_as,
+                                Err(Refusal::NoGrant | Refusal::GrantReadOnly)
+                            );
                             let why = u.view_as.err().map(|r| r.to_string());
                             let dialog_name = u.name.clone();
+                            let ask_name = u.name.clone();
+                            // Support may ask the customer where only a grant is missing.
                             view! {
                                 <tr>
                                     <th scope="row">{u.name.clone()}</th>
@@ -186,8 +194,35 @@ fn UserTable(rows: Vec<AdminUserRow>) -> impl IntoView {
                                             key=format!("-{id}")
                                             on_click=move |_| chosen.set(Some(id))
                                         />
+                                        {askable
+                                            .then(|| {
+                                                view! {
+                                                    <ReasonButton
+                                                        label="Ask for access"
+                                                        why=None
+                                                        key=format!("-{id}")
+                                                        on_click=move |_| asking.set(Some(id))
+                                                    />
+                                                }
+                                            })}
                                     </td>
                                 </tr>
+                                {move || {
+                                    (asking.try_get().flatten() == Some(id))
+                                        .then(|| {
+                                            view! {
+                                                <tr class="dialog-row">
+                                                    <td colspan="7">
+                                                        <crate::pages::support_access::AskDialog
+                                                            user=id
+                                                            name=ask_name.clone()
+                                                            on_done=move || asking.set(None)
+                                                        />
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                }}
                                 // The form opens right under the row it is about.
                                 {move || {
                                     (chosen.try_get().flatten() == Some(id))

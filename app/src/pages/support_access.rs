@@ -3,12 +3,13 @@
 //! `/account`, and the protected people and teams on `/settings`.
 
 use crate::api::support_access::{
-    DismissNotice, GrantSupportAccess, RevokeSupportGrant, SetProtection, check_grant,
-    get_protections, get_support_access, support_notices,
+    AnswerSupportRequest, DismissNotice, GrantSupportAccess, RequestSupportAccess,
+    RevokeSupportGrant, SetProtection, check_grant, get_protections, get_support_access,
+    support_notices, support_requests,
 };
 use crate::components::{ActionError, ActionReads, Field, FormBehind, ReasonButton, or_alert};
 use crate::error::AppError;
-use crate::model::{GrantRow, ProtectableRow, SupportAccessView, ViewingRow};
+use crate::model::{GrantRow, ProtectableRow, RequestRow, SupportAccessView, ViewingRow};
 use domain::support_access::GrantLength;
 use leptos::prelude::*;
 
@@ -307,5 +308,152 @@ fn ProtectList(
                 })
                 .collect_view()}
         </ul>
+    }
+}
+
+/// Operator staff asking the customer for support access to `user`, with a reason.
+#[component]
+pub fn AskDialog(
+    user: i32,
+    name: String,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let ask = ServerAction::<RequestSupportAccess>::new();
+    let reads = ActionReads::of(ask);
+    let error = Signal::derive(move || reads.error());
+    Effect::new(move |_| {
+        if reads.ok().is_some() {
+            on_done();
+        }
+    });
+    view! {
+        <section class="dialog" role="dialog" aria-modal="false" aria-labelledby="ask-title">
+            <h2 id="ask-title">{format!("Ask for access to {name}")}</h2>
+            <p class="muted">
+                "The person and their organisation's managers are asked in the app and by mail; you see their answer below."
+            </p>
+            <ActionForm action=ask>
+                <input type="hidden" name="user" value=user.to_string() />
+                <div class="field">
+                    <label for="ask-reason">"Reason"</label>
+                    <textarea
+                        id="ask-reason"
+                        name="reason"
+                        rows="3"
+                        required
+                        minlength="10"
+                        maxlength="500"
+                    ></textarea>
+                </div>
+                <div class="field">
+                    <label for="ask-ticket">"Ticket reference (optional)"</label>
+                    <input id="ask-ticket" name="ticket" maxlength="100" />
+                </div>
+                <button type="submit" class="primary">
+                    "Send request"
+                </button>
+                <button type="button" class="secondary" on:click=move |_| on_done()>
+                    "Cancel"
+                </button>
+            </ActionForm>
+            <ActionError error />
+        </section>
+    }
+}
+
+/// Requests for support access: operator staff see theirs with the answers; a customer sees
+/// those about them (and, holding `org.settings`, their organisation's) with **Approve** and
+/// **Decline**.
+#[component]
+pub fn SupportRequestsPanel() -> impl IntoView {
+    let answer = ServerAction::<AnswerSupportRequest>::new();
+    let reads = ActionReads::of(answer);
+    let data = Resource::new(move || reads.version(), |_| support_requests());
+    let error = Signal::derive(move || reads.error());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                data.await
+                    .ok()
+                    .filter(|rows| !rows.is_empty())
+                    .map(|rows| {
+                        view! {
+                            <section class="panel" aria-label="Support access requests">
+                                <h2>"Support access requests"</h2>
+                                <ul class="requests">
+                                    {rows
+                                        .into_iter()
+                                        .map(|r| view! { <RequestItem r answer /> })
+                                        .collect_view()}
+                                </ul>
+                            </section>
+                        }
+                    })
+            })}
+        </Suspense>
+        <ActionError error />
+    }
+}
+
+#[component]
+fn RequestItem(r: RequestRow, answer: ServerAction<AnswerSupportRequest>) -> impl IntoView {
+    let id = r.id;
+    let status = match (r.approved, &r.answer) {
+        (None, _) => "Waiting for an answer".to_owned(),
+        (Some(true), a) => format!("Approved by {}", a.clone().unwrap_or_default()),
+        (Some(false), a) => format!("Declined by {}", a.clone().unwrap_or_default()),
+    };
+    let open = r.answerable.is_ok();
+    view! {
+        <li>
+            <p>
+                {format!(
+                    "{} asked on {} to view as {} ({}, {}). Reason: {}. Ticket: {}.",
+                    r.asked_by,
+                    r.asked,
+                    r.person,
+                    r.organisation,
+                    r.mode.label(),
+                    r.reason,
+                    ticket_text(&r.ticket),
+                )}
+            </p>
+            <p class="muted">{status}</p>
+            {open
+                .then(|| {
+                    view! {
+                        <ActionForm action=answer>
+                            <input type="hidden" name="request" value=id.to_string() />
+                            <input type="hidden" name="approve" value="true" />
+                            <input type="hidden" name="why" value="" />
+                            <div class="field">
+                                <label for=format!("f-answer-length-{id}")>"Duration"</label>
+                                <select id=format!("f-answer-length-{id}") name="length">
+                                    {GrantLength::ALL
+                                        .into_iter()
+                                        .map(|l| {
+                                            view! { <option value=l.key()>{l.label()}</option> }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class="primary">
+                                "Approve"
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=answer>
+                            <input type="hidden" name="request" value=id.to_string() />
+                            <input type="hidden" name="approve" value="false" />
+                            <div class="field">
+                                <label for=format!("f-answer-why-{id}")>"Why you decline"</label>
+                                <input id=format!("f-answer-why-{id}") name="why" maxlength="500" />
+                            </div>
+                            <button type="submit" class="secondary">
+                                "Decline"
+                            </button>
+                        </ActionForm>
+                    }
+                })}
+        </li>
     }
 }

@@ -18,8 +18,8 @@ use app::api::organisations::{CreateOrganisation, ReactivateOrganisation, Suspen
 use app::api::password_reset::{CheckResetLink, RequestPasswordReset, ResetPassword};
 use app::api::people::{ChangeRole, DeactivateUser, ListPeople, ReactivateUser};
 use app::api::support_access::{
-    DismissNotice, GetProtections, GetSupportAccess, GrantSupportAccess, RevokeSupportGrant,
-    SetProtection, SupportNotices,
+    AnswerSupportRequest, DismissNotice, GetProtections, GetSupportAccess, GrantSupportAccess,
+    RequestSupportAccess, RevokeSupportGrant, SetProtection, SupportNotices, SupportRequests,
 };
 use app::api::team_tree::{CreateTeam, DeleteTeam, MoveTeam, RenameTeam};
 use app::api::teams::{
@@ -113,6 +113,8 @@ struct Demo {
     revoked_invitation: i32,
     /// A support access grant Tina opened for herself, revoked (made for the matrix).
     revoked_grant: i32,
+    /// A request for support access to Tina, declined already (made for the matrix).
+    answered_request: i32,
 }
 
 /// A link token no mail ever carried.
@@ -188,6 +190,14 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
     let grant_dan = GrantSupportAccess {
         user: Some(d.dan), length: "1h".into(), mode: Some("view".into()), ticket: String::new(),
         note: String::new(),
+    };
+    let ask_tina = RequestSupportAccess {
+        user: d.tina, reason: "Matrix: asking for support access".into(), ticket: String::new(),
+        mode: None,
+    };
+    // A request answered already: a conflict for whoever may answer.
+    let answer_again = AnswerSupportRequest {
+        request: d.answered_request, approve: false, length: None, why: "Matrix".into(),
     };
     // Unprotecting a team nobody protected: a no-op when allowed.
     let unprotect_boston = SetProtection { kind: "team".into(), id: d.boston, protect: false };
@@ -269,6 +279,10 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         row(DismissNotice { id: "no-such-notice".into() }, [404, 404, 404, 404, 404, 404, 404, 401]),
         row(GetProtections {},                            [403, 403, 403, 403, 403, 200, 200, 401]),
         row(unprotect_boston,                             [403, 403, 403, 403, 403, 200, 404, 401]),
+        // Requests: operator staff ask, the customer answers (its person or org.settings).
+        row(ask_tina,                                     [200, 200, 403, 403, 403, 403, 403, 401]),
+        row(SupportRequests {},                           [200, 200, 200, 200, 200, 200, 200, 401]),
+        row(answer_again,                                 [403, 403, 403, 409, 403, 409, 404, 401]),
         // Last, as it ends the sessions; without a session it still clears the cookie.
         row(Logout {},                                    [200, 200, 200, 200, 200, 200, 200, 200]),
     ]
@@ -322,9 +336,32 @@ async fn authorization_matrix(backend: Backend) {
         );
         g.id
     };
+    let answered_request = {
+        use backend::support_access::{self, NewRequest};
+        let r = support_access::ask(
+            &app.state.db,
+            NewRequest {
+                organisation_id: acme,
+                user_id: tina,
+                requested_by: tina,
+                reason: "Matrix: an answered request".into(),
+                ticket: None,
+                mode: domain::impersonation::Mode::View,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            support_access::answer(&app.state.db, r.id, tina, false, Some("no".into()), None)
+                .await
+                .unwrap()
+        );
+        r.id
+    };
     let demo = Demo {
         acme,
         revoked_grant,
+        answered_request,
         northeast: app.team_id("Northeast Region").await,
         revoked_invitation,
         olga: app.user_id("olga@acme.test").await,

@@ -9,8 +9,8 @@ use app::api::auth::CurrentUser;
 use app::api::impersonation::{ExitImpersonation, StartImpersonation};
 use app::api::org::SetConsent;
 use app::api::support_access::{
-    DismissNotice, GetProtections, GetSupportAccess, GrantSupportAccess, RevokeSupportGrant,
-    SetProtection, SupportNotices,
+    AnswerSupportRequest, DismissNotice, GetProtections, GetSupportAccess, GrantSupportAccess,
+    RequestSupportAccess, RevokeSupportGrant, SetProtection, SupportNotices, SupportRequests,
 };
 use app::error::{AppError, AuthFailure};
 use app::model::AdminUserRow;
@@ -18,7 +18,7 @@ use backend::entity::{audit_event, mail_outbox, session, support_grant, support_
 use domain::impersonation::Refusal;
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 on_both_databases!(
     only_with_a_grant_support_views_as_no_one_without_one,
@@ -27,6 +27,8 @@ on_both_databases!(
     a_grant_revoked_on_one_instance_ends_the_impersonation_on_another,
     protected_people_and_teams_are_never_viewed_as,
     every_impersonation_leaves_its_person_exactly_one_notice,
+    support_asks_and_the_customer_answers,
+    the_trail_records_what_support_saw_and_nothing_else,
 );
 
 const REASON: &str = "Ticket SUP-314: checking the work order list";
@@ -510,4 +512,223 @@ async fn every_impersonation_leaves_its_person_exactly_one_notice(backend: Backe
         .await
         .unwrap_err();
     assert_eq!(e.status(), StatusCode::NOT_FOUND);
+}
+
+fn ask(user: i32) -> RequestSupportAccess {
+    RequestSupportAccess {
+        user,
+        reason: REASON.into(),
+        ticket: "SUP-314".into(),
+        mode: None,
+    }
+}
+
+fn answer(request: i32, approve: bool, why: &str) -> AnswerSupportRequest {
+    AnswerSupportRequest {
+        request,
+        approve,
+        length: Some("1h".into()),
+        why: why.into(),
+    }
+}
+
+async fn support_asks_and_the_customer_answers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
+    let support = app.sign_in("support@fleetgate.test").await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let tina = app.sign_in("tina@acme.test").await;
+    let dan = app.sign_in("dan@acme.test").await;
+    let tina_id = app.user_id("tina@acme.test").await;
+    app.set_consent("Acme Logistics", "with_grant").await;
+
+    // Operator staff ask; a customer cannot, and a reason is needed.
+    let e = app.call(&olga, ask(tina_id)).await.unwrap_err();
+    assert_eq!(e.status(), StatusCode::FORBIDDEN);
+    let mut short = ask(tina_id);
+    short.reason = "help".into();
+    let e = app.call(&admin, short).await.unwrap_err();
+    assert!(e.field_message("reason").is_some(), "{e:?}");
+    app.call(&admin, ask(tina_id))
+        .await
+        .expect("the admin asks");
+
+    // Tina and Olga (org.settings) are told by mail and see it; Maria and Dan do not.
+    for to in ["tina@acme.test", "olga@acme.test"] {
+        let n = mail_outbox::Entity::find()
+            .filter(mail_outbox::Column::Recipient.eq(to))
+            .filter(mail_outbox::Column::Subject.contains("asks for access"))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{to}");
+    }
+    let theirs = app.call(&tina, SupportRequests {}).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].answerable, Ok(()));
+    assert_eq!(theirs[0].asked_by, "Alice Admin");
+    assert_eq!(app.call(&olga, SupportRequests {}).await.unwrap().len(), 1);
+    assert!(
+        app.call(&maria, SupportRequests {})
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(app.call(&dan, SupportRequests {}).await.unwrap().is_empty());
+    let id = theirs[0].id;
+
+    // Someone who may not answer is refused (audited); another organisation does not see it.
+    let e = app.call(&dan, answer(id, true, "")).await.unwrap_err();
+    assert_eq!(e.status(), StatusCode::FORBIDDEN);
+    let gary = app.sign_in("gary@globex.test").await;
+    let e = app.call(&gary, answer(id, true, "")).await.unwrap_err();
+    assert_eq!(e.status(), StatusCode::NOT_FOUND);
+    let e = app.call(&admin, answer(id, true, "")).await.unwrap_err();
+    assert_eq!(
+        e.status(),
+        StatusCode::FORBIDDEN,
+        "support never answers for the customer"
+    );
+
+    // Tina approves for an hour: a grant opens and the admin may view as her.
+    app.call(&tina, answer(id, true, ""))
+        .await
+        .expect("approved");
+    let e = app
+        .call(&olga, answer(id, false, "too late"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), StatusCode::CONFLICT, "answered once");
+    let seen = app.call(&admin, SupportRequests {}).await.unwrap();
+    assert_eq!(seen[0].approved, Some(true));
+    assert!(
+        seen[0]
+            .answer
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Tina Nguyen")
+    );
+    let viewing = view_as(&app, &admin, tina_id, "view")
+        .await
+        .expect("viewing with the approved grant");
+    app.call(&viewing, ExitImpersonation {}).await.unwrap();
+
+    // Support asks again; Olga declines, saying why (a reason is required to decline).
+    app.call(&support, ask(tina_id))
+        .await
+        .expect("support asks");
+    let second = app.call(&olga, SupportRequests {}).await.unwrap()[0].id;
+    let e = app
+        .call(&olga, answer(second, false, ""))
+        .await
+        .unwrap_err();
+    assert!(e.field_message("why").is_some(), "{e:?}");
+    app.call(&olga, answer(second, false, "Not during the audit week"))
+        .await
+        .expect("declined");
+    let seen = app.call(&support, SupportRequests {}).await.unwrap();
+    let declined = seen.iter().find(|r| r.id == second).expect("the request");
+    assert_eq!(declined.approved, Some(false));
+    assert!(
+        declined
+            .answer
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Not during the audit week")
+    );
+    let grants = support_grant::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(grants, 1, "a decline opens nothing");
+    for (action, outcome) in [
+        ("support/ask", "success"),
+        ("support/answer", "success"),
+        ("support/answer", "denied"),
+    ] {
+        let n = audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq(action))
+            .filter(audit_event::Column::Outcome.eq(outcome))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert!(n >= 1, "{action} {outcome}");
+    }
+}
+
+async fn the_trail_records_what_support_saw_and_nothing_else(backend: Backend) {
+    use app::api::vehicles::ListVehicles;
+    use backend::entity::user;
+    let app = TestApp::spawn(backend).await;
+    let admin = app.sign_in("admin@fleetgate.test").await;
+    let tina = app.sign_in("tina@acme.test").await;
+    let tina_id = app.user_id("tina@acme.test").await;
+    let seen_before = user::Entity::find_by_id(tina_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_sign_in_at;
+    // Tina's own reads leave no trail.
+    app.call(&tina, ListVehicles { after: None }).await.unwrap();
+    let viewing = view_as(&app, &admin, tina_id, "view").await.unwrap();
+    let imp = session::Entity::find()
+        .filter(session::Column::UserId.eq(tina_id))
+        .filter(session::Column::ActorUserId.is_not_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    app.call(&viewing, ListVehicles { after: None })
+        .await
+        .unwrap();
+    let page = app.get("/work-orders", &viewing).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    app.call(&viewing, ExitImpersonation {}).await.unwrap();
+
+    let trail = audit_event::Entity::find()
+        .filter(audit_event::Column::ImpersonationId.eq(imp.clone()))
+        .order_by_asc(audit_event::Column::Id)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let fields: Vec<String> = trail
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.fields.clone().unwrap_or_default()))
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.starts_with("vehicles/list") && f.contains("/api/vehicles/list")),
+        "the read: {fields:#?}"
+    );
+    assert!(
+        fields.iter().any(|f| f.contains("\"/work-orders\"")),
+        "the page and what it read: {fields:#?}"
+    );
+    assert_eq!(
+        trail.first().map(|e| e.action.as_str()),
+        Some("impersonation.start")
+    );
+    assert_eq!(
+        trail.last().map(|e| e.action.as_str()),
+        Some("impersonation.exit")
+    );
+    // Nothing of Tina's own reads, and no other trace of the read-only visit.
+    let own = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("vehicles/list"))
+        .filter(audit_event::Column::ImpersonationId.is_null())
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(own, 0);
+    let seen_after = user::Entity::find_by_id(tina_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_sign_in_at;
+    assert_eq!(seen_before, seen_after, "no last-seen touched");
 }

@@ -67,3 +67,28 @@ pub fn viewed_as(to: Email, v: &Viewing<'_>) -> Mail {
         ),
     }
 }
+
+/// Operator staff ask for support access to `person` (sent to them and to the organisation's
+/// `org.settings` holders); the answer is given in the app.
+pub fn support_request(
+    to: Email,
+    asked_by: &str,
+    person: &str,
+    reason: &str,
+    ticket: Option<&str>,
+    link: &str,
+) -> Mail {
+    Mail {
+        to,
+        subject: format!("Fleetgate support asks for access to {person}'s view"),
+        body: format!(
+            "{asked_by} of Fleetgate support asks to view the app as {person}.\n\n\
+             Reason: {reason}\n\
+             Ticket: {ticket}\n\n\
+             Approve (for a time you choose) or decline on your account page:\n\n\
+             {link}\n\n\
+             Nothing changes until you answer.\n",
+            ticket = ticket.unwrap_or("none"),
+        ),
+    }
+}

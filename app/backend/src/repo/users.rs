@@ -315,3 +315,11 @@ pub async fn set_role(
         .await
         .map(drop)
 }
+
+/// The users with these ids (any organisation: the caller has scoped the ids).
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
