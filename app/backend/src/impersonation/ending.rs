@@ -190,7 +190,7 @@ pub async fn end_refused_by_consent(
         let grant = crate::support_access::cover(&**txn, org, r.user_id)
             .await?
             .grant;
-        if !mode.is_some_and(|m| consent.allows(m, grant).is_ok()) {
+        if mode.is_none_or(|m| consent.allows(m, grant).is_err()) {
             refused.push(r);
         }
     }
