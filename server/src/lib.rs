@@ -2,6 +2,7 @@
 //! application itself (pages, server functions, rules) lives in the `app` crate.
 pub mod admin;
 pub mod assets;
+pub mod audit_export;
 pub mod config;
 pub mod demo;
 pub mod headers;

@@ -64,7 +64,16 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Re-computes the hash chain; exits non-zero when a row was changed, removed or inserted.
-    Verify,
+    /// With `--file`, checks an export (JSON Lines from `/audit/export`) offline instead: no
+    /// database is opened.
+    Verify {
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// The export was filtered (a customer's always is): check each row's own hash and
+        /// their order, not the links between them.
+        #[arg(long, requires = "file")]
+        filtered: bool,
+    },
 }
 
 #[tokio::main]
@@ -90,7 +99,30 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command:
+                AuditCommand::Verify {
+                    file: Some(path),
+                    filtered,
+                },
+        } => {
+            let file = std::fs::File::open(&path)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+            match backend::audit_export::verify_lines(std::io::BufReader::new(file), !filtered) {
+                Ok(v) => {
+                    println!(
+                        "export verified: {} events, each matching its hash; {} links to the event before checked",
+                        v.rows, v.links
+                    );
+                    Ok(())
+                }
+                Err(broken) => {
+                    eprintln!("export BROKEN at {broken}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { file: None, .. },
         } => {
             let db = startup::connect(&cli.config).await?;
             let (rows, broken) = backend::audit::verify(&db).await?;

@@ -193,6 +193,7 @@ pub fn router(
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/audit/export", get(crate::audit_export::export))
         .leptos_routes_with_context(&site, routes, provide_state, move || shell(options.clone()))
         .nest_service(
             "/pkg",

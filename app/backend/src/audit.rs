@@ -177,6 +177,13 @@ impl Details {
         self
     }
 
+    /// Adds a field by its stored key, as read back from an export (keys are hashed as they
+    /// were written, even one no longer in [`Field`]).
+    pub(crate) fn with_key(mut self, key: &str, value: &str) -> Details {
+        self.0.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     /// Adds one field when there is a value.
     pub fn with_opt(self, field: Field, value: Option<impl Into<String>>) -> Details {
         match value {

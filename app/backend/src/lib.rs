@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod audit_export;
 pub mod authentication;
 pub mod cookie;
 pub mod directory;

@@ -23,6 +23,12 @@ pub fn AuditLogPage() -> impl IntoView {
         },
         |(a, s, o, i)| audit_list(a, s, o, i),
     );
+    let filters = move || {
+        ["actor", "subject", "organisation", "impersonation"]
+            .into_iter()
+            .filter_map(|k| param(k).map(|v| (k, v)))
+            .collect::<Vec<_>>()
+    };
     view! {
         <h1>"Audit log"</h1>
         <form method="get" class="filters">
@@ -61,6 +67,14 @@ pub fn AuditLogPage() -> impl IntoView {
                 "Filter"
             </button>
         </form>
+        <p class="exports">
+            "Export what is filtered, each row with its chain hash: "
+            <a href=move || export_href("jsonl", &filters()) download>
+                "JSON Lines"
+            </a> " · " <a href=move || export_href("csv", &filters()) download>
+                "CSV"
+            </a> " (check one with " <code>"server audit verify --file"</code> ")"
+        </p>
         <Suspense fallback=|| {
             view! { <p class="muted">"Loading…"</p> }
         }>
@@ -69,6 +83,19 @@ pub fn AuditLogPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The export of the rows the page's filters select (`/audit/export`, streamed by the server).
+fn export_href(format: &str, filters: &[(&str, String)]) -> String {
+    let mut href = format!("/audit/export?format={format}");
+    for (k, v) in filters {
+        let v: String = v
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+            .collect();
+        href.push_str(&format!("&{k}={v}"));
+    }
+    href
 }
 
 /// Each structured detail as its own labelled item: what a user typed stays in its field.
