@@ -562,3 +562,19 @@ pub struct RequestRow {
     /// Why **Approve** / **Decline** are disabled for the viewer, if they are.
     pub answerable: Result<(), String>,
 }
+
+/// An organisation's webhook and how its deliveries go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookView {
+    /// `None`: no webhook.
+    pub url: Option<String>,
+    /// The operator's: every organisation's events.
+    pub all_organisations: bool,
+    /// Events not delivered yet.
+    pub pending: u64,
+    /// The last event delivered.
+    pub delivered_up_to: i32,
+    pub last_delivered: Option<String>,
+    /// Failing deliveries: how many attempts, the last error and the next try.
+    pub failing: Option<String>,
+}

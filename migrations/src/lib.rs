@@ -20,6 +20,7 @@ mod m0015_audit_fields;
 mod m0016_work_order_status_keys;
 mod m0017_customer_lifecycle;
 mod m0018_support_access;
+mod m0019_webhooks;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_work_order_status_keys::Migration),
             Box::new(m0017_customer_lifecycle::Migration),
             Box::new(m0018_support_access::Migration),
+            Box::new(m0019_webhooks::Migration),
         ]
     }
 }

@@ -26,6 +26,12 @@ pub struct Config {
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub demo: bool,
 
+    /// Let webhooks call plain-http and private-network addresses (development and tests only:
+    /// in production a customer's webhook URL must never reach the server's own network).
+    #[arg(long, env = "FLEETGATE_WEBHOOK_ALLOW_PRIVATE", default_value = "false", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
+
     /// Session signing key, base64 (at least 32 bytes). Default: a key generated on first run
     /// and kept in `<data dir>/jwt.key`.
     #[arg(long, env = "FLEETGATE_JWT_SECRET", hide_env_values = true)]
@@ -125,6 +131,10 @@ pub struct Tuning {
     pub mail_every: std::time::Duration,
     /// The wait after a failed delivery before the next attempt (doubled per failure).
     pub mail_retry: std::time::Duration,
+    /// How often the webhook worker sends the events beyond each webhook's cursor.
+    pub webhook_every: std::time::Duration,
+    /// The wait after a failed webhook delivery (doubled per failure, at most an hour).
+    pub webhook_retry: std::time::Duration,
 }
 
 impl Default for Tuning {
@@ -135,6 +145,8 @@ impl Default for Tuning {
             impersonation_sweep: std::time::Duration::from_secs(15),
             mail_every: std::time::Duration::from_secs(1),
             mail_retry: std::time::Duration::from_secs(30),
+            webhook_every: std::time::Duration::from_secs(1),
+            webhook_retry: std::time::Duration::from_secs(5),
         }
     }
 }

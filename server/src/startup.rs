@@ -82,6 +82,8 @@ pub struct Application {
     _sweeper: backend::impersonation::ending::Sweeper,
     /// Delivers queued mail in the background; stops when the application does.
     _postman: backend::mail::postman::Postman,
+    /// Sends audit events to the webhooks in the background.
+    _courier: backend::webhook::Courier,
 }
 
 impl Application {
@@ -109,6 +111,7 @@ impl Application {
             },
             session_ttl: config.session_ttl(),
             public_url: config.links_base(listener.local_addr()?),
+            webhook_allow_private: config.webhook_allow_private,
         };
         let postman = backend::mail::postman::Postman::spawn(
             state.db.clone(),
@@ -138,12 +141,19 @@ impl Application {
             state.db.clone(),
             tuning.impersonation_sweep,
         );
+        let courier = backend::webhook::Courier::spawn(
+            state.db.clone(),
+            tuning.webhook_every,
+            tuning.webhook_retry,
+            config.webhook_allow_private,
+        );
         Ok(Application {
             listener,
             router,
             state,
             _sweeper: sweeper,
             _postman: postman,
+            _courier: courier,
         })
     }
 

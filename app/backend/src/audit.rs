@@ -389,6 +389,20 @@ impl AuditedTxn {
     }
 }
 
+/// Runs one short write in a transaction that holds the audit chain's lock, like every other
+/// write: on SQLite two writers in one process must never meet (a deferred transaction that
+/// meets another writer fails with "database is locked" instead of waiting). For the workers'
+/// bookkeeping (claims, retries), which changes nothing that needs an audit row.
+pub async fn serially<T>(
+    db: &DatabaseConnection,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, DbErr>,
+) -> Result<T, DbErr> {
+    let txn = begin(db).await?;
+    let out = write(&txn).await?;
+    txn.commit_unaudited().await?;
+    Ok(out)
+}
+
 /// Appends one event on its own (events that change nothing else: denials, impersonation
 /// expiry).
 pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> {

@@ -33,3 +33,4 @@ pub mod state;
 pub mod support_access;
 pub mod throttle;
 pub mod token;
+pub mod webhook;

@@ -21,4 +21,6 @@ pub struct AppState {
     /// Where people reach the app (`scheme://host[:port][/path]`, no trailing `/`): links in
     /// mail start with it.
     pub public_url: String,
+    /// Webhooks may call plain-http and private addresses (development and tests only).
+    pub webhook_allow_private: bool,
 }

@@ -4,7 +4,8 @@
 
 use super::{
     account, admin, audit_log, auth, dashboard, impersonation, inspections, invitations, org,
-    organisations, password_reset, people, support_access, team_tree, teams, vehicles, work_orders,
+    organisations, password_reset, people, support_access, team_tree, teams, vehicles, webhooks,
+    work_orders,
 };
 use crate::api::policy::{Declared, Policy};
 
@@ -71,6 +72,9 @@ pub const POLICIES: &[Policy] = &[
     support_access::RequestSupportAccess::POLICY,
     support_access::SupportRequests::POLICY,
     support_access::AnswerSupportRequest::POLICY,
+    webhooks::GetWebhook::POLICY,
+    webhooks::SetWebhook::POLICY,
+    webhooks::TestWebhook::POLICY,
 ];
 
 /// The declared policy of the server function at `path`.

@@ -24,6 +24,7 @@ pub mod support_access;
 pub mod team_tree;
 pub mod teams;
 pub mod vehicles;
+pub mod webhooks;
 pub mod work_orders;
 
 #[cfg(feature = "ssr")]

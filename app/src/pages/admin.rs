@@ -367,6 +367,7 @@ pub fn AdminOrgsPage() -> impl IntoView {
                 )
             })}
         </Suspense>
+        <crate::pages::webhook::WebhookPanel />
     }
 }
 

@@ -16,4 +16,5 @@ pub mod support_access;
 pub mod team;
 pub mod teams;
 pub mod vehicles;
+pub mod webhook;
 pub mod work_orders;

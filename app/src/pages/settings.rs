@@ -23,6 +23,7 @@ pub fn SettingsPage() -> impl IntoView {
         </Suspense>
         <ActionError error />
         <crate::pages::support_access::Protections />
+        <crate::pages::webhook::WebhookPanel />
     }
 }
 

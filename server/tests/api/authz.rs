@@ -27,6 +27,7 @@ use app::api::teams::{
     TeamMembers,
 };
 use app::api::vehicles::{CreateVehicle, EditVehicle, GetVehicle, ListVehicles, RetireVehicle};
+use app::api::webhooks::{GetWebhook, SetWebhook, TestWebhook};
 use app::api::work_orders::{
     AssignWorkOrder, CompleteWorkOrder, CreateWorkOrder, GetWorkOrder, ListWorkOrders,
     SetWorkOrderStatus,
@@ -283,6 +284,11 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         row(ask_tina,                                     [200, 200, 403, 403, 403, 403, 403, 401]),
         row(SupportRequests {},                           [200, 200, 200, 200, 200, 200, 200, 401]),
         row(answer_again,                                 [403, 403, 403, 409, 403, 409, 404, 401]),
+        // Webhooks: org.settings (customers) or audit.view_all (the operator's). An allowed
+        // bad URL is a 422, an allowed test without a webhook a 404.
+        row(GetWebhook {},                                [200, 200, 403, 403, 403, 200, 200, 401]),
+        row(SetWebhook { url: "ftp://matrix".into() },    [422, 422, 403, 403, 403, 422, 422, 401]),
+        row(TestWebhook {},                               [404, 404, 403, 403, 403, 404, 404, 401]),
         // Last, as it ends the sessions; without a session it still clears the cookie.
         row(Logout {},                                    [200, 200, 200, 200, 200, 200, 200, 200]),
     ]

@@ -26,3 +26,4 @@ mod lists;
 mod mail;
 mod password_change;
 mod support_access;
+mod webhooks;

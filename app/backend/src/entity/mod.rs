@@ -17,4 +17,5 @@ pub mod team;
 pub mod team_permission;
 pub mod user;
 pub mod vehicle;
+pub mod webhook;
 pub mod work_order;

@@ -7,6 +7,7 @@
 //! claim that is never finished (the instance died) is taken again when its lease runs out.
 
 use super::transport::Transport;
+use crate::audit::serially;
 use crate::entity::mail_outbox;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -71,19 +72,6 @@ pub async fn deliver_due(
         }
     }
     Ok(delivered)
-}
-
-/// Runs one short write in a transaction that holds the audit chain's lock, like every other
-/// write: on SQLite two writers in one process must never meet (a deferred transaction that
-/// meets another writer fails with "database is locked" instead of waiting).
-async fn serially<T>(
-    db: &DatabaseConnection,
-    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, DbErr>,
-) -> Result<T, DbErr> {
-    let txn = crate::audit::begin(db).await?;
-    let out = write(&txn).await?;
-    txn.commit_unaudited().await?;
-    Ok(out)
 }
 
 /// Takes `m` for this instance: true when no one else took it since it was read.
