@@ -1161,4 +1161,476 @@ mod tests {
         more.insert(7);
         assert!(set.is_subset(&more) && !more.is_subset(&set));
     }
+
+    /// Random organisations, checked against the definitions: the guard's own check, the
+    /// escalation functions, and effective permissions recomputed before and after a change.
+    mod property {
+        use super::super::super::{EffectivePermissions, Grants, OrgPolicy, TeamTree, UserAccess};
+        use super::super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeSet;
+
+        const USERS: UserId = 5;
+
+        /// A few permissions, the two that change the directory among them, so that appliers
+        /// exist often enough (as in the escalation properties).
+        const ALPHABET: &[Permission] = &[
+            Permission::MembersManage,
+            Permission::PermissionsGrant,
+            Permission::VehiclesView,
+            Permission::WorkOrdersComplete,
+            Permission::OrgSettings,
+            Permission::UsersImpersonate,
+        ];
+
+        /// Who holds what where: (user, permission, team).
+        type Holdings = BTreeSet<(UserId, Permission, TeamId)>;
+
+        #[derive(Clone, Debug)]
+        pub(super) struct Org {
+            tree: TeamTree,
+            grants: Grants,
+            memberships: Vec<Vec<TeamId>>,
+            owned: Vec<Owned>,
+            operator_org: bool,
+        }
+
+        impl Org {
+            fn policy(&self) -> Arc<OrgPolicy> {
+                Arc::new(OrgPolicy {
+                    tree: self.tree.clone(),
+                    grants: self.grants.clone(),
+                })
+            }
+
+            fn members(&self) -> Members {
+                let rows = self.memberships.iter().enumerate();
+                let pairs = rows.flat_map(|(u, ts)| ts.iter().map(move |t| (u as UserId, *t)));
+                Members::new(self.operator_org, pairs)
+            }
+
+            fn counts(&self) -> ResourceCounts {
+                (0..).zip(self.owned.iter().copied()).collect()
+            }
+
+            fn access(&self, user: UserId) -> UserAccess {
+                UserAccess::new(self.policy(), self.memberships[user as usize].clone())
+            }
+
+            fn effective(&self, user: UserId) -> EffectivePermissions {
+                EffectivePermissions::compute(
+                    &self.tree,
+                    &self.grants,
+                    &self.memberships[user as usize],
+                )
+            }
+
+            fn holdings(&self) -> Holdings {
+                let mut all = Holdings::new();
+                for u in 0..USERS {
+                    let eff = self.effective(u);
+                    for t in self.tree.teams() {
+                        all.extend(eff.on(t).iter().map(|p| (u, p, t)));
+                    }
+                }
+                all
+            }
+
+            fn applied(&self, change: &Change) -> Org {
+                let mut after = self.clone();
+                match change {
+                    Change::JoinTeam { user, team } => {
+                        let mine = &mut after.memberships[*user as usize];
+                        if !mine.contains(&team.id) {
+                            mine.push(team.id);
+                        }
+                    }
+                    Change::Grant { team, permission } => after.grants.grant(team.id, *permission),
+                }
+                after
+            }
+
+            /// What `change` newly confers, recomputed from scratch.
+            fn conferred(&self, change: &Change) -> Holdings {
+                let before = self.holdings();
+                let after = self.applied(change).holdings();
+                after.difference(&before).copied().collect()
+            }
+
+            /// The blast radius by its definition: the conferred holdings, counted.
+            fn radius(&self, user: UserId, conferred: &Holdings) -> BlastRadius {
+                let mut per: BTreeMap<(UserId, Permission), Gain> = BTreeMap::new();
+                for &(u, p, t) in conferred {
+                    let gain = per.entry((u, p)).or_insert(Gain {
+                        permission: p,
+                        teams: 0,
+                        vehicles: 0,
+                        work_orders: 0,
+                    });
+                    gain.teams += 1;
+                    gain.vehicles += self.owned[t as usize].vehicles;
+                    gain.work_orders += self.owned[t as usize].work_orders;
+                }
+                let mut radius = BlastRadius::default();
+                for ((u, _), gain) in per {
+                    if u == user {
+                        radius.user.push(gain);
+                    } else if let Some(last) = radius.others.last_mut().filter(|l| l.user == u) {
+                        last.gains.push(gain);
+                    } else {
+                        radius.others.push(UserGains {
+                            user: u,
+                            gains: vec![gain],
+                        });
+                    }
+                }
+                radius
+            }
+
+            /// Every change of the two kinds, by the definition, ranked.
+            fn candidates(&self, user: UserId, p: Permission, scope: TeamId) -> Vec<Change> {
+                let team = |t| self.tree.team_ref(t).unwrap();
+                let mut out: Vec<_> = self
+                    .tree
+                    .ancestors(scope)
+                    .filter(|t| self.grants.on(*t).contains(p))
+                    .map(|t| Change::JoinTeam {
+                        user,
+                        team: team(t),
+                    })
+                    .collect();
+                let mine = &self.memberships[user as usize];
+                let lowest = self.tree.ancestors(scope).find(|t| mine.contains(t));
+                if let Some(t) = lowest.filter(|_| self.operator_org || !p.operator_only()) {
+                    out.push(Change::Grant {
+                        team: team(t),
+                        permission: p,
+                    });
+                }
+                out
+            }
+
+            /// Whether `user`'s own access lets them make `change`, asked of the rule itself.
+            fn may_apply(&self, user: UserId, change: &Change) -> bool {
+                let access = self.access(user);
+                match change {
+                    Change::JoinTeam { team, .. } => {
+                        can_add_member(&access, self.operator_org, team.id).is_ok()
+                    }
+                    Change::Grant { team, permission } => {
+                        can_grant(&access, self.operator_org, *permission, team.id).is_ok()
+                    }
+                }
+            }
+        }
+
+        /// Team i's parent is one of 0..i; each team grants a random part of the alphabet
+        /// (operator-only permissions only in the operator organisation); each of the users is
+        /// in a random set of teams; each team owns a few vehicles and work orders.
+        pub(super) fn arb_org() -> impl Strategy<Value = Org> {
+            (1usize..10, prop::bool::weighted(0.2)).prop_flat_map(|(n, operator_org)| {
+                let parents = (1..n).map(|i| 0..i).collect::<Vec<_>>();
+                (
+                    parents,
+                    proptest::collection::vec(any::<u8>(), n),
+                    proptest::collection::vec(
+                        proptest::collection::vec(prop::bool::weighted(0.3), n),
+                        USERS as usize,
+                    ),
+                    proptest::collection::vec((0u64..5, 0u64..5), n),
+                )
+                    .prop_map(move |(parents, grant_bits, member, owned)| {
+                        let rows = (0..n).map(|i| {
+                            let parent = (i > 0).then(|| parents[i - 1] as i32);
+                            (i as i32, parent, format!("t{i}"))
+                        });
+                        let tree = TeamTree::new(rows).unwrap();
+                        let mut grants = Grants::default();
+                        for (i, bits) in grant_bits.iter().enumerate() {
+                            let set = ALPHABET
+                                .iter()
+                                .enumerate()
+                                .filter(|(b, p)| {
+                                    bits & (1 << b) != 0 && (operator_org || !p.operator_only())
+                                })
+                                .map(|(_, p)| *p)
+                                .collect();
+                            grants.set(i as i32, set);
+                        }
+                        let memberships = member
+                            .iter()
+                            .map(|m| (0..n as i32).filter(|t| m[*t as usize]).collect())
+                            .collect();
+                        let owned = owned
+                            .into_iter()
+                            .map(|(vehicles, work_orders)| Owned {
+                                vehicles,
+                                work_orders,
+                            })
+                            .collect();
+                        Org {
+                            tree,
+                            grants,
+                            memberships,
+                            owned,
+                            operator_org,
+                        }
+                    })
+            })
+        }
+
+        pub(super) fn arb_permission() -> impl Strategy<Value = Permission> {
+            prop_oneof![
+                4 => (0..ALPHABET.len()).prop_map(|i| ALPHABET[i]),
+                1 => (0..Permission::ALL.len()).prop_map(|i| Permission::ALL[i]),
+            ]
+        }
+
+        /// A user, a permission and a scope in the organisation (teams are numbered 0..n).
+        pub(super) fn arb_question() -> impl Strategy<Value = (Org, UserId, Permission, TeamId)> {
+            (arb_org(), 0..USERS, arb_permission(), 0i32..64).prop_map(|(org, u, p, s)| {
+                let s = s % org.tree.len() as i32;
+                (org, u, p, s)
+            })
+        }
+
+        /// What every offered fix must be, checked against the definitions; panics with the
+        /// broken promise. Returns the offered fixes and the candidates they were chosen from.
+        fn check_fixes(org: &Org, u: UserId, p: Permission, s: TeamId) -> (Vec<Fix>, Vec<Change>) {
+            let offered = fixes(&org.policy(), &org.members(), &org.counts(), u, p, s);
+            let candidates = org.candidates(u, p, s);
+            if org.access(u).check(p, s).is_allowed() {
+                assert!(offered.is_empty(), "nothing to fix when allowed");
+                return (offered, candidates);
+            }
+            let before: Vec<_> = (0..USERS).map(|w| org.effective(w)).collect();
+            let effects: Vec<Holdings> = offered.iter().map(|f| org.conferred(&f.change)).collect();
+            for (fix, conferred) in offered.iter().zip(&effects) {
+                // Applying it allows what was denied.
+                let after = org.applied(&fix.change);
+                assert!(
+                    after.access(u).check(p, s).is_allowed(),
+                    "{fix:?} does not allow it"
+                );
+                // Its blast radius is exactly what it confers.
+                assert_eq!(fix.blast_radius, org.radius(u, conferred), "{fix:?}");
+                // Its appliers are exactly those the no-escalation rule lets make it…
+                let may: Vec<UserId> = (0..USERS)
+                    .filter(|w| org.may_apply(*w, &fix.change))
+                    .collect();
+                assert_eq!(fix.appliers, may, "{fix:?}");
+                // … and it gives nobody, the applier included, anything the applier lacked.
+                for w in &fix.appliers {
+                    for (v, q, t) in conferred {
+                        assert!(
+                            before[*w as usize].allows(*q, *t),
+                            "{fix:?} applied by {w} gives {v} {q} on {t}"
+                        );
+                    }
+                }
+            }
+            // Minimal: no offered fix confers strictly more than another.
+            for (i, a) in effects.iter().enumerate() {
+                for (j, b) in effects.iter().enumerate() {
+                    assert!(
+                        i == j || !(b.is_subset(a) && b != a),
+                        "{:?} is a strict superset of {:?}",
+                        offered[i].change,
+                        offered[j].change
+                    );
+                }
+            }
+            // Ranked as the candidates are; each candidate left out undercut by an offered fix.
+            let changes: Vec<&Change> = offered.iter().map(|f| &f.change).collect();
+            let mut rest = candidates.iter();
+            for c in &changes {
+                assert!(
+                    rest.any(|x| x == *c),
+                    "{c:?} out of rank or not a candidate"
+                );
+            }
+            for c in candidates.iter().filter(|c| !changes.contains(c)) {
+                let e = org.conferred(c);
+                assert!(
+                    effects.iter().any(|o| o.is_subset(&e) && *o != e),
+                    "{c:?} left out but not a superset of any offered fix"
+                );
+            }
+            (offered, candidates)
+        }
+
+        /// The properties are not vacuous: over the generated cases, denials get fixes of both
+        /// kinds, fixes have appliers, grants reach other people, and supersets are left out.
+        #[test]
+        fn the_generated_questions_exercise_every_kind_of_fix() {
+            use proptest::strategy::ValueTree;
+            use proptest::test_runner::TestRunner;
+            let mut runner = TestRunner::deterministic();
+            let (mut joins, mut grants, mut applied, mut others, mut left_out) = (0, 0, 0, 0, 0);
+            for _ in 0..400 {
+                let (org, u, p, s) = arb_question().new_tree(&mut runner).unwrap().current();
+                let (offered, candidates) = check_fixes(&org, u, p, s);
+                left_out += candidates.len() - offered.len().min(candidates.len());
+                for f in &offered {
+                    match f.change {
+                        Change::JoinTeam { .. } => joins += 1,
+                        Change::Grant { .. } => grants += 1,
+                    }
+                    applied += usize::from(!f.appliers.is_empty());
+                    others += usize::from(!f.blast_radius.others.is_empty());
+                }
+            }
+            assert!(
+                joins > 80 && grants > 35 && applied > 45 && others > 25 && left_out > 100,
+                "joins {joins} grants {grants} applied {applied} others {others} left out {left_out}"
+            );
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// The decision is the guard's, always; the path is the scope's chain with the
+            /// user's memberships and the grants; the sentence is the greyed button's.
+            #[test]
+            fn explain_agrees_with_the_guard(org in arb_org(), p in arb_permission()) {
+                let policy = org.policy();
+                for u in 0..USERS {
+                    let access = org.access(u);
+                    for s in org.tree.teams().chain([99]) {
+                        let why = explain(&policy, &org.memberships[u as usize], p, s);
+                        prop_assert_eq!(&why.decision, &access.check(p, s));
+                        let chain: Vec<_> = org.tree.ancestors(s).collect();
+                        let path: Vec<_> = why.path.iter().map(|st| st.team.id).collect();
+                        prop_assert_eq!(&path, &chain);
+                        for st in &why.path {
+                            prop_assert_eq!(st.member, access.memberships.contains(&st.team.id));
+                            prop_assert_eq!(st.grant, org.grants.on(st.team.id));
+                            prop_assert_eq!(st.grants, st.grant.contains(p));
+                        }
+                        // Allowed exactly when some step is both a membership and a grant.
+                        prop_assert_eq!(
+                            why.decision.is_allowed(),
+                            why.path.iter().any(|st| st.member && st.grants)
+                        );
+                        match &why.decision {
+                            Decision::Deny(d) => prop_assert_eq!(&why.sentence, &d.describe()),
+                            Decision::Allow => {
+                                prop_assert!(why.sentence.starts_with("Allowed: "));
+                                for t in access.sources(p, s) {
+                                    prop_assert!(why.sentence.contains(&t.name));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            /// Every offered fix allows it, states its blast radius exactly, names exactly the
+            /// users the no-escalation rule lets apply it, escalates nobody, and is minimal.
+            #[test]
+            fn fixes_keep_their_promises((org, u, p, s) in arb_question()) {
+                check_fixes(&org, u, p, s);
+            }
+
+            /// Who can: exactly the users the guard allows, through the teams it names.
+            #[test]
+            fn who_can_agrees_with_the_guard(org in arb_org(), p in arb_permission()) {
+                let policy = org.policy();
+                let members = org.members();
+                for s in org.tree.teams() {
+                    let holders = who_can(&policy, &members, p, s);
+                    let expected: Vec<_> = (0..USERS)
+                        .map(|u| org.access(u))
+                        .enumerate()
+                        .filter(|(_, a)| a.check(p, s).is_allowed())
+                        .map(|(u, a)| Holder { user: u as UserId, through: a.sources(p, s) })
+                        .collect();
+                    prop_assert_eq!(holders, expected);
+                }
+            }
+
+            /// What can: exactly the effective permissions, a team before its sub-teams.
+            #[test]
+            fn what_can_is_the_effective_permissions(org in arb_org(), u in 0..USERS) {
+                let listed = what_can(&org.policy(), &org.memberships[u as usize]);
+                let eff = org.effective(u);
+                let teams: BTreeSet<_> = listed.iter().map(|t| t.team.id).collect();
+                let expected: BTreeSet<_> =
+                    org.tree.teams().filter(|t| !eff.on(*t).is_empty()).collect();
+                prop_assert_eq!(teams, expected);
+                for (i, entry) in listed.iter().enumerate() {
+                    prop_assert_eq!(entry.permissions, eff.on(entry.team.id));
+                    prop_assert_eq!(entry.depth, org.tree.depth(entry.team.id));
+                    if let Some(parent) = org.tree.parent(entry.team.id) {
+                        let before = listed[..i].iter().any(|e| e.team.id == parent);
+                        prop_assert!(before || eff.on(parent).is_empty());
+                    }
+                }
+            }
+
+            /// Compare on a scope: exactly the symmetric difference of the two users' effective
+            /// permissions there, with the holder's sources and the lacker's fixes.
+            #[test]
+            fn compare_on_a_scope_is_the_symmetric_difference(
+                (org, a, _, s) in arb_question(), b in 0..USERS
+            ) {
+                let (policy, members, counts) = (org.policy(), org.members(), org.counts());
+                let diffs = compare(&policy, &members, &counts, a, b, Some(s));
+                let (ea, eb) = (org.effective(a), org.effective(b));
+                let found: BTreeSet<_> = diffs.iter().map(|d| (d.holder, d.permission)).collect();
+                let mut expected = BTreeSet::new();
+                for p in Permission::ALL {
+                    match (ea.allows(*p, s), eb.allows(*p, s)) {
+                        (true, false) => { expected.insert((a, *p)); }
+                        (false, true) => { expected.insert((b, *p)); }
+                        _ => {}
+                    }
+                }
+                prop_assert_eq!(found.len(), diffs.len());
+                prop_assert_eq!(found, expected);
+                for d in &diffs {
+                    prop_assert_eq!(d.team.id, s);
+                    prop_assert_eq!(&d.holder_through, &org.access(d.holder).sources(d.permission, s));
+                    prop_assert_eq!(&d.fixes, &fixes(&policy, &members, &counts, d.lacker, d.permission, s));
+                }
+            }
+
+            /// Compare without a scope: every team and permission where they differ is covered
+            /// by exactly one reported difference, told at the team where it starts, whose
+            /// `teams` counts exactly the teams it covers.
+            #[test]
+            fn compare_everywhere_tells_each_difference_once_where_it_starts(
+                org in arb_org(), a in 0..USERS, b in 0..USERS
+            ) {
+                let (policy, members, counts) = (org.policy(), org.members(), org.counts());
+                let diffs = compare(&policy, &members, &counts, a, b, None);
+                let eff = |u| org.effective(u);
+                let differs = |holder: UserId, lacker: UserId, p: Permission, t: TeamId| {
+                    eff(holder).allows(p, t) && !eff(lacker).allows(p, t)
+                };
+                let mut covered = BTreeSet::new();
+                for d in &diffs {
+                    let (t, p) = (d.team.id, d.permission);
+                    prop_assert!(differs(d.holder, d.lacker, p, t));
+                    prop_assert!(d.holder == a && d.lacker == b || d.holder == b && d.lacker == a);
+                    let starts = org.tree.parent(t).is_none_or(|q| !differs(d.holder, d.lacker, p, q));
+                    prop_assert!(starts, "{:?} is told below where it starts", d);
+                    let below: Vec<_> = org.tree.teams()
+                        .filter(|x| org.tree.is_within(*x, t) && differs(d.holder, d.lacker, p, *x))
+                        .collect();
+                    prop_assert_eq!(d.teams, below.len());
+                    for x in below {
+                        prop_assert!(covered.insert((d.holder, p, x)), "told twice");
+                    }
+                }
+                for t in org.tree.teams() {
+                    for p in Permission::ALL {
+                        for (h, l) in [(a, b), (b, a)] {
+                            prop_assert_eq!(differs(h, l, *p, t), covered.contains(&(h, *p, t)));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
