@@ -1633,4 +1633,201 @@ mod tests {
             }
         }
     }
+
+    /// The design's scale: 1,000 teams and 5,000 users. No timing is asserted here (the
+    /// ignored test below prints them); the quick test asks each question once and checks the
+    /// answers against the guard.
+    mod scale {
+        use super::super::super::{Grants, OrgPolicy, TeamTree, UserAccess, templates};
+        use super::super::*;
+        use std::time::{Duration, Instant};
+
+        const TEAMS: i32 = 1_000;
+        const USERS: UserId = 5_000;
+
+        /// splitmix64: a deterministic stream, so every run builds the same organisation.
+        struct Rng(u64);
+
+        impl Rng {
+            fn below(&mut self, n: usize) -> usize {
+                self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = self.0;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                ((z ^ (z >> 31)) % n as u64) as usize
+            }
+        }
+
+        /// A random tree (team i hangs below one of 0..i), the root granting the fleet-manager
+        /// set, other teams a fleet-manager, technician or mixed set or nothing; every user in
+        /// one to three teams; a few managers in the root; a few vehicles and work orders each.
+        fn org(seed: u64) -> (Arc<OrgPolicy>, Members, ResourceCounts) {
+            let mut rng = Rng(seed);
+            let rows: Vec<_> = (0..TEAMS)
+                .map(|i| {
+                    let parent = (i > 0).then(|| rng.below(i as usize) as i32);
+                    (i, parent, format!("Team {i}"))
+                })
+                .collect();
+            let tree = TeamTree::new(rows).unwrap();
+            let mut grants = Grants::default();
+            grants.set(0, templates::fleet_manager());
+            let lead = templates::technician()
+                .with(Permission::MembersManage)
+                .with(Permission::PermissionsGrant)
+                .with(Permission::WorkOrdersComplete);
+            for t in 1..TEAMS {
+                let set = match rng.below(10) {
+                    0 => templates::fleet_manager(),
+                    1..=4 => templates::technician(),
+                    5 => templates::technician().with(Permission::WorkOrdersComplete),
+                    6 => lead,
+                    _ => PermissionSet::EMPTY,
+                };
+                grants.set(t, set);
+            }
+            let mut pairs = Vec::new();
+            for u in 0..USERS {
+                if u < 5 {
+                    pairs.push((u, 0));
+                }
+                for _ in 0..=rng.below(3) {
+                    pairs.push((u, rng.below(TEAMS as usize) as TeamId));
+                }
+            }
+            let counts = (0..TEAMS)
+                .map(|t| {
+                    let vehicles = rng.below(20) as u64;
+                    let work_orders = rng.below(40) as u64;
+                    (
+                        t,
+                        Owned {
+                            vehicles,
+                            work_orders,
+                        },
+                    )
+                })
+                .collect();
+            let policy = Arc::new(OrgPolicy { tree, grants });
+            (policy, Members::new(false, pairs), counts)
+        }
+
+        /// Denied questions: a random user, a permission, and a scope below one of their teams.
+        fn denials(
+            policy: &Arc<OrgPolicy>,
+            members: &Members,
+            seed: u64,
+            n: usize,
+        ) -> Vec<(UserId, Permission, TeamId)> {
+            let mut rng = Rng(seed);
+            let asked = [
+                Permission::WorkOrdersComplete,
+                Permission::VehiclesRetire,
+                Permission::MembersManage,
+                Permission::InspectionsSubmit,
+            ];
+            let mut out = Vec::new();
+            while out.len() < n {
+                let u = rng.below(USERS as usize) as UserId;
+                let p = asked[rng.below(asked.len())];
+                let s = rng.below(TEAMS as usize) as TeamId;
+                let access = UserAccess::new(Arc::clone(policy), members.teams_of(u).to_vec());
+                if !access.check(p, s).is_allowed() {
+                    out.push((u, p, s));
+                }
+            }
+            out
+        }
+
+        #[test]
+        fn a_thousand_teams_and_five_thousand_users() {
+            let (policy, members, counts) = org(1);
+            for (u, p, s) in denials(&policy, &members, 2, 3) {
+                let why = explain(&policy, members.teams_of(u), p, s);
+                assert!(!why.decision.is_allowed());
+                assert_eq!(why.path.len(), policy.tree.depth(s) + 1);
+                let offered = fixes(&policy, &members, &counts, u, p, s);
+                assert!(
+                    !offered.is_empty(),
+                    "the root grants it, so joining it would do"
+                );
+                for fix in &offered {
+                    let (mut memberships, mut grants) =
+                        (members.teams_of(u).to_vec(), policy.grants.clone());
+                    match &fix.change {
+                        Change::JoinTeam { team, .. } => memberships.push(team.id),
+                        Change::Grant { team, permission } => grants.grant(team.id, *permission),
+                    }
+                    let after = Arc::new(OrgPolicy {
+                        tree: policy.tree.clone(),
+                        grants,
+                    });
+                    assert!(UserAccess::new(after, memberships).check(p, s).is_allowed());
+                }
+                let holders = who_can(&policy, &members, p, s);
+                assert!(holders.iter().any(|h| h.user < 5), "the root's managers");
+                for h in holders.iter().take(20) {
+                    let access =
+                        UserAccess::new(Arc::clone(&policy), members.teams_of(h.user).to_vec());
+                    assert!(access.check(p, s).is_allowed());
+                }
+                let listed = what_can(&policy, members.teams_of(u));
+                assert!(
+                    listed
+                        .iter()
+                        .all(|t| !t.permissions.contains(p) || t.team.id != s)
+                );
+                let here = compare(&policy, &members, &counts, 0, u, Some(s));
+                assert!(here.iter().any(|d| d.permission == p && d.holder == 0));
+                let everywhere = compare(&policy, &members, &counts, 0, u, None);
+                assert!(everywhere.iter().all(|d| d.holder == 0 || d.holder == u));
+            }
+        }
+
+        /// Prints what each question costs at this scale. Run once with
+        /// `cargo test -p domain --release timings_at_scale -- --ignored --nocapture`.
+        fn timed<T>(f: impl FnOnce() -> T) -> Duration {
+            let started = Instant::now();
+            std::hint::black_box(f());
+            started.elapsed()
+        }
+
+        #[test]
+        #[ignore = "prints timings; run by hand with --release"]
+        fn timings_at_scale() {
+            let started = Instant::now();
+            let (policy, members, counts) = org(1);
+            println!("built the organisation in {:?}", started.elapsed());
+            let questions = denials(&policy, &members, 3, 200);
+            let mut times: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+            let mut record = |name, took| times.entry(name).or_default().push(took);
+            for &(u, p, s) in &questions {
+                let why = timed(|| explain(&policy, members.teams_of(u), p, s));
+                let fix = timed(|| fixes(&policy, &members, &counts, u, p, s));
+                let who = timed(|| who_can(&policy, &members, p, s));
+                record("1 explain", why);
+                record("2 fixes", fix);
+                record("3 who_can", who);
+                record("4 why + fixes + who can", why + fix + who);
+                record(
+                    "5 what_can",
+                    timed(|| what_can(&policy, members.teams_of(u))),
+                );
+                let scoped = timed(|| compare(&policy, &members, &counts, 0, u, Some(s)));
+                record("6 compare on the scope", scoped);
+                let everywhere = timed(|| compare(&policy, &members, &counts, 0, u, None));
+                record("7 compare everywhere", everywhere);
+            }
+            for (name, mut ts) in times {
+                ts.sort();
+                let mean = ts.iter().sum::<Duration>() / ts.len() as u32;
+                let median = ts[ts.len() / 2];
+                let max = ts[ts.len() - 1];
+                println!(
+                    "{name:>24}: mean {mean:?}, median {median:?}, max {max:?} over {}",
+                    ts.len()
+                );
+            }
+        }
+    }
 }
