@@ -22,7 +22,7 @@ use super::ids::IdMap;
 use super::tree::{TeamId, TeamRef, TeamTree};
 use super::{Decision, Permission, PermissionSet};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -146,7 +146,7 @@ pub struct Explanation {
 }
 
 /// One change that would allow what was denied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Change {
     /// Add `user` to `team`, which already grants the permission on the scope.
     JoinTeam { user: UserId, team: TeamRef },
@@ -252,6 +252,9 @@ pub struct Difference {
 
 /// Why `memberships` (one user's direct teams) may or may not use `permission` on `scope`: the
 /// guard's decision, the path that makes it, and the sentence the greyed button shows.
+///
+/// The policy comes as the sessions share it (`Arc`), so that the decision is made by the very
+/// call the guard makes, [`UserAccess::check`], over the very same policy.
 pub fn explain(
     policy: &Arc<OrgPolicy>,
     memberships: &[TeamId],
@@ -295,6 +298,11 @@ pub fn explain(
 /// Minimal: a change's *effect* is the set of (user, permission, team) it would newly confer;
 /// a candidate whose effect strictly contains another candidate's gives more to the same people
 /// for the same answer, and is left out. So no offered fix is a strict superset of another.
+/// (Its appliers may differ: someone who may add members but not grant loses the join that was
+/// left out. The design asks for the smallest changes; [`who_can`] still names who holds it.)
+///
+/// Appliers are asked of [`can_add_member`] / [`can_grant`], which take a [`UserAccess`]; the
+/// policy comes as an `Arc` so that each is built over the same policy, not a copy.
 pub fn fixes(
     policy: &Arc<OrgPolicy>,
     members: &Members,
@@ -542,7 +550,7 @@ fn within(a: &Effect, b: &Effect) -> bool {
 /// The candidates that no other candidate undercuts (whose effect none strictly contains),
 /// in their order. Strict containment is a strict order, so every one left out contains one
 /// that is kept.
-fn minimal(candidates: Vec<(Change, Effect)>) -> Vec<(Change, Effect)> {
+fn minimal(candidates: Vec<(Change, Rc<Effect>)>) -> Vec<(Change, Rc<Effect>)> {
     let undercut: Vec<bool> = candidates
         .iter()
         .map(|(_, e)| {
@@ -558,14 +566,17 @@ fn minimal(candidates: Vec<(Change, Effect)>) -> Vec<(Change, Effect)> {
         .collect()
 }
 
-/// One question's shared work: the layout, what each team owns, and each user's access once
-/// computed (by the guard's own [`UserAccess::new`]), so several fixes share them.
+/// One question's shared work, so the several fixes of a comparison share it: the layout,
+/// what each team owns, each user's access once computed (by the guard's own
+/// [`UserAccess::new`]), what joining a team would give whom, and who may make each change.
 struct Inquiry<'a> {
     policy: &'a Arc<OrgPolicy>,
     members: &'a Members,
     layout: Layout,
     owned: Vec<Owned>,
     accesses: IdMap<Rc<UserAccess>>,
+    joins: BTreeMap<(UserId, TeamId), Rc<Effect>>,
+    appliers: HashMap<Change, Vec<UserId>>,
 }
 
 impl<'a> Inquiry<'a> {
@@ -582,6 +593,8 @@ impl<'a> Inquiry<'a> {
             layout,
             owned,
             accesses: IdMap::default(),
+            joins: BTreeMap::new(),
+            appliers: HashMap::new(),
         }
     }
 
@@ -604,11 +617,10 @@ impl<'a> Inquiry<'a> {
             return Vec::new();
         }
         let chain: Vec<TeamId> = self.policy.tree.ancestors(scope).collect();
-        let people = self.people_on(&chain);
         minimal(self.candidates(user, permission, &chain))
             .into_iter()
             .map(|(change, effect)| Fix {
-                appliers: self.appliers(&change, &people, &chain),
+                appliers: self.appliers(&change),
                 blast_radius: self.blast_radius(user, &effect),
                 change,
             })
@@ -617,21 +629,19 @@ impl<'a> Inquiry<'a> {
 
     /// Every change of the two kinds, ranked, with its effect.
     fn candidates(
-        &self,
+        &mut self,
         user: UserId,
         permission: Permission,
         chain: &[TeamId],
-    ) -> Vec<(Change, Effect)> {
+    ) -> Vec<(Change, Rc<Effect>)> {
         let grants = &self.policy.grants;
         let mut out = Vec::new();
         for &team in chain.iter().filter(|t| grants.on(**t).contains(permission)) {
-            let mut effect = Effect::new();
-            self.gains(user, grants.on(team), self.layout.at[&team], &mut effect);
             let change = Change::JoinTeam {
                 user,
                 team: self.team_ref(team),
             };
-            out.push((change, effect));
+            out.push((change, self.join(user, team)));
         }
         // Operator-only permissions never enter a customer organisation, whoever asks.
         let grantable = self.members.operator_org || !permission.operator_only();
@@ -646,9 +656,22 @@ impl<'a> Inquiry<'a> {
                 team: self.team_ref(team),
                 permission,
             };
-            out.push((change, effect));
+            out.push((change, Rc::new(effect)));
         }
         out
+    }
+
+    /// What `user` joining `team` would give them: the team's whole grant on its subtree.
+    fn join(&mut self, user: UserId, team: TeamId) -> Rc<Effect> {
+        if let Some(effect) = self.joins.get(&(user, team)) {
+            return Rc::clone(effect);
+        }
+        let mut effect = Effect::new();
+        let gives = self.policy.grants.on(team);
+        self.gains(user, gives, self.layout.at[&team], &mut effect);
+        let effect = Rc::new(effect);
+        self.joins.insert((user, team), Rc::clone(&effect));
+        effect
     }
 
     /// Adds to `effect` what `user` would gain if `gives` were added to what they hold on the
@@ -671,7 +694,8 @@ impl<'a> Inquiry<'a> {
             .fold(PermissionSet::EMPTY, |held, t| held.union(own(t)));
         let range = layout.subtree(top);
         let mut held: Vec<PermissionSet> = Vec::with_capacity(range.len());
-        let mut gained: Vec<Option<TeamSet>> = vec![None; Permission::ALL.len()];
+        let mut gained: Vec<(Permission, Option<TeamSet>)> =
+            gives.iter().map(|p| (p, None)).collect();
         for pos in range {
             let inherited = match layout.parent[pos] {
                 Some(p) if pos != top => held[p - top],
@@ -679,15 +703,18 @@ impl<'a> Inquiry<'a> {
             };
             let here = inherited.union(own(layout.order[pos]));
             held.push(here);
-            for p in gives.iter().filter(|p| !here.contains(*p)) {
-                gained[p as usize]
+            if here.union(gives) == here {
+                continue;
+            }
+            for (_, teams) in gained.iter_mut().filter(|(p, _)| !here.contains(*p)) {
+                teams
                     .get_or_insert_with(|| TeamSet::new(layout.order.len()))
                     .insert(pos);
             }
         }
-        for (p, teams) in Permission::ALL.iter().zip(gained) {
+        for (p, teams) in gained {
             if let Some(teams) = teams {
-                effect.insert((user, *p), teams);
+                effect.insert((user, p), teams);
             }
         }
     }
@@ -706,12 +733,17 @@ impl<'a> Inquiry<'a> {
     }
 
     /// The people whose own access lets them make `change`, asked of the no-escalation rule
-    /// itself. Those whose memberships on the chain cannot even give them the operation's own
-    /// permission are not asked: the rule would refuse them first.
-    fn appliers(&mut self, change: &Change, people: &[UserId], chain: &[TeamId]) -> Vec<UserId> {
+    /// itself. Only the direct members of the change's team and of the teams above it hold
+    /// anything there; of them, those whose memberships there cannot even give them the
+    /// operation's own permission are not asked: the rule would refuse them first.
+    fn appliers(&mut self, change: &Change) -> Vec<UserId> {
+        if let Some(known) = self.appliers.get(change) {
+            return known.clone();
+        }
         let operator_org = self.members.operator_org;
+        let chain: Vec<TeamId> = self.policy.tree.ancestors(change.team().id).collect();
         let mut out = Vec::new();
-        for &person in people {
+        for person in self.people_on(&chain) {
             let reach = self
                 .members
                 .teams_of(person)
@@ -734,6 +766,7 @@ impl<'a> Inquiry<'a> {
                 out.push(person);
             }
         }
+        self.appliers.insert(change.clone(), out.clone());
         out
     }
 
