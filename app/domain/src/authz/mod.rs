@@ -7,6 +7,8 @@
 //! - [`UserAccess::check`]: `(principal, permission, scope) → Decision`; a denial explains itself.
 //! - [`may_confer`]: the one no-escalation rule, for every path that can widen anyone's
 //!   permissions ([`can_grant`], [`can_add_member`], …).
+//! - [`troubleshoot`]: why a check is allowed or denied, the smallest fixes and who may apply
+//!   them, who can, what can, and two users compared — from the same code as the guard.
 
 mod catalogue;
 mod decision;
@@ -15,6 +17,7 @@ mod escalation;
 mod ids;
 mod person;
 mod tree;
+pub mod troubleshoot;
 
 pub use catalogue::{Permission, PermissionGroup, PermissionSet, UnknownPermission, templates};
 pub use decision::{Decision, Denial};
@@ -26,3 +29,8 @@ pub use escalation::{
 pub use ids::IdMap;
 pub use person::{PersonRefusal, can_manage_person};
 pub use tree::{TeamId, TeamRef, TeamTree, TreeError};
+pub use troubleshoot::{
+    BlastRadius, Change, Difference, Explanation, Fix, Gain, Holder, Members, Owned,
+    ResourceCounts, Step, TeamAccess, UserGains, UserId, compare, explain, fixes, what_can,
+    who_can,
+};
