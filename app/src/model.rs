@@ -467,6 +467,8 @@ pub struct AuditPage {
     pub events: Vec<AuditRow>,
     pub scope: String,
     pub chain: Option<ChainStatus>,
+    /// The `before` of the next (older) page, if there is one.
+    pub older: Option<i32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use backend::audit::{self, Details, Entry, Field, Outcome};
 use backend::audit_export::{ExportRow, Filter, page};
 use backend::principal::{Authentication, Principal};
 use backend::state::AppState;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::authz::Permission;
 use serde::Deserialize;
 
@@ -25,6 +25,10 @@ pub struct ExportQuery {
     pub subject: Option<i32>,
     pub impersonation: Option<String>,
     pub action: Option<String>,
+    /// A person's name or e-mail (or part of it): events they did or that were about them.
+    pub person: Option<String>,
+    /// An organisation's name (or part of it); operator staff only.
+    pub org: Option<String>,
     /// A day (`2026-11-25`, from its start) or an RFC 3339 time.
     pub from: Option<String>,
     /// A day (up to its end) or an RFC 3339 time.
@@ -71,6 +75,8 @@ async fn prepare(
     let from = bound(q.from.as_deref(), "from", false)?;
     let to = bound(q.to.as_deref(), "to", true)?;
     let mut filter = Filter {
+        people: None,
+        organisations: None,
         organisation: q.organisation,
         actor: q.actor,
         subject: q.subject,
@@ -82,6 +88,17 @@ async fn prepare(
     if let Err(e) = may_export(st, &p, &mut filter).await {
         record(st, &p, Outcome::Denied, Details::why(e.to_string())).await;
         return Err(e);
+    }
+    let own = (!p.operator).then_some(p.organisation_id);
+    if let Some(person) = q.person.as_deref().filter(|t| !t.trim().is_empty()) {
+        filter.people = Some(backend::audit_export::people_named(&st.db, person, own).await?);
+    }
+    if let Some(org) = q
+        .org
+        .as_deref()
+        .filter(|t| !t.trim().is_empty() && p.operator)
+    {
+        filter.organisations = Some(backend::audit_export::organisations_named(&st.db, org).await?);
     }
     let details = Details::new().with(
         Field::Change,
@@ -130,20 +147,8 @@ async fn may_export(st: &AppState, p: &Principal, filter: &mut Filter) -> Result
 }
 
 fn bound(raw: Option<&str>, field: &str, end: bool) -> Result<Option<DateTime<Utc>>, AppError> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "Give a day as YYYY-MM-DD."))?;
-    let day = if end {
-        day.succ_opt().unwrap_or(day)
-    } else {
-        day
-    };
-    Ok(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
+    backend::audit_export::bound(raw, end)
+        .map_err(|()| AppError::invalid(field, "Give a day as YYYY-MM-DD."))
 }
 
 async fn record(st: &AppState, p: &Principal, outcome: Outcome, details: Details) {

@@ -20,6 +20,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub organisation: Option<i32>,
+    /// Events whose actor or subject is one of these people (found by name or e-mail).
+    pub people: Option<Vec<i32>>,
+    /// Events of one of these organisations (found by name).
+    pub organisations: Option<Vec<i32>>,
     pub actor: Option<i32>,
     pub subject: Option<i32>,
     pub impersonation: Option<String>,
@@ -37,33 +41,108 @@ pub async fn page(
     f: &Filter,
     after: i32,
 ) -> Result<Vec<audit_event::Model>, DbErr> {
-    use audit_event::Column as C;
-    let mut q = audit_event::Entity::find()
-        .filter(C::Id.gt(after))
-        .order_by_asc(C::Id)
-        .limit(PAGE);
-    if let Some(o) = f.organisation {
-        q = q.filter(C::OrganisationId.eq(o));
+    f.apply(audit_event::Entity::find())
+        .filter(audit_event::Column::Id.gt(after))
+        .order_by_asc(audit_event::Column::Id)
+        .limit(PAGE)
+        .all(db)
+        .await
+}
+
+impl Filter {
+    /// The filter as conditions on a query of the log (the audit page and the export share it).
+    pub fn apply(
+        &self,
+        q: sea_orm::Select<audit_event::Entity>,
+    ) -> sea_orm::Select<audit_event::Entity> {
+        use audit_event::Column as C;
+        use sea_orm::Condition;
+        let f = self;
+        let mut q = q;
+        if let Some(people) = &f.people {
+            q = q.filter(
+                Condition::any()
+                    .add(C::ActorUserId.is_in(people.iter().copied()))
+                    .add(C::SubjectUserId.is_in(people.iter().copied())),
+            );
+        }
+        if let Some(orgs) = &f.organisations {
+            q = q.filter(C::OrganisationId.is_in(orgs.iter().copied()));
+        }
+        if let Some(o) = f.organisation {
+            q = q.filter(C::OrganisationId.eq(o));
+        }
+        if let Some(a) = f.actor {
+            q = q.filter(C::ActorUserId.eq(a));
+        }
+        if let Some(s) = f.subject {
+            q = q.filter(C::SubjectUserId.eq(s));
+        }
+        if let Some(i) = &f.impersonation {
+            q = q.filter(C::ImpersonationId.eq(i.clone()));
+        }
+        if let Some(a) = &f.action {
+            q = q.filter(C::Action.contains(a.clone()));
+        }
+        if let Some(t) = f.from {
+            q = q.filter(C::OccurredAt.gte(t));
+        }
+        if let Some(t) = f.to {
+            q = q.filter(C::OccurredAt.lt(t));
+        }
+        q
     }
-    if let Some(a) = f.actor {
-        q = q.filter(C::ActorUserId.eq(a));
+}
+
+/// The people whose name or e-mail contains `text` (of organisation `org` when given), for a
+/// filter by person: at most 500 of them.
+pub async fn people_named(
+    db: &impl ConnectionTrait,
+    text: &str,
+    org: Option<i32>,
+) -> Result<Vec<i32>, DbErr> {
+    use crate::entity::user;
+    let mut q = crate::repo::users::matching(user::Entity::find(), text);
+    if let Some(o) = org {
+        q = q.filter(user::Column::OrganisationId.eq(o));
     }
-    if let Some(s) = f.subject {
-        q = q.filter(C::SubjectUserId.eq(s));
+    Ok(q.limit(500)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+/// The organisations whose name contains `text` (case-insensitively).
+pub async fn organisations_named(db: &impl ConnectionTrait, text: &str) -> Result<Vec<i32>, DbErr> {
+    use crate::entity::organisation;
+    let text = text.to_lowercase();
+    Ok(organisation::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|o| o.name.to_lowercase().contains(&text))
+        .map(|o| o.id)
+        .collect())
+}
+
+/// A bound of a time range: a day (`2026-11-25`: from its start, or, as the `end`, up to its
+/// end) or an RFC 3339 time. `Err` for anything else.
+pub fn bound(raw: Option<&str>, end: bool) -> Result<Option<DateTime<Utc>>, ()> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(t.with_timezone(&Utc)));
     }
-    if let Some(i) = &f.impersonation {
-        q = q.filter(C::ImpersonationId.eq(i.clone()));
-    }
-    if let Some(a) = &f.action {
-        q = q.filter(C::Action.eq(a.clone()));
-    }
-    if let Some(t) = f.from {
-        q = q.filter(C::OccurredAt.gte(t));
-    }
-    if let Some(t) = f.to {
-        q = q.filter(C::OccurredAt.lt(t));
-    }
-    q.all(db).await
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ())?;
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
 }
 
 /// One exported row: every hashed field as stored, and the hashes.

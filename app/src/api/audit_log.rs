@@ -14,21 +14,40 @@ impl Declared for AuditList {
     const POLICY: Policy = read::<Self>(SignedIn);
 }
 
+/// Events per page.
+#[cfg(feature = "ssr")]
+const PAGE: u64 = 100;
+
+/// Events a page at a time, newest first, filtered by person (name or e-mail), organisation
+/// (name; operator staff), action, time range (days or RFC 3339 times) and the numeric ids the
+/// links use; `before` pages back.
 #[server(endpoint = "audit/list")]
+#[allow(clippy::too_many_arguments)]
 pub async fn audit_list(
     actor: Option<i32>,
     subject: Option<i32>,
     organisation: Option<i32>,
     impersonation: Option<String>,
+    person: Option<String>,
+    org: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<i32>,
 ) -> Result<AuditPage, AppError> {
     use crate::api::guard::Guard;
     use crate::model::{AuditRow, ChainStatus};
+    use backend::audit_export::{Filter, bound, organisations_named, people_named};
     use backend::entity::{audit_event, organisation as orgs, user};
     use domain::authz::Permission;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use server::field_views;
     use std::collections::HashMap;
 
+    let from = bound(from.as_deref(), false)
+        .map_err(|()| AppError::invalid("from", "Give a day as YYYY-MM-DD."))?;
+    let to = bound(to.as_deref(), true)
+        .map_err(|()| AppError::invalid("to", "Give a day as YYYY-MM-DD."))?;
     let g = Guard::enter::<AuditList>().await?;
     let all = g.principal().operator;
     if all {
@@ -37,32 +56,58 @@ pub async fn audit_list(
         g.require(Permission::AuditView, g.tree().root(), Resource::AuditLog)
             .await?;
     }
-    let mut q = audit_event::Entity::find()
+    let db = &g.state().db;
+    let own = (!all).then_some(g.principal().organisation_id);
+    let text = |t: Option<String>| t.filter(|t| !t.trim().is_empty());
+    let people = match text(person) {
+        Some(p) => Some(people_named(db, &p, own).await?),
+        None => None,
+    };
+    let organisations = match text(org).filter(|_| all) {
+        Some(o) => Some(organisations_named(db, &o).await?),
+        None => None,
+    };
+    let filter = Filter {
+        organisation: own.or(organisation),
+        people,
+        organisations,
+        actor,
+        subject,
+        impersonation: text(impersonation),
+        action: text(action),
+        from,
+        to,
+    };
+    let mut q = filter
+        .apply(audit_event::Entity::find())
         .order_by_desc(audit_event::Column::Id)
-        .limit(500);
-    if !all {
-        q = q.filter(audit_event::Column::OrganisationId.eq(g.principal().organisation_id));
-    } else if let Some(o) = organisation {
-        q = q.filter(audit_event::Column::OrganisationId.eq(o));
+        .limit(PAGE + 1);
+    if let Some(b) = before {
+        q = q.filter(audit_event::Column::Id.lt(b));
     }
-    if let Some(a) = actor {
-        q = q.filter(audit_event::Column::ActorUserId.eq(a));
-    }
-    if let Some(s) = subject {
-        q = q.filter(audit_event::Column::SubjectUserId.eq(s));
-    }
-    if let Some(i) = impersonation.filter(|i| !i.is_empty()) {
-        q = q.filter(audit_event::Column::ImpersonationId.eq(i));
-    }
-    let rows = q.all(&g.state().db).await?;
+    let mut rows = q.all(db).await?;
+    let older = (rows.len() as u64 > PAGE).then(|| {
+        rows.truncate(PAGE as usize);
+        rows.last().map(|r| r.id)
+    });
+    // Names of the people and organisations on this page only.
+    let mut ids: Vec<i32> = rows
+        .iter()
+        .flat_map(|r| [r.actor_user_id, r.subject_user_id])
+        .flatten()
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
     let users: HashMap<i32, String> = user::Entity::find()
-        .all(&g.state().db)
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.full_name))
         .collect();
     let org_names: HashMap<i32, String> = orgs::Entity::find()
-        .all(&g.state().db)
+        .filter(orgs::Column::Id.is_in(rows.iter().filter_map(|r| r.organisation_id)))
+        .all(db)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
@@ -80,6 +125,7 @@ pub async fn audit_list(
             g.principal().organisation.clone()
         },
         chain,
+        older: older.flatten(),
         events: rows
             .into_iter()
             .map(|r| AuditRow {

@@ -5,64 +5,60 @@ use crate::api::audit_log::audit_list;
 use crate::components::{ColumnHeads, or_alert};
 use crate::model::{AuditFieldView, AuditPage};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
+
+/// The query-string keys the page filters by, in the order the server function takes them.
+const FILTERS: [&str; 10] = [
+    "actor",
+    "subject",
+    "organisation",
+    "impersonation",
+    "person",
+    "org",
+    "action",
+    "from",
+    "to",
+    "before",
+];
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
-    let num = move |k: &str| param(k).and_then(|v| v.parse::<i32>().ok());
+    let operator = use_location()
+        .pathname
+        .get_untracked()
+        .starts_with("/admin");
     let page = Resource::new(
-        move || {
-            (
-                num("actor"),
-                num("subject"),
-                num("organisation"),
-                param("impersonation"),
-            )
+        move || FILTERS.map(|k| param(k)),
+        move |f| {
+            let [_, _, _, imp, person, org, action, from, to, _] = f.clone();
+            let n = |i: usize| f[i].as_deref().and_then(|v| v.parse::<i32>().ok());
+            audit_list(n(0), n(1), n(2), imp, person, org, action, from, to, n(9))
         },
-        |(a, s, o, i)| audit_list(a, s, o, i),
     );
     let filters = move || {
-        ["actor", "subject", "organisation", "impersonation"]
-            .into_iter()
-            .filter_map(|k| param(k).map(|v| (k, v)))
+        FILTERS[..9]
+            .iter()
+            .filter_map(|k| param(k).map(|v| (*k, v)))
             .collect::<Vec<_>>()
     };
+    let field =
+        move |id: &'static str, label: &'static str, name: &'static str, kind: &'static str| {
+            view! {
+                <label for=id>{label}</label>
+                <input id=id name=name type=kind value=param(name).unwrap_or_default() />
+            }
+        };
     view! {
         <h1>"Audit log"</h1>
         <form method="get" class="filters">
-            <label for="a-actor">"Actor id"</label>
-            <input
-                id="a-actor"
-                name="actor"
-                inputmode="numeric"
-                size="5"
-                value=param("actor").unwrap_or_default()
-            />
-            <label for="a-subject">"Subject id"</label>
-            <input
-                id="a-subject"
-                name="subject"
-                inputmode="numeric"
-                size="5"
-                value=param("subject").unwrap_or_default()
-            />
-            <label for="a-org">"Organisation id"</label>
-            <input
-                id="a-org"
-                name="organisation"
-                inputmode="numeric"
-                size="5"
-                value=param("organisation").unwrap_or_default()
-            />
-            <label for="a-imp">"Impersonation"</label>
-            <input
-                id="a-imp"
-                name="impersonation"
-                size="12"
-                value=param("impersonation").unwrap_or_default()
-            />
+            {field("a-person", "Person (name or e-mail)", "person", "search")}
+            {operator.then(|| field("a-org", "Organisation", "org", "search"))}
+            {field("a-action", "Action", "action", "search")}
+            {field("a-from", "From", "from", "date")}
+            {field("a-to", "To", "to", "date")}
+            {field("a-imp", "Impersonation", "impersonation", "search")}
             <button type="submit" class="secondary">
                 "Filter"
             </button>
@@ -79,7 +75,27 @@ pub fn AuditLogPage() -> impl IntoView {
             view! { <p class="muted">"Loading…"</p> }
         }>
             {move || Suspend::new(async move {
-                or_alert(page.await, |p| view! { <AuditTable p /> })
+                or_alert(
+                    page.await,
+                    move |p| {
+                        let older = p
+                            .older
+                            .map(|b| {
+                                let mut href = export_href("", &filters())
+                                    .replacen("/audit/export?format=", "?", 1);
+                                href.push_str(&format!("&before={b}"));
+                                view! {
+                                    <a class="pager" href=href>
+                                        "Older events"
+                                    </a>
+                                }
+                            });
+                        view! {
+                            <AuditTable p />
+                            {older}
+                        }
+                    },
+                )
             })}
         </Suspense>
     }
@@ -89,13 +105,21 @@ pub fn AuditLogPage() -> impl IntoView {
 fn export_href(format: &str, filters: &[(&str, String)]) -> String {
     let mut href = format!("/audit/export?format={format}");
     for (k, v) in filters {
-        let v: String = v
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
-            .collect();
-        href.push_str(&format!("&{k}={v}"));
+        href.push_str(&format!("&{k}={}", encode(v)));
     }
     href
+}
+
+/// A query-string value, percent-encoded (letters, digits and `-_.~` kept as they are).
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Each structured detail as its own labelled item: what a user typed stays in its field.
@@ -123,7 +147,7 @@ fn AuditFields(fields: Vec<AuditFieldView>) -> impl IntoView {
 #[component]
 fn AuditTable(p: AuditPage) -> impl IntoView {
     view! {
-        <p class="muted">{format!("Showing: {} (newest first, up to 500)", p.scope)}</p>
+        <p class="muted">{format!("Showing: {} (newest first, 100 a page)", p.scope)}</p>
         {p
             .chain
             .map(|c| match c.first_broken {

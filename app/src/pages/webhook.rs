@@ -83,7 +83,7 @@ fn WebhookBody(
                     />
                 </div>
                 <button type="submit" class="primary">
-                    "Save webhook"
+                    "Use this URL"
                 </button>
             </ActionForm>
             {has

@@ -205,6 +205,12 @@ pub fn every_event() -> AuditList {
         subject: None,
         organisation: None,
         impersonation: None,
+        person: None,
+        org: None,
+        action: None,
+        from: None,
+        to: None,
+        before: None,
     }
 }
 
