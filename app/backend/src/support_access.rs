@@ -4,7 +4,7 @@
 //! rows a decision leaves. Each write runs inside its caller's transaction, beside its audit row.
 
 use crate::entity::{
-    membership, protection, session, support_grant, support_notice, support_request, team, user,
+    membership, protection, session, support_grant, support_notice, support_request, team,
 };
 use chrono::{DateTime, Utc};
 use domain::authz::TeamTree;
@@ -252,13 +252,7 @@ async fn viewings(
     rows: Vec<session::Model>,
 ) -> Result<Vec<Viewing>, DbErr> {
     let actors: HashSet<i32> = rows.iter().filter_map(|r| r.actor_user_id).collect();
-    let names: HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(actors))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect();
+    let names = crate::repo::users::names_anywhere(db, actors).await?;
     let now = Utc::now();
     Ok(rows
         .into_iter()

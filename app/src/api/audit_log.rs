@@ -38,7 +38,7 @@ pub async fn audit_list(
     use crate::api::guard::Guard;
     use crate::model::{AuditRow, ChainStatus};
     use backend::audit_export::{Filter, bound, organisations_named, people_named};
-    use backend::entity::{audit_event, organisation as orgs, user};
+    use backend::entity::{audit_event, organisation as orgs};
     use domain::authz::Permission;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use server::field_views;
@@ -98,13 +98,7 @@ pub async fn audit_list(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let users: HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect();
+    let users = backend::repo::users::names_anywhere(db, ids).await?;
     let org_names: HashMap<i32, String> = orgs::Entity::find()
         .filter(orgs::Column::Id.is_in(rows.iter().filter_map(|r| r.organisation_id)))
         .all(db)

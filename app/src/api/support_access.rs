@@ -97,7 +97,6 @@ pub async fn get_support_access() -> Result<SupportAccessView, AppError> {
     use backend::entity::{organisation, user};
     use domain::impersonation::{Consent, Mode};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    use std::collections::HashMap;
 
     let g = Guard::enter::<GetSupportAccess>().await?;
     let me = g.principal();
@@ -124,13 +123,7 @@ pub async fn get_support_access() -> Result<SupportAccessView, AppError> {
     } else {
         backend::support_access::live_grants(db, &[me.user_id]).await?
     };
-    let names: HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(grants.iter().map(|g| g.user_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect();
+    let names = backend::repo::users::names_anywhere(db, grants.iter().map(|g| g.user_id)).await?;
     let grants = grants
         .into_iter()
         .map(|gr| {
@@ -542,7 +535,7 @@ impl Declared for SupportRequests {
 /// customer, those about themselves, and, for `org.settings` holders, their organisation's.
 #[server(endpoint = "support/requests")]
 pub async fn support_requests() -> Result<Vec<RequestRow>, AppError> {
-    use backend::entity::{organisation, support_request, user};
+    use backend::entity::{organisation, support_request};
     use domain::impersonation::Mode;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use std::collections::HashMap;
@@ -573,11 +566,7 @@ pub async fn support_requests() -> Result<Vec<RequestRow>, AppError> {
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let names: HashMap<i32, String> = backend::repo::users::by_ids(db, &ids)
-        .await?
-        .into_iter()
-        .map(|u: user::Model| (u.id, u.full_name))
-        .collect();
+    let names = backend::repo::users::names_anywhere(db, ids).await?;
     let orgs: HashMap<i32, String> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.organisation_id)))
         .all(db)

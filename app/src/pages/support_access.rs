@@ -128,15 +128,7 @@ fn SupportAccessBody(
             check=check_grant
             invalid
         >
-            <div class="field">
-                <label for="f-length">"Duration"</label>
-                <select id="f-length" name="length">
-                    {GrantLength::ALL
-                        .into_iter()
-                        .map(|l| view! { <option value=l.key()>{l.label()}</option> })
-                        .collect_view()}
-                </select>
-            </div>
+            <DurationSelect id="f-length".to_owned() />
             <div class="field">
                 <label for="f-grant-mode">"Mode"</label>
                 <select id="f-grant-mode" name="mode">
@@ -426,17 +418,7 @@ fn RequestItem(r: RequestRow, answer: ServerAction<AnswerSupportRequest>) -> imp
                             <input type="hidden" name="request" value=id.to_string() />
                             <input type="hidden" name="approve" value="true" />
                             <input type="hidden" name="why" value="" />
-                            <div class="field">
-                                <label for=format!("f-answer-length-{id}")>"Duration"</label>
-                                <select id=format!("f-answer-length-{id}") name="length">
-                                    {GrantLength::ALL
-                                        .into_iter()
-                                        .map(|l| {
-                                            view! { <option value=l.key()>{l.label()}</option> }
-                                        })
-                                        .collect_view()}
-                                </select>
-                            </div>
+                            <DurationSelect id=format!("f-answer-length-{id}") />
                             <button type="submit" class="primary">
                                 "Approve"
                             </button>
@@ -455,5 +437,21 @@ fn RequestItem(r: RequestRow, answer: ServerAction<AnswerSupportRequest>) -> imp
                     }
                 })}
         </li>
+    }
+}
+
+/// **Duration** of a support access grant (1 hour, 1 day, 7 days; an hour unless chosen).
+#[component]
+fn DurationSelect(id: String) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Duration"</label>
+            <select id=id name="length">
+                {GrantLength::ALL
+                    .into_iter()
+                    .map(|l| view! { <option value=l.key()>{l.label()}</option> })
+                    .collect_view()}
+            </select>
+        </div>
     }
 }

@@ -323,3 +323,18 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<user::
         .all(db)
         .await
 }
+
+/// The full names of the users with these ids in any organisation (the caller scoped the ids:
+/// the people on a page of the audit log, the operators who viewed as someone).
+pub async fn names_anywhere(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, String>, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect())
+}
