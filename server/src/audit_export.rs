@@ -152,11 +152,16 @@ fn bound(raw: Option<&str>, field: &str, end: bool) -> Result<Option<DateTime<Ut
 }
 
 async fn record(st: &AppState, p: &Principal, outcome: Outcome, details: Details) {
+    // While viewing as someone, the operator behind it is the actor, under the impersonation.
+    let (actor, impersonation_id) = match &p.impersonation {
+        Some(imp) => (imp.actor.user_id, Some(imp.id.clone())),
+        None => (p.user_id, None),
+    };
     let e = Entry {
         organisation_id: Some(p.organisation_id),
-        actor_user_id: Some(p.user_id),
+        actor_user_id: Some(actor),
         subject_user_id: Some(p.user_id),
-        impersonation_id: None,
+        impersonation_id,
         action: "audit/export".into(),
         resource: Some(audit::Resource::AuditLog.to_string()),
         outcome,

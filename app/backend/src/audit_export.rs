@@ -257,10 +257,11 @@ impl ExportRow {
     }
 }
 
-/// A cell, quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-` or
-/// `@` is prefixed with `'` so no spreadsheet runs it as a formula.
+/// A cell, quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-`, `@`,
+/// tab or carriage return is prefixed with `'` so no spreadsheet runs it as a formula. (So a CSV
+/// is for reading; the JSON Lines export is the one `audit verify --file` checks.)
 fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_owned()

@@ -91,8 +91,11 @@ pub async fn covers(
     {
         memberships.entry(m.user_id).or_default().push(m.team_id);
     }
+    // Someone in no team stands in the root team (as the people rules have it), so protecting
+    // the root protects them too.
+    let root = [tree.root()];
     for (u, c) in out.iter_mut() {
-        let of = memberships.get(u).map(Vec::as_slice).unwrap_or_default();
+        let of = memberships.get(u).map_or(&root[..], Vec::as_slice);
         c.protected |= protected_by_team(&tree, of, &teams);
     }
     Ok(out)

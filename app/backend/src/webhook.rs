@@ -110,50 +110,60 @@ pub fn parse_url(raw: &str, allow_private: bool) -> Result<url::Url, UrlRefusal>
     }
 }
 
-/// Loopback, private, link-local (cloud metadata), unspecified or otherwise not public.
+/// Loopback, private, link-local (cloud metadata), shared, benchmarking, reserved, multicast or
+/// otherwise not a public unicast address, in IPv4 or any IPv6 form that carries one.
 fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // carrier-grade NAT
+                || v4.is_multicast()
+                || a == 0 // "this network"
+                || a == 100 && (b & 0xc0) == 64 // carrier-grade NAT
+                || a == 192 && b == 0 && c == 0 // IETF protocol assignments
+                || a == 198 && (b & 0xfe) == 18 // benchmarking
+                || a >= 240 // reserved
         }
         IpAddr::V6(v6) => {
+            let s = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link local
+                || (s[0] & 0xffc0) == 0xfec0 // site local (deprecated)
+                || s[0] == 0x2002 // 6to4: an IPv4 address inside
+                || (s[0] == 0x64 && s[1] == 0xff9b) // NAT64
+                || v6.to_ipv4().is_some_and(|v4| is_private(IpAddr::V4(v4)))
         }
     }
 }
 
-/// Refuses, at send time, a host that resolves into a private network (the URL was checked
-/// when saved; DNS may have changed since).
-async fn public_host(u: &url::Url, allow_private: bool) -> Result<(), String> {
-    if allow_private {
-        return Ok(());
-    }
-    let host = u.host_str().unwrap_or_default();
+/// The addresses to connect to: the host resolved once, here, and refused if any address is not
+/// public (unless allowed); the request then goes to exactly these (no second lookup a DNS
+/// rebinding could answer differently).
+async fn resolve(u: &url::Url, allow_private: bool) -> Result<Vec<std::net::SocketAddr>, String> {
     let port = u.port_or_known_default().unwrap_or(443);
-    let addrs = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|_| "the host does not resolve".to_owned())?;
-    let mut any = false;
-    for a in addrs {
-        any = true;
-        if is_private(a.ip()) {
-            return Err(UrlRefusal::Private.to_string());
-        }
+    let addrs: Vec<std::net::SocketAddr> = match u.host() {
+        Some(url::Host::Ipv4(ip)) => vec![(ip, port).into()],
+        Some(url::Host::Ipv6(ip)) => vec![(ip, port).into()],
+        Some(url::Host::Domain(d)) => tokio::net::lookup_host((d, port))
+            .await
+            .map_err(|_| "the host does not resolve".to_owned())?
+            .collect(),
+        None => Vec::new(),
+    };
+    if addrs.is_empty() {
+        return Err("the host does not resolve".into());
     }
-    if any {
-        Ok(())
-    } else {
-        Err("the host does not resolve".into())
+    if !allow_private && addrs.iter().any(|a| is_private(a.ip())) {
+        return Err(UrlRefusal::Private.to_string());
     }
+    Ok(addrs)
 }
 
 /// A new secret: 32 random bytes, base64url.
@@ -221,16 +231,11 @@ pub async fn remove(db: &impl ConnectionTrait, org: i32) -> Result<bool, DbErr> 
 /// How a delivery went: the receiver's status, or why there was none.
 type Sent = Result<u16, String>;
 
-/// POSTs one signed body.
-async fn post(
-    client: &reqwest::Client,
-    hook: &webhook::Model,
-    event: &str,
-    body: Vec<u8>,
-    allow_private: bool,
-) -> Sent {
+/// POSTs one signed body to the addresses checked just before.
+async fn post(hook: &webhook::Model, event: &str, body: Vec<u8>, allow_private: bool) -> Sent {
     let u = parse_url(&hook.url, allow_private).map_err(|e| e.to_string())?;
-    public_host(&u, allow_private).await?;
+    let addrs = resolve(&u, allow_private).await?;
+    let client = client_for(&u, &addrs);
     let sig = signature(&hook.secret, Utc::now().timestamp(), &body);
     let res = client
         .post(u)
@@ -255,16 +260,9 @@ async fn post(
 }
 
 /// A signed `ping` to the webhook, now: the receiver's status, or why there was none.
-pub async fn ping(client: &reqwest::Client, hook: &webhook::Model, allow_private: bool) -> Sent {
+pub async fn ping(hook: &webhook::Model, allow_private: bool) -> Sent {
     let body = serde_json::json!({ "type": "ping", "organisation_id": hook.organisation_id });
-    post(
-        client,
-        hook,
-        "ping",
-        body.to_string().into_bytes(),
-        allow_private,
-    )
-    .await
+    post(hook, "ping", body.to_string().into_bytes(), allow_private).await
 }
 
 /// The events beyond the webhook's cursor that it takes, oldest first.
@@ -282,13 +280,19 @@ async fn due_events(
     q.all(db).await
 }
 
-/// Takes `hook` for this instance until its lease runs out: false when another has it.
-async fn claim(db: &DatabaseConnection, hook: &webhook::Model) -> Result<bool, DbErr> {
+/// Takes `hook` for this instance until its lease runs out: the lease, or `None` when another
+/// instance has it.
+async fn claim(
+    db: &DatabaseConnection,
+    hook: &webhook::Model,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
     let now = Utc::now();
     if hook.leased_until.is_some_and(|l| l > now) {
-        return Ok(false);
+        return Ok(None);
     }
+    // Microseconds, as both databases keep them: the lease is compared again when settling.
     let until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(2));
+    let until = DateTime::from_timestamp_micros(until.timestamp_micros()).unwrap_or(until);
     serially(db, async |txn| {
         let q = webhook::Entity::update_many()
             .col_expr(webhook::Column::LeasedUntil, Expr::value(until))
@@ -298,15 +302,17 @@ async fn claim(db: &DatabaseConnection, hook: &webhook::Model) -> Result<bool, D
             None => q.filter(webhook::Column::LeasedUntil.is_null()),
             Some(l) => q.filter(webhook::Column::LeasedUntil.eq(l)),
         };
-        Ok(q.exec(txn).await?.rows_affected == 1)
+        Ok((q.exec(txn).await?.rows_affected == 1).then_some(until))
     })
     .await
 }
 
-/// Records the round's outcome and releases the lease.
+/// Records the round's outcome and releases the lease — only if the lease is still this
+/// round's (another instance that took over settles its own), and never moving the cursor back.
 async fn settle(
     db: &DatabaseConnection,
     hook: &webhook::Model,
+    lease: DateTime<Utc>,
     up_to: i32,
     failure: Option<(Option<u16>, String)>,
     retry: Duration,
@@ -319,7 +325,9 @@ async fn settle(
                 webhook::Column::LeasedUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
-            .filter(webhook::Column::Id.eq(hook.id));
+            .filter(webhook::Column::Id.eq(hook.id))
+            .filter(webhook::Column::LeasedUntil.eq(lease))
+            .filter(webhook::Column::DeliveredUpTo.lte(up_to));
         if up_to > hook.delivered_up_to {
             q = q.col_expr(webhook::Column::LastDeliveredAt, Expr::value(now));
         }
@@ -355,18 +363,24 @@ async fn settle(
 /// delivered.
 async fn deliver_one(
     db: &DatabaseConnection,
-    client: &reqwest::Client,
     hook: &webhook::Model,
+    lease: DateTime<Utc>,
     retry: Duration,
     allow_private: bool,
 ) -> Result<usize, DbErr> {
     let mut up_to = hook.delivered_up_to;
     let mut failure = None;
     let mut n = 0;
+    // Stop with half the lease left: the next round goes on from the cursor, and no other
+    // instance takes the webhook while this one still sends.
+    let budget = Utc::now() + chrono::Duration::from_std(LEASE / 2).unwrap_or_default();
     for e in due_events(db, hook).await? {
+        if Utc::now() > budget {
+            break;
+        }
         let id = e.id;
         let body = serde_json::to_vec(&ExportRow::of(e)).unwrap_or_default();
-        match post(client, hook, &id.to_string(), body, allow_private).await {
+        match post(hook, &id.to_string(), body, allow_private).await {
             Ok(s) if (200..300).contains(&s) => {
                 up_to = id;
                 n += 1;
@@ -384,14 +398,13 @@ async fn deliver_one(
     if let Some((_, why)) = &failure {
         tracing::warn!(webhook = hook.id, attempt = hook.attempts + 1, error = %why, "webhook delivery failed; will retry");
     }
-    settle(db, hook, up_to, failure, retry).await?;
+    settle(db, hook, lease, up_to, failure, retry).await?;
     Ok(n)
 }
 
 /// One round over every webhook that is due. Returns how many events were delivered.
 pub async fn deliver_due(
     db: &DatabaseConnection,
-    client: &reqwest::Client,
     retry: Duration,
     allow_private: bool,
 ) -> Result<usize, DbErr> {
@@ -401,8 +414,8 @@ pub async fn deliver_due(
     let hooks = webhook::Entity::find().all(db).await?;
     let mut n = 0;
     for h in hooks.into_iter().filter(|h| h.next_attempt_at <= now) {
-        if claim(db, &h).await? {
-            n += deliver_one(db, client, &h, retry, allow_private).await?;
+        if let Some(lease) = claim(db, &h).await? {
+            n += deliver_one(db, &h, lease, retry, allow_private).await?;
         }
     }
     Ok(n)
@@ -419,16 +432,11 @@ impl Courier {
         allow_private: bool,
     ) -> Courier {
         Courier(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                // A webhook never follows a redirect: it could lead anywhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default();
             let mut tick = tokio::time::interval(every.max(Duration::from_millis(10)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                match deliver_due(&db, &client, retry, allow_private).await {
+                match deliver_due(&db, retry, allow_private).await {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(delivered = n, "webhook events delivered"),
                     Err(e) => tracing::warn!(error = %e, "webhook round failed; will retry"),
@@ -444,12 +452,16 @@ impl Drop for Courier {
     }
 }
 
-/// A client for sending one ping (same rules as the courier's).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// A client that reaches `u`'s host at `addrs` only: no redirect (it could lead anywhere), no
+/// proxy from the environment.
+fn client_for(u: &url::Url, addrs: &[std::net::SocketAddr]) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+        .no_proxy();
+    if let Some(url::Host::Domain(d)) = u.host() {
+        b = b.resolve_to_addrs(d, addrs);
+    }
+    b.build().unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ fn is_invisible_layout(c: char) -> bool {
     )
 }
 
-fn one_line(s: &str, what: &str) -> Result<(), String> {
+pub(crate) fn one_line(s: &str, what: &str) -> Result<(), String> {
     if s.chars().any(|c| c.is_control() || is_invisible_layout(c)) {
         Err(format!(
             "The {what} must be one line of plain text (no line breaks or control characters)."

@@ -69,9 +69,7 @@ pub fn protected_by_team(
 /// An optional note, up to 500 characters once trimmed, on one line; empty means none.
 pub fn note(raw: &str) -> Result<Option<String>, String> {
     let s = raw.trim();
-    if s.chars().any(char::is_control) {
-        return Err("The note must be one line of plain text.".into());
-    }
+    crate::impersonation::one_line(s, "note")?;
     if s.chars().count() > NOTE_MAX {
         return Err(format!("Keep the note under {NOTE_MAX} characters."));
     }
@@ -140,6 +138,10 @@ mod tests {
         assert_eq!(note("  "), Ok(None));
         assert_eq!(note(" SUP-1 "), Ok(Some("SUP-1".into())));
         assert!(note("a\nb").is_err());
+        assert!(
+            note("looks fine \u{202E}enif skool").is_err(),
+            "no bidi override"
+        );
         assert!(note(&"x".repeat(501)).is_err());
     }
 }

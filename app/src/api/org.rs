@@ -3,7 +3,7 @@
 #[cfg(feature = "ssr")]
 use crate::api::guard::Resource;
 use crate::api::policy::Requirement::{Permission as Needs, SignedIn};
-use crate::api::policy::{Declared, Policy, read, write};
+use crate::api::policy::{Declared, Policy, own_name_only, read};
 use crate::error::AppError;
 use crate::model::OrgSettingsView;
 use domain::authz::Permission;
@@ -36,7 +36,9 @@ pub async fn org_settings() -> Result<OrgSettingsView, AppError> {
 }
 
 impl Declared for SetConsent {
-    const POLICY: Policy = write::<Self>(Needs(Permission::OrgSettings));
+    // The customer's own say over support access: never changed in someone else's name, even by
+    // an impersonation allowed to act (it could open the organisation to itself).
+    const POLICY: Policy = own_name_only::<Self>(Needs(Permission::OrgSettings));
 }
 
 /// Sets whether operator staff may view as this organisation's users.

@@ -277,7 +277,11 @@ pub async fn revoke_support_grant(grant: i32) -> Result<(), AppError> {
         .await?;
     }
     let txn = g.begin_write().await?;
-    backend::support_access::revoke(&*txn, grant, me.user_id).await?;
+    if !backend::support_access::revoke(&*txn, grant, me.user_id).await? {
+        return Err(AppError::Conflict {
+            message: "This grant has been revoked already.".into(),
+        });
+    }
     backend::impersonation::ending::end_no_longer_covered(&txn, &[row.user_id]).await?;
     g.commit_write(
         txn,
@@ -689,7 +693,7 @@ pub async fn answer_support_request(
                 mode,
                 length,
                 ticket: row.ticket.clone(),
-                note: Some(format!("Asked: {}", row.reason)),
+                note: Some(format!("Approved request #{}", row.id)),
             },
         )
         .await?;

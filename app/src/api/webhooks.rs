@@ -129,8 +129,7 @@ pub async fn test_webhook() -> Result<String, AppError> {
         .ok_or(AppError::NotFound {
             what: "Webhook".into(),
         })?;
-    let client = backend::webhook::client();
-    let answer = backend::webhook::ping(&client, &hook, g.state().webhook_allow_private).await;
+    let answer = backend::webhook::ping(&hook, g.state().webhook_allow_private).await;
     let said = match &answer {
         Ok(s) if (200..300).contains(s) => format!("The receiver answered {s}: it works."),
         Ok(s) => format!("The receiver answered {s}: check its address and signature check."),

@@ -272,10 +272,10 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
         row(ReactivateUser { user: d.tina },              [404, 404, 200, 403, 403, 200, 404, 401]),
         row(same_role,                                    [404, 404, 200, 403, 403, 200, 404, 401]),
         // Support access: the customer's say (org.settings for others, oneself), never the
-        // operator's; revoking a revoked grant is a no-op for its person and org.settings.
+        // operator's; revoking a revoked grant is a conflict for its person and org.settings.
         row(GetSupportAccess {},                          [200, 200, 200, 200, 200, 200, 200, 401]),
         row(grant_dan,                                    [403, 403, 403, 403, 200, 200, 404, 401]),
-        row(RevokeSupportGrant { grant: d.revoked_grant }, [403, 403, 403, 200, 403, 200, 404, 401]),
+        row(RevokeSupportGrant { grant: d.revoked_grant }, [403, 403, 403, 409, 403, 409, 404, 401]),
         row(SupportNotices {},                            [200, 200, 200, 200, 200, 200, 200, 401]),
         row(DismissNotice { id: "no-such-notice".into() }, [404, 404, 404, 404, 404, 404, 404, 401]),
         row(GetProtections {},                            [403, 403, 403, 403, 403, 200, 200, 401]),

@@ -196,7 +196,7 @@ impl Guard {
             Requirement::Operator(p) => guard.operator_refusal(p),
             _ => None,
         };
-        if refusal.is_none() && policy.kind == policy::Kind::Read {
+        if refusal.is_none() {
             guard.trail().await;
         }
         Ok(match refusal {
@@ -214,12 +214,18 @@ impl Guard {
     /// the browser's reads under the function's), so the impersonation's trail shows what was
     /// seen. A person's reads of their own data are not recorded.
     async fn trail(&self) {
-        if self.principal.impersonation.is_none() {
+        self.trail_of(Resource::Unspecified).await;
+    }
+
+    /// A read of `resource` during an impersonation, on its trail (a read's check that passed
+    /// names the record it let through: which vehicle, which work order).
+    async fn trail_of(&self, resource: Resource) {
+        if self.principal.impersonation.is_none() || self.policy.kind != policy::Kind::Read {
             return;
         }
         let path = super::ctx::with_request_path(str::to_owned).unwrap_or_default();
         self.audit(
-            Resource::Unspecified,
+            resource,
             Outcome::Success,
             audit::Details::new().with(audit::Field::Path, path),
         )
@@ -271,7 +277,10 @@ impl Guard {
         resource: Resource,
     ) -> Result<(), AppError> {
         match self.access.check(permission, scope) {
-            Decision::Allow => Ok(()),
+            Decision::Allow => {
+                self.trail_of(resource).await;
+                Ok(())
+            }
             Decision::Deny(denial) => {
                 self.audit(
                     resource,
