@@ -65,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
         data_dir: dir.clone(),
         addr: "127.0.0.1:0".parse()?,
         demo: true,
+        webhook_allow_private: false,
         jwt_secret: Some(base64::engine::general_purpose::STANDARD.encode([7u8; 32])),
         public_url: None,
         session_ttl_minutes: 60,

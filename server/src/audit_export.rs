@@ -147,8 +147,7 @@ async fn may_export(st: &AppState, p: &Principal, filter: &mut Filter) -> Result
 }
 
 fn bound(raw: Option<&str>, field: &str, end: bool) -> Result<Option<DateTime<Utc>>, AppError> {
-    backend::audit_export::bound(raw, end)
-        .map_err(|()| AppError::invalid(field, "Give a day as YYYY-MM-DD."))
+    backend::audit_export::bound(raw, end).map_err(|e| AppError::invalid(field, e.to_string()))
 }
 
 async fn record(st: &AppState, p: &Principal, outcome: Outcome, details: Details) {

@@ -127,16 +127,21 @@ pub async fn organisations_named(db: &impl ConnectionTrait, text: &str) -> Resul
         .collect())
 }
 
+/// A time-range bound that is neither a day nor an RFC 3339 time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Give a day as YYYY-MM-DD.")]
+pub struct NotADay;
+
 /// A bound of a time range: a day (`2026-11-25`: from its start, or, as the `end`, up to its
-/// end) or an RFC 3339 time. `Err` for anything else.
-pub fn bound(raw: Option<&str>, end: bool) -> Result<Option<DateTime<Utc>>, ()> {
+/// end) or an RFC 3339 time.
+pub fn bound(raw: Option<&str>, end: bool) -> Result<Option<DateTime<Utc>>, NotADay> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(Some(t.with_timezone(&Utc)));
     }
-    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ())?;
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| NotADay)?;
     let day = if end {
         day.succ_opt().unwrap_or(day)
     } else {

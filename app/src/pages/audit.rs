@@ -30,7 +30,7 @@ pub fn AuditLogPage() -> impl IntoView {
         .get_untracked()
         .starts_with("/admin");
     let page = Resource::new(
-        move || FILTERS.map(|k| param(k)),
+        move || FILTERS.map(param),
         move |f| {
             let [_, _, _, imp, person, org, action, from, to, _] = f.clone();
             let n = |i: usize| f[i].as_deref().and_then(|v| v.parse::<i32>().ok());
