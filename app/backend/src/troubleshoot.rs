@@ -5,8 +5,41 @@
 
 use crate::entity::{membership, team, user, vehicle, work_order};
 use domain::authz::{Members, Owned, ResourceCounts};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an organisation's counts are reused. They only size a blast radius ("on 40 teams,
+/// 4,000 vehicles"), never decide which fix is offered or who may apply it, and counting half a
+/// million work orders takes longer than the whole rest of an answer.
+const COUNTS_TTL: Duration = Duration::from_secs(60);
+
+/// What each team owns, per organisation, counted at most once a minute (per instance).
+#[derive(Debug, Default)]
+pub struct CountsCache(Mutex<HashMap<i32, (Instant, Arc<ResourceCounts>)>>);
+
+impl CountsCache {
+    pub async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        organisation_id: i32,
+    ) -> Result<Arc<ResourceCounts>, DbErr> {
+        let fresh = |(at, _): &&(Instant, Arc<ResourceCounts>)| at.elapsed() < COUNTS_TTL;
+        if let Some((_, hit)) = self.lock().get(&organisation_id).filter(fresh) {
+            return Ok(Arc::clone(hit));
+        }
+        let counts = Arc::new(load_counts(db, organisation_id).await?);
+        self.lock()
+            .insert(organisation_id, (Instant::now(), Arc::clone(&counts)));
+        Ok(counts)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, (Instant, Arc<ResourceCounts>)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// An organisation's active people (id → (name, e-mail)) and their memberships.
 pub struct People {
@@ -35,18 +68,16 @@ pub async fn load_people(
         .into_iter()
         .map(|(id, name, email)| (id, (name, email)))
         .collect();
-    let teams: Vec<i32> = team::Entity::find()
-        .select_only()
+    let teams = Query::select()
         .column(team::Column::Id)
-        .filter(team::Column::OrganisationId.eq(organisation_id))
-        .into_tuple()
-        .all(db)
-        .await?;
+        .from(team::Entity)
+        .and_where(team::Column::OrganisationId.eq(organisation_id))
+        .to_owned();
     let rows: Vec<(i32, i32)> = membership::Entity::find()
         .select_only()
         .column(membership::Column::UserId)
         .column(membership::Column::TeamId)
-        .filter(membership::Column::TeamId.is_in(teams))
+        .filter(membership::Column::TeamId.in_subquery(teams))
         .into_tuple()
         .all(db)
         .await?;
