@@ -351,6 +351,9 @@ pub fn FormBehind<S>(
     action: ServerAction<S>,
     check: fn(&S) -> Result<(), AppError>,
     invalid: RwSignal<Option<AppError>>,
+    /// The denial's permission and team, for a **Why?** link when the button is greyed out.
+    #[prop(default = None)]
+    why_link: Option<(Permission, TeamId)>,
     children: ChildrenFn,
 ) -> impl IntoView
 where
@@ -373,7 +376,7 @@ where
         }
     });
     view! {
-        <ReasonButton label why on_click=move |_| open.set(true) />
+        <ReasonButton label why why_link on_click=move |_| open.set(true) />
         <Show when=move || open.try_get().unwrap_or(false)>
             <ValidatedForm action check invalid>
                 {children.with_value(|c| c())}
