@@ -2,8 +2,55 @@
 //! with the reason as its accessible description and tooltip (DESIGN.md, UI contract).
 
 use crate::error::AppError;
-use domain::authz::Decision;
+use crate::model::Me;
+use domain::authz::{Decision, Denial, Permission, TeamId};
 use leptos::prelude::*;
+
+/// The effective user, as the signed-in frame loads it: the Why? links name them.
+#[derive(Clone, Copy)]
+pub struct EffectiveUser(pub Resource<Result<Me, AppError>>);
+
+/// The troubleshooter's question behind a denial: its permission on its team.
+pub fn why_of(denial: &Denial) -> (Permission, TeamId) {
+    (denial.permission, denial.scope.id)
+}
+
+/// `/troubleshoot?user=<e-mail>&permission=<key>&team=<id>`: the shareable question.
+pub fn why_href(permission: Permission, team: TeamId, user: Option<&str>) -> String {
+    let team = team.to_string();
+    let params = user
+        .map(|u| ("user", u))
+        .into_iter()
+        .chain([("permission", permission.key()), ("team", team.as_str())]);
+    crate::routes::with_query("/troubleshoot", params)
+}
+
+/// **Why?**: opens the troubleshooter on exactly this denial, for the effective user.
+#[component]
+pub fn WhyLink(permission: Permission, team: TeamId) -> impl IntoView {
+    let me = use_context::<EffectiveUser>();
+    view! {
+        <Suspense fallback=move || {
+            view! {
+                <a class="why-link" href=why_href(permission, team, None)>
+                    "Why?"
+                </a>
+            }
+        }>
+            {move || Suspend::new(async move {
+                let email = match me {
+                    Some(EffectiveUser(r)) => r.await.ok().map(|m| m.email),
+                    None => None,
+                };
+                view! {
+                    <a class="why-link" href=why_href(permission, team, email.as_deref())>
+                        "Why?"
+                    </a>
+                }
+            })}
+        </Suspense>
+    }
+}
 
 /// A button for one permission-guarded action, rendered from the server's decision.
 #[component]
@@ -22,7 +69,8 @@ pub fn ActionButton(
         Some(Decision::Deny(d)) => Some(d.describe()),
         None => Some("Not available.".to_owned()),
     };
-    view! { <ReasonButton label why busy on_click /> }
+    let why_link = decision.as_ref().and_then(Decision::denial).map(why_of);
+    view! { <ReasonButton label why busy why_link on_click /> }
 }
 
 /// A button that is disabled for real when there is a reason, which becomes its accessible
@@ -35,9 +83,13 @@ pub fn ReasonButton(
     /// Tells rows apart when the same label repeats on a page.
     #[prop(optional)]
     key: Option<String>,
+    /// The denial's permission and team, for a **Why?** link into the troubleshooter.
+    #[prop(default = None)]
+    why_link: Option<(Permission, TeamId)>,
     #[prop(into)] on_click: Callback<()>,
 ) -> impl IntoView {
     let allowed = why.is_none();
+    let why_link = why_link.filter(|_| !allowed);
     let slug = key.unwrap_or_default();
     let id = format!("why-{}{slug}", label.to_lowercase().replace(' ', "-"));
     let described_by = why.as_ref().map(|_| id.clone());
@@ -61,6 +113,7 @@ pub fn ReasonButton(
                         </span>
                     }
                 })}
+            {why_link.map(|(permission, team)| view! { <WhyLink permission team /> })}
         </span>
     }
 }
@@ -71,12 +124,30 @@ pub fn ReasonButton(
 pub fn ActionError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.try_get().flatten().map(|e| {
+            let why = denial_of(&e);
             view! {
                 <p role="alert" class="alert">
                     {e.to_string()}
+                    {why
+                        .map(|(permission, team)| {
+                            view! {
+                                " "
+                                <WhyLink permission team />
+                            }
+                        })}
                 </p>
             }
         })
+    }
+}
+
+/// A refusal's question for the troubleshooter, when it carries one.
+fn denial_of(e: &AppError) -> Option<(Permission, TeamId)> {
+    match e {
+        AppError::Forbidden {
+            denial: Some(d), ..
+        } => Some(why_of(d)),
+        _ => None,
     }
 }
 
@@ -89,11 +160,19 @@ pub fn or_alert<T, V: IntoView + 'static>(
         Ok(v) => view(v).into_any(),
         Err(e) => {
             let not_found = matches!(e, AppError::NotFound { .. });
+            let why = denial_of(&e);
             view! {
                 <div class="notice">
                     {not_found.then(|| view! { <h1>"Not found"</h1> })}
                     <p role="alert" class="alert">
                         {e.to_string()}
+                        {why
+                            .map(|(permission, team)| {
+                                view! {
+                                    " "
+                                    <WhyLink permission team />
+                                }
+                            })}
                     </p>
                 </div>
             }
@@ -272,6 +351,9 @@ pub fn FormBehind<S>(
     action: ServerAction<S>,
     check: fn(&S) -> Result<(), AppError>,
     invalid: RwSignal<Option<AppError>>,
+    /// The denial's permission and team, for a **Why?** link when the button is greyed out.
+    #[prop(default = None)]
+    why_link: Option<(Permission, TeamId)>,
     children: ChildrenFn,
 ) -> impl IntoView
 where
@@ -294,7 +376,7 @@ where
         }
     });
     view! {
-        <ReasonButton label why on_click=move |_| open.set(true) />
+        <ReasonButton label why why_link on_click=move |_| open.set(true) />
         <Show when=move || open.try_get().unwrap_or(false)>
             <ValidatedForm action check invalid>
                 {children.with_value(|c| c())}

@@ -35,6 +35,7 @@ use pages::people::PeoplePage;
 use pages::settings::SettingsPage;
 use pages::team::TeamPage;
 use pages::teams::TeamsPage;
+use pages::troubleshoot::{ComparePage, TroubleshootPage};
 use pages::vehicles::{VehiclePage, VehiclesPage};
 use pages::work_orders::{WorkOrderPage, WorkOrdersPage};
 
@@ -90,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams/:id") view=TeamPage />
                     <Route path=path!("/my-access") view=MyAccessPage />
                     <Route path=path!("/people") view=PeoplePage />
+                    <Route path=path!("/troubleshoot") view=TroubleshootPage />
+                    <Route path=path!("/troubleshoot/compare") view=ComparePage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/audit") view=AuditLogPage />

@@ -23,6 +23,9 @@ pub struct Me {
     pub impersonation: Option<ImpersonationInfo>,
     /// May see someone on the People page (holds `teams.view` somewhere).
     pub people: bool,
+    /// May ask the troubleshooter about others (operator staff with `access.troubleshoot`, or
+    /// a customer holding `teams.view` somewhere).
+    pub troubleshoot: bool,
 }
 
 /// One row of the Vehicles list.
@@ -579,4 +582,78 @@ pub struct WebhookView {
     pub last_delivered: Option<String>,
     /// Failing deliveries: how many attempts, the last error and the next try.
     pub failing: Option<String>,
+}
+
+/// A person a troubleshooter answer is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonName {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+}
+
+/// One fix of a denial, as the troubleshooter shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixView {
+    pub change: domain::authz::Change,
+    /// `join` or `grant`, as `ApplyFix` takes it.
+    pub kind: String,
+    pub team: domain::authz::TeamRef,
+    /// The change in words ("Grant work_orders.complete to Boston Depot").
+    pub title: String,
+    /// Its blast radius in words, one line per person who gains something.
+    pub radius: Vec<String>,
+    /// The customer users who may apply it (the no-escalation rule), by name.
+    pub appliers: Vec<String>,
+    /// Whether the caller may apply it (never operator staff).
+    pub can_apply: bool,
+}
+
+/// Someone who holds the permission, and through which teams.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderView {
+    pub name: String,
+    pub email: String,
+    pub through: Vec<domain::authz::TeamRef>,
+}
+
+/// The troubleshooter's answer to "why can(not) this user do this here?".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TroubleshootAnswer {
+    pub subject: PersonName,
+    pub explanation: domain::authz::Explanation,
+    pub fixes: Vec<FixView>,
+    pub who_can: Vec<HolderView>,
+    /// The shareable link to this very answer.
+    pub link: String,
+}
+
+/// Everything one user may do, per team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatCanAnswer {
+    pub subject: PersonName,
+    pub teams: Vec<domain::authz::TeamAccess>,
+}
+
+/// One permission one user holds on a team and the other lacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DifferenceView {
+    pub team: domain::authz::TeamRef,
+    pub permission: domain::authz::Permission,
+    pub holder: String,
+    pub lacker: String,
+    pub holder_through: Vec<domain::authz::TeamRef>,
+    pub lacker_member_of: Vec<domain::authz::TeamRef>,
+    /// How many teams the difference holds on.
+    pub teams: usize,
+    pub fixes: Vec<FixView>,
+}
+
+/// Two users compared, on one team or everywhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareAnswer {
+    pub a: PersonName,
+    pub b: PersonName,
+    pub scope: Option<domain::authz::TeamRef>,
+    pub differences: Vec<DifferenceView>,
 }

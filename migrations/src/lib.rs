@@ -21,6 +21,7 @@ mod m0016_work_order_status_keys;
 mod m0017_customer_lifecycle;
 mod m0018_support_access;
 mod m0019_webhooks;
+mod m0020_access_troubleshoot;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_customer_lifecycle::Migration),
             Box::new(m0018_support_access::Migration),
             Box::new(m0019_webhooks::Migration),
+            Box::new(m0020_access_troubleshoot::Migration),
         ]
     }
 }

@@ -106,6 +106,7 @@ impl Application {
                 tuning.throttle_address,
             )),
             access: Arc::new(AccessCache::default()),
+            resource_counts: Arc::default(),
             cookie: CookieConfig {
                 secure: config.secure_cookies(),
             },

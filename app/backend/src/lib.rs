@@ -33,4 +33,5 @@ pub mod state;
 pub mod support_access;
 pub mod throttle;
 pub mod token;
+pub mod troubleshoot;
 pub mod webhook;

@@ -15,6 +15,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Effective permissions per session, invalidated by the organisation's authz version.
     pub access: Arc<AccessCache>,
+    /// What each team owns, for the troubleshooter's blast radii (reused for a minute).
+    pub resource_counts: Arc<crate::troubleshoot::CountsCache>,
     pub cookie: CookieConfig,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,

@@ -158,6 +158,11 @@ pub async fn current_user() -> Result<Me, AppError> {
         operator: p.operator,
         audit,
         people: g.holds_anywhere(Permission::TeamsView),
+        troubleshoot: if p.operator {
+            g.holds_anywhere(Permission::AccessTroubleshoot)
+        } else {
+            g.holds_anywhere(Permission::TeamsView)
+        },
         impersonation: p.impersonation.as_ref().map(|i| ImpersonationInfo {
             actor: i.actor.full_name.clone(),
             mode: i.mode,

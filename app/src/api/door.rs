@@ -4,8 +4,8 @@
 
 use super::{
     account, admin, audit_log, auth, dashboard, impersonation, inspections, invitations, org,
-    organisations, password_reset, people, support_access, team_tree, teams, vehicles, webhooks,
-    work_orders,
+    organisations, password_reset, people, support_access, team_tree, teams, troubleshoot,
+    vehicles, webhooks, work_orders,
 };
 use crate::api::policy::{Declared, Policy};
 
@@ -75,6 +75,10 @@ pub const POLICIES: &[Policy] = &[
     webhooks::GetWebhook::POLICY,
     webhooks::SetWebhook::POLICY,
     webhooks::TestWebhook::POLICY,
+    troubleshoot::Troubleshoot::POLICY,
+    troubleshoot::WhatCan::POLICY,
+    troubleshoot::Compare::POLICY,
+    troubleshoot::ApplyFix::POLICY,
 ];
 
 /// The declared policy of the server function at `path`.

@@ -23,6 +23,7 @@ pub mod policy;
 pub mod support_access;
 pub mod team_tree;
 pub mod teams;
+pub mod troubleshoot;
 pub mod vehicles;
 pub mod webhooks;
 pub mod work_orders;

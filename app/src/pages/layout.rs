@@ -11,6 +11,8 @@ use leptos_router::hooks::use_location;
 #[component]
 pub fn SignedIn() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
+    // For the Why? links beside greyed controls, which name the effective user.
+    provide_context(crate::components::EffectiveUser(me));
     view! {
         <Suspense fallback=|| {
             view! { <header class="app-header" /> }
@@ -109,6 +111,7 @@ fn Header(me: Me) -> impl IntoView {
                         view! { <A href=href>"Audit"</A> }
                     })}
                 {me.people.then(|| view! { <A href="/people">"People"</A> })}
+                {me.troubleshoot.then(|| view! { <A href="/troubleshoot">"Troubleshoot"</A> })}
                 {(!me.operator).then(|| view! { <A href="/settings">"Settings"</A> })}
                 {me.operator.then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>

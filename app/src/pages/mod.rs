@@ -15,6 +15,7 @@ pub mod settings;
 pub mod support_access;
 pub mod team;
 pub mod teams;
+pub mod troubleshoot;
 pub mod vehicles;
 pub mod webhook;
 pub mod work_orders;

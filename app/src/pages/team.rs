@@ -110,6 +110,11 @@ fn TeamView(
 ) -> impl IntoView {
     let team = t.team.id;
     let invite_why = t.invite_locked.as_ref().map(|r| r.to_string());
+    let invite_why_link = t
+        .invite_locked
+        .as_ref()
+        .and_then(|r| r.denial())
+        .map(crate::components::why_of);
     let manage_why = t.manage_locked.as_ref().map(|r| r.to_string());
     let invitations = t.invitations.clone();
     let move_targets = t.move_targets.clone();
@@ -214,7 +219,7 @@ fn TeamView(
                     })
             }
         }}
-        <InviteMember team why=invite_why.clone() invite=actions.invite />
+        <InviteMember team why=invite_why.clone() why_link=invite_why_link invite=actions.invite />
         <Invitations invitations why=invite_why actions />
         <TeamSettings team name=current_name why=manage_why move_targets actions />
     }
@@ -229,6 +234,7 @@ fn check_invite(i: &InviteMember) -> Result<(), AppError> {
 fn InviteMember(
     team: i32,
     why: Option<String>,
+    why_link: Option<(domain::authz::Permission, i32)>,
     invite: ServerAction<InviteMember>,
 ) -> impl IntoView {
     let invalid = RwSignal::new(None::<AppError>);
@@ -247,7 +253,7 @@ fn InviteMember(
                         }
                     })
             }}
-            <FormBehind label="Invite member" why action=invite check=check_invite invalid>
+            <FormBehind label="Invite member" why why_link action=invite check=check_invite invalid>
                 <input type="hidden" name="team" value=team.to_string() />
                 <Field label="Name" name="name" error />
                 <Field label="Email" name="email" kind="email" error />

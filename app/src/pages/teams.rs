@@ -39,6 +39,7 @@ pub fn TeamsPage() -> impl IntoView {
                                 create
                                 parents=m.new_team_parents.clone()
                                 locked=m.new_team_locked.as_ref().map(|d| d.describe())
+                                why_link=m.new_team_locked.as_ref().map(crate::components::why_of)
                             />
                             <MatrixTable m grant revoke />
                         }
@@ -59,6 +60,7 @@ fn NewTeam(
     create: ServerAction<CreateTeam>,
     parents: Vec<TeamRef>,
     locked: Option<String>,
+    why_link: Option<(domain::authz::Permission, i32)>,
 ) -> impl IntoView {
     let invalid = RwSignal::new(None::<AppError>);
     let error = form_error(create, invalid);
@@ -66,7 +68,14 @@ fn NewTeam(
     let parents = StoredValue::new(parents);
     view! {
         <section class="panel" aria-label="New team">
-            <FormBehind label="New team" why=locked action=create check=check_new_team invalid>
+            <FormBehind
+                label="New team"
+                why=locked
+                why_link
+                action=create
+                check=check_new_team
+                invalid
+            >
                 <Field label="Team name" name="name" error />
                 <div class="field">
                     <label for="f-parent">"Parent team"</label>

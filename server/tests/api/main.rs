@@ -26,4 +26,5 @@ mod lists;
 mod mail;
 mod password_change;
 mod support_access;
+mod troubleshoot;
 mod webhooks;

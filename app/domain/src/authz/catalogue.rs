@@ -73,6 +73,7 @@ permissions! {
     UsersImpersonate => "users.impersonate", "View as a customer user", Operator, true;
     UsersImpersonateAct => "users.impersonate_act", "Act as a customer user", Operator, true;
     AuditViewAll => "audit.view_all", "View every organisation's audit log", Operator, true;
+    AccessTroubleshoot => "access.troubleshoot", "Troubleshoot any customer user's access", Operator, true;
 }
 
 /// How permissions are grouped on the matrix and on "My access".
@@ -217,14 +218,18 @@ pub mod templates {
             UsersImpersonate,
             UsersImpersonateAct,
             AuditViewAll,
+            AccessTroubleshoot,
         ]
         .into_iter()
         .collect()
     }
 
-    /// Operator support staff: may view as a user, never act as one.
+    /// Operator support staff: may view as a user, never act as one; may troubleshoot anyone's
+    /// access (read-only).
     pub fn operator_support() -> PermissionSet {
-        [OrgsViewAll, UsersImpersonate].into_iter().collect()
+        [OrgsViewAll, UsersImpersonate, AccessTroubleshoot]
+            .into_iter()
+            .collect()
     }
 }
 
@@ -280,6 +285,10 @@ mod tests {
         assert!(!templates::technician().contains(Permission::WorkOrdersComplete));
         assert!(!templates::operator_support().contains(Permission::UsersImpersonateAct));
         assert!(!templates::operator_support().contains(Permission::OrgsManage));
+        for set in [templates::operator_admin(), templates::operator_support()] {
+            assert!(set.contains(Permission::AccessTroubleshoot));
+        }
+        assert!(Permission::AccessTroubleshoot.operator_only());
     }
 
     fn any_permission() -> impl Strategy<Value = Permission> {

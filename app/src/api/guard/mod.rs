@@ -325,6 +325,13 @@ impl Guard {
         &self.access.policy.tree
     }
 
+    /// The caller's organisation's policy (tree and grants) exactly as this guard decides from
+    /// it, for the troubleshooter, whose answers must never disagree with enforcement. Data,
+    /// not a decision: every decision about the caller is still asked of the guard.
+    pub fn org_policy(&self) -> Arc<domain::authz::OrgPolicy> {
+        Arc::clone(&self.access.policy)
+    }
+
     /// What `team` itself grants (shown on the permission matrix; not a decision).
     pub fn granted_on(&self, team: TeamId) -> PermissionSet {
         self.access.policy.grants.on(team)
