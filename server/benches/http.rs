@@ -72,7 +72,6 @@ async fn main() -> anyhow::Result<()> {
         smtp_url: None,
         mail_from: "Fleetgate <no-reply@fleetgate.invalid>".into(),
         site_root: "target/site".into(),
-        webhook_allow_private: false,
     };
     let app = Application::build(&config, Tuning::default()).await?;
     let base = format!("http://{}", app.local_addr()?);
