@@ -15,24 +15,47 @@ pub fn why_of(denial: &Denial) -> (Permission, TeamId) {
     (denial.permission, denial.scope.id)
 }
 
-/// `/troubleshoot?user=<e-mail>&permission=<key>&team=<id>`: the shareable question.
-pub fn why_href(permission: Permission, team: TeamId, user: Option<&str>) -> String {
-    let team = team.to_string();
+/// The vehicle or work order a page is about, for its **Why?** links: a denial on its owning
+/// team asks the troubleshooter about it (`vehicle=<id>` or `work_order=<id>`), not only its team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WhyAbout {
+    /// `vehicle` or `work_order`, the troubleshooter's query parameter.
+    pub param: &'static str,
+    pub id: i32,
+    /// Its owning team: only a denial on it is about this thing.
+    pub team: TeamId,
+}
+
+/// `/troubleshoot?user=<e-mail>&permission=<key>&team=<id>` (or `vehicle=<id>` or
+/// `work_order=<id>` when the denial is about one): the shareable question.
+pub fn why_href(
+    permission: Permission,
+    team: TeamId,
+    about: Option<WhyAbout>,
+    user: Option<&str>,
+) -> String {
+    let (param, id) = match about.filter(|a| a.team == team) {
+        Some(a) => (a.param, a.id),
+        None => ("team", team),
+    };
+    let id = id.to_string();
     let params = user
         .map(|u| ("user", u))
         .into_iter()
-        .chain([("permission", permission.key()), ("team", team.as_str())]);
+        .chain([("permission", permission.key()), (param, id.as_str())]);
     crate::routes::with_query("/troubleshoot", params)
 }
 
-/// **Why?**: opens the troubleshooter on exactly this denial, for the effective user.
+/// **Why?**: opens the troubleshooter on exactly this denial, for the effective user (about the
+/// page's vehicle or work order when a [`WhyAbout`] is in context).
 #[component]
 pub fn WhyLink(permission: Permission, team: TeamId) -> impl IntoView {
     let me = use_context::<EffectiveUser>();
+    let about = use_context::<WhyAbout>();
     view! {
         <Suspense fallback=move || {
             view! {
-                <a class="why-link" href=why_href(permission, team, None)>
+                <a class="why-link" href=why_href(permission, team, about, None)>
                     "Why?"
                 </a>
             }
@@ -43,7 +66,7 @@ pub fn WhyLink(permission: Permission, team: TeamId) -> impl IntoView {
                     None => None,
                 };
                 view! {
-                    <a class="why-link" href=why_href(permission, team, email.as_deref())>
+                    <a class="why-link" href=why_href(permission, team, about, email.as_deref())>
                         "Why?"
                     </a>
                 }

@@ -617,10 +617,22 @@ pub struct HolderView {
     pub through: Vec<domain::authz::TeamRef>,
 }
 
+/// A vehicle or a work order a troubleshooter question is about: its owning team is the scope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AboutView {
+    /// The query parameter that names it: `vehicle` or `work_order`.
+    pub param: String,
+    pub id: i32,
+    /// In words: `vehicle “Truck 7”`, `work order #12 “Replace brakes”`.
+    pub label: String,
+}
+
 /// The troubleshooter's answer to "why can(not) this user do this here?".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TroubleshootAnswer {
     pub subject: PersonName,
+    /// The vehicle or work order asked about, when the question named one.
+    pub about: Option<AboutView>,
     pub explanation: domain::authz::Explanation,
     pub fixes: Vec<FixView>,
     pub who_can: Vec<HolderView>,
@@ -655,5 +667,7 @@ pub struct CompareAnswer {
     pub a: PersonName,
     pub b: PersonName,
     pub scope: Option<domain::authz::TeamRef>,
+    /// The vehicle or work order compared on, when the question named one.
+    pub about: Option<AboutView>,
     pub differences: Vec<DifferenceView>,
 }

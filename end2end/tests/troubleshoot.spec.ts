@@ -114,10 +114,18 @@ test('a greyed button links to the troubleshooter on exactly that question', asy
   await expect(page.getByRole('heading', { name: order })).toBeVisible();
   await hydrated(page);
   await expect(page.getByRole('button', { name: 'Complete' })).toBeDisabled();
-  const why = page.getByRole('link', { name: 'Why?' }).first();
-  await expect(why).toHaveAttribute('href', /permission=work_orders\.complete/);
+  // The question is about this very work order (its owning team is the scope).
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const why = page
+    .getByRole('link', { name: 'Why?' })
+    .and(page.locator('[href*="permission=work_orders.complete"]'))
+    .first();
+  await expect(why).toHaveAttribute('href', new RegExp(`&work_order=${id}$`));
   await why.click();
   await expect(page.getByRole('region', { name: 'Decision' })).toHaveText(/^Denied/);
+  await expect(page.getByRole('heading', { level: 2 })).toContainText(`work order #${id}`);
+  await expect(page.getByRole('heading', { level: 2 })).toContainText('Boston Depot');
+  await expect(page.getByRole('list', { name: 'Fixes' })).toContainText('Grant work_orders.complete to Boston Depot');
 });
 
 test('olga compares tina and dan', async ({ page }) => {

@@ -79,10 +79,12 @@ pub enum Field {
     Note,
     /// The path of a page viewed, or the server function read, during an impersonation.
     Path,
+    /// The work order a question or a write was about (`work_order:<id>`).
+    WorkOrder,
 }
 
 impl Field {
-    pub const ALL: [Field; 20] = [
+    pub const ALL: [Field; 21] = [
         Field::Reason,
         Field::Ticket,
         Field::Mode,
@@ -103,6 +105,7 @@ impl Field {
         Field::Until,
         Field::Note,
         Field::Path,
+        Field::WorkOrder,
     ];
 
     /// The stored and hashed key: never change one, add new ones.
@@ -128,6 +131,7 @@ impl Field {
             Field::Until => "until",
             Field::Note => "note",
             Field::Path => "path",
+            Field::WorkOrder => "work_order",
         }
     }
 
@@ -153,6 +157,7 @@ impl Field {
             Field::Until => "Until",
             Field::Note => "Note",
             Field::Path => "Viewed",
+            Field::WorkOrder => "Work order",
         }
     }
 

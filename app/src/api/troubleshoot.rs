@@ -19,13 +19,16 @@ impl Declared for Troubleshoot {
     const POLICY: Policy = read::<Self>(SignedIn);
 }
 
-/// Why `user` (an e-mail) may or may not use `permission` on `team` (their organisation's root
-/// without one): the decision and its path, the fixes of a denial, and who holds it there.
+/// Why `user` (an e-mail) may or may not use `permission` on `team`, or on a `vehicle` or a
+/// `work_order` (which means its owning team; their organisation's root without any): the
+/// decision and its path, the fixes of a denial, and who holds it there.
 #[server(endpoint = "troubleshoot")]
 pub async fn troubleshoot(
     user: String,
     permission: String,
     team: Option<i32>,
+    vehicle: Option<i32>,
+    work_order: Option<i32>,
 ) -> Result<TroubleshootAnswer, AppError> {
     use crate::api::guard::Guard;
     use crate::model::HolderView;
@@ -35,7 +38,16 @@ pub async fn troubleshoot(
     let permission = server::permission(&permission)?;
     let subject = server::subject(&g, &user).await?;
     let org = server::Org::load(&g, &subject).await?;
-    let scope = org.scope(team)?;
+    let (scope, about) = org
+        .resolve(
+            &g,
+            server::Asked {
+                team,
+                vehicle,
+                work_order,
+            },
+        )
+        .await?;
     server::may_ask(&g, &subject, &org, Some(scope)).await?;
     let memberships = org.people.members.teams_of(subject.id).to_vec();
     let explanation = explain(&org.policy, &memberships, permission, scope);
@@ -66,17 +78,23 @@ pub async fn troubleshoot(
             }
         })
         .collect();
-    server::asked(&g, &subject, Some(permission), Some(scope)).await;
+    server::asked(&g, &subject, Some(permission), Some(scope), about.as_ref()).await;
+    // The link asks the very question: about the vehicle or work order when it named one.
+    let (param, id) = match &about {
+        Some(a) => (a.param.as_str(), a.id),
+        None => ("team", scope),
+    };
     let link = crate::routes::with_query(
         "/troubleshoot",
         [
             ("user", subject.email.as_str()),
             ("permission", permission.key()),
-            ("team", scope.to_string().as_str()),
+            (param, id.to_string().as_str()),
         ],
     );
     Ok(TroubleshootAnswer {
         subject: server::person(&subject),
+        about,
         explanation,
         fixes,
         who_can,
@@ -99,7 +117,7 @@ pub async fn what_can(user: String) -> Result<WhatCanAnswer, AppError> {
     server::may_ask(&g, &subject, &org, None).await?;
     let memberships = org.people.members.teams_of(subject.id).to_vec();
     let teams = domain::authz::what_can(&org.policy, &memberships);
-    server::asked(&g, &subject, None, None).await;
+    server::asked(&g, &subject, None, None, None).await;
     Ok(WhatCanAnswer {
         subject: server::person(&subject),
         teams,
@@ -110,14 +128,17 @@ impl Declared for Compare {
     const POLICY: Policy = read::<Self>(SignedIn);
 }
 
-/// What `user` holds that `with` lacks and the other way round, on `team` or, without one,
-/// everywhere in the organisation (each difference where it starts), with the memberships and
-/// grants behind each and the fixes that would close it.
+/// What `user` holds that `with` lacks and the other way round, on `team` (or a `vehicle` or a
+/// `work_order`: its owning team) or, without any, everywhere in the organisation (each
+/// difference where it starts), with the memberships and grants behind each and the fixes that
+/// would close it.
 #[server(endpoint = "troubleshoot/compare")]
 pub async fn compare(
     user: String,
     with: String,
     team: Option<i32>,
+    vehicle: Option<i32>,
+    work_order: Option<i32>,
 ) -> Result<CompareAnswer, AppError> {
     use crate::api::guard::Guard;
     use crate::model::DifferenceView;
@@ -131,7 +152,17 @@ pub async fn compare(
             what: "User".into(),
         });
     }
-    let scope = team.map(|t| org.scope(Some(t))).transpose()?;
+    let asked = server::Asked {
+        team,
+        vehicle,
+        work_order,
+    };
+    let (scope, about) = if asked.is_empty() {
+        (None, None)
+    } else {
+        let (scope, about) = org.resolve(&g, asked).await?;
+        (Some(scope), about)
+    };
     server::may_ask(&g, &a, &org, scope).await?;
     server::may_ask(&g, &b, &org, scope).await?;
     let differences = domain::authz::compare(
@@ -161,12 +192,13 @@ pub async fn compare(
         }
     })
     .collect();
-    server::asked(&g, &a, None, scope).await;
-    server::asked(&g, &b, None, scope).await;
+    server::asked(&g, &a, None, scope, about.as_ref()).await;
+    server::asked(&g, &b, None, scope, about.as_ref()).await;
     Ok(CompareAnswer {
         a: server::person(&a),
         b: server::person(&b),
         scope: scope.and_then(|s| org.policy.tree.team_ref(s)),
+        about,
         differences,
     })
 }
@@ -195,7 +227,7 @@ pub async fn apply_fix(
 mod server {
     use crate::api::guard::{Guard, Resource};
     use crate::error::AppError;
-    use crate::model::{FixView, PersonName};
+    use crate::model::{AboutView, FixView, PersonName};
     use backend::audit::{Details, Field, Outcome};
     use backend::entity::user;
     use backend::troubleshoot::People;
@@ -251,6 +283,7 @@ mod server {
     /// The organisation a question is answered in: its policy (the guard's own when it is the
     /// caller's), its active people and what each team owns.
     pub(super) struct Org {
+        pub id: i32,
         pub policy: Arc<OrgPolicy>,
         pub people: People,
         pub counts: Arc<ResourceCounts>,
@@ -270,6 +303,7 @@ mod server {
                 (Arc::new(backend::access::load_policy(db, id).await?), false)
             };
             Ok(Org {
+                id,
                 policy,
                 people: backend::troubleshoot::load_people(db, id, operator_org).await?,
                 counts: g.state().resource_counts.get(db, id).await?,
@@ -287,12 +321,85 @@ mod server {
             }
         }
 
+        /// The team a question is about, and the vehicle or work order when it named one (a
+        /// work order, then a vehicle, means its owning team). Another organisation's is not
+        /// found; names that disagree (a team that does not own the vehicle) are refused.
+        pub async fn resolve(
+            &self,
+            g: &Guard,
+            asked: Asked,
+        ) -> Result<(TeamId, Option<AboutView>), AppError> {
+            use backend::repo::{vehicles, work_orders};
+            use domain::ids::{VehicleId, WorkOrderId};
+
+            let db = &g.state().db;
+            let owned = match (asked.vehicle, asked.work_order) {
+                (vehicle, Some(id)) => {
+                    let w = work_orders::load(db, self.id, WorkOrderId(id)).await?;
+                    if vehicle.is_some_and(|v| v != w.vehicle_id) {
+                        return Err(AppError::invalid(
+                            "vehicle",
+                            format!("Work order #{id} is on another vehicle."),
+                        ));
+                    }
+                    let label = format!("work order #{id} “{}”", w.title);
+                    Some((w.team_id, about("work_order", id, label)))
+                }
+                (Some(id), None) => {
+                    let v = vehicles::load(db, self.id, VehicleId(id)).await?;
+                    Some((
+                        v.team_id,
+                        about("vehicle", id, format!("vehicle “{}”", v.name)),
+                    ))
+                }
+                (None, None) => None,
+            };
+            let Some((owner, about)) = owned else {
+                return Ok((self.scope(asked.team)?, None));
+            };
+            let owner = self.scope(Some(owner))?;
+            if asked.team.is_some_and(|t| t != owner) {
+                let team = self.policy.tree.team_ref(owner).map(|t| t.name);
+                return Err(AppError::invalid(
+                    "team",
+                    format!(
+                        "The {} belongs to {}, not to the team asked about.",
+                        about.label,
+                        team.unwrap_or_else(|| "another team".into())
+                    ),
+                ));
+            }
+            Ok((owner, Some(about)))
+        }
+
         pub fn name_of(&self, user: i32) -> (String, String) {
             self.people
                 .names
                 .get(&user)
                 .cloned()
                 .unwrap_or_else(|| (format!("user {user}"), String::new()))
+        }
+    }
+
+    /// What a question names as its scope, each optional.
+    #[derive(Clone, Copy)]
+    pub(super) struct Asked {
+        pub team: Option<i32>,
+        pub vehicle: Option<i32>,
+        pub work_order: Option<i32>,
+    }
+
+    impl Asked {
+        pub fn is_empty(&self) -> bool {
+            self.team.is_none() && self.vehicle.is_none() && self.work_order.is_none()
+        }
+    }
+
+    fn about(param: &str, id: i32, label: String) -> AboutView {
+        AboutView {
+            param: param.into(),
+            id,
+            label,
         }
     }
 
@@ -330,7 +437,10 @@ mod server {
         subject: &user::Model,
         permission: Option<Permission>,
         scope: Option<TeamId>,
+        about: Option<&AboutView>,
     ) {
+        use domain::ids::{VehicleId, WorkOrderId};
+
         if subject.id == g.principal().user_id {
             return;
         }
@@ -338,6 +448,17 @@ mod server {
             .with(Field::User, Resource::User(subject.id).to_string())
             .with_opt(Field::Permission, permission.map(|p| p.key()))
             .with_opt(Field::Team, scope.map(|t| Resource::Team(t).to_string()));
+        let details = match about {
+            Some(a) if a.param == "vehicle" => details.with(
+                Field::Vehicle,
+                Resource::Vehicle(VehicleId(a.id)).to_string(),
+            ),
+            Some(a) => details.with(
+                Field::WorkOrder,
+                Resource::WorkOrder(WorkOrderId(a.id)).to_string(),
+            ),
+            None => details,
+        };
         g.audit(Resource::User(subject.id), Outcome::Success, details)
             .await;
     }

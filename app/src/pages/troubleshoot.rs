@@ -1,5 +1,6 @@
 //! `/troubleshoot`: "why can(not) this person do this here?" answered from the permission graph,
-//! without viewing as anyone. The query string is the question (`user`, `permission`, `team`)
+//! without viewing as anyone. The query string is the question (`user`, `permission`, and `team`,
+//! `vehicle` or `work_order`)
 //! and the URL the shareable answer: a region **Decision** (starting "Allowed" or "Denied", the
 //! path, the greyed button's own sentence), for a denial a list **Fixes** (each change, its blast
 //! radius, who may apply it, and **Apply** for a caller who may), and who holds it there.
@@ -8,7 +9,9 @@
 
 use crate::api::troubleshoot::{ApplyFix, compare, troubleshoot, what_can};
 use crate::components::{ActionError, ActionReads, or_alert};
-use crate::model::{CompareAnswer, DifferenceView, FixView, TroubleshootAnswer, WhatCanAnswer};
+use crate::model::{
+    AboutView, CompareAnswer, DifferenceView, FixView, TroubleshootAnswer, WhatCanAnswer,
+};
 use domain::authz::{Decision, Explanation, TeamRef};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -25,9 +28,60 @@ fn use_param() -> impl Fn(&str) -> Option<String> + Copy + Send + Sync + 'static
     }
 }
 
-/// A team id from the query string; anything else asks about a team that is not found.
-fn team_param(raw: Option<String>) -> Option<i32> {
+/// An id from the query string; anything else asks about something that is not found.
+fn id_param(raw: Option<String>) -> Option<i32> {
     raw.map(|t| t.parse::<i32>().unwrap_or(0))
+}
+
+/// The scope a question names: `team`, `vehicle` and `work_order` ids (a vehicle or a work order
+/// means its owning team).
+type Scope = (Option<i32>, Option<i32>, Option<i32>);
+
+fn scope_of(param: impl Fn(&str) -> Option<String>) -> Scope {
+    (
+        id_param(param("team")),
+        id_param(param("vehicle")),
+        id_param(param("work_order")),
+    )
+}
+
+/// The scope fields of a question's form: a team id, or a vehicle's or a work order's (kept
+/// when the question came with one, so asking again asks the same).
+#[component]
+fn ScopeInputs(
+    /// Prefixes the fields' ids.
+    prefix: &'static str,
+    /// What an empty team means.
+    empty_team: &'static str,
+) -> impl IntoView {
+    let param = use_param();
+    let field = move |name: &'static str, label: &'static str, placeholder: &'static str| {
+        let id = format!("{prefix}-{name}");
+        view! {
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type="text"
+                inputmode="numeric"
+                placeholder=placeholder
+                value=param(name).unwrap_or_default()
+            />
+        }
+    };
+    view! {
+        {field("team", "Team", empty_team)}
+        {field("vehicle", "Vehicle", "vehicle id (optional)")}
+        {field("work_order", "Work order", "work order id (optional)")}
+    }
+}
+
+/// "Boston Depot", or "work order #12 “Replace brakes” (Boston Depot)".
+fn scope_words(team: &TeamRef, about: Option<&AboutView>) -> String {
+    match about {
+        Some(a) => format!("{} ({})", a.label, team.name),
+        None => team.name.clone(),
+    }
 }
 
 fn names(teams: &[TeamRef]) -> String {
@@ -43,15 +97,22 @@ pub fn TroubleshootPage() -> impl IntoView {
     let param = use_param();
     let apply = ServerAction::<ApplyFix>::new();
     let reads = ActionReads::of(apply);
-    let question = move || (param("user"), param("permission"), param("team"));
+    let question = move || (param("user"), param("permission"), scope_of(param));
     let answer = Resource::new(
         move || (question(), reads.version()),
-        |((user, permission, team), _)| async move {
+        |((user, permission, (team, vehicle, work_order)), _)| async move {
             // Without a user, the question is about the caller (a Why? link's).
             match permission {
-                Some(permission) => {
-                    Some(troubleshoot(user.unwrap_or_default(), permission, team_param(team)).await)
-                }
+                Some(permission) => Some(
+                    troubleshoot(
+                        user.unwrap_or_default(),
+                        permission,
+                        team,
+                        vehicle,
+                        work_order,
+                    )
+                    .await,
+                ),
                 None => None,
             }
         },
@@ -95,15 +156,7 @@ pub fn TroubleshootPage() -> impl IntoView {
                     })
                     .collect_view()}
             </select>
-            <label for="ts-team">"Team"</label>
-            <input
-                id="ts-team"
-                name="team"
-                type="text"
-                inputmode="numeric"
-                placeholder="team id (empty: the root)"
-                value=param("team").unwrap_or_default()
-            />
+            <ScopeInputs prefix="ts" empty_team="team id (empty: the root)" />
             <button type="submit" class="secondary">
                 "Ask"
             </button>
@@ -142,7 +195,7 @@ fn Answer(a: TroubleshootAnswer, apply: ServerAction<ApplyFix>) -> impl IntoView
                 "{} · {} · {}",
                 a.subject.name,
                 a.explanation.permission.key(),
-                a.explanation.scope.name,
+                scope_words(&a.explanation.scope, a.about.as_ref()),
             )}
         </h2>
         <Verdict e=a.explanation subject=a.subject.name.clone() />
@@ -312,10 +365,12 @@ fn CanDo(a: WhatCanAnswer) -> impl IntoView {
 pub fn ComparePage() -> impl IntoView {
     let param = use_param();
     let answer = Resource::new(
-        move || (param("user"), param("with"), param("team")),
-        |(user, with, team)| async move {
+        move || (param("user"), param("with"), scope_of(param)),
+        |(user, with, (team, vehicle, work_order))| async move {
             match (user, with) {
-                (Some(user), Some(with)) => Some(compare(user, with, team_param(team)).await),
+                (Some(user), Some(with)) => {
+                    Some(compare(user, with, team, vehicle, work_order).await)
+                }
                 _ => None,
             }
         },
@@ -327,15 +382,7 @@ pub fn ComparePage() -> impl IntoView {
             <input id="cmp-user" name="user" type="email" value=param("user").unwrap_or_default() />
             <label for="cmp-with">"With"</label>
             <input id="cmp-with" name="with" type="email" value=param("with").unwrap_or_default() />
-            <label for="cmp-team">"Team"</label>
-            <input
-                id="cmp-team"
-                name="team"
-                type="text"
-                inputmode="numeric"
-                placeholder="team id (empty: everywhere)"
-                value=param("team").unwrap_or_default()
-            />
+            <ScopeInputs prefix="cmp" empty_team="team id (empty: everywhere)" />
             <button type="submit" class="secondary">
                 "Compare"
             </button>
@@ -358,7 +405,7 @@ fn Comparison(a: CompareAnswer) -> impl IntoView {
     let where_ = a
         .scope
         .as_ref()
-        .map(|s| format!(" on {}", s.name))
+        .map(|s| format!(" on {}", scope_words(s, a.about.as_ref())))
         .unwrap_or_else(|| " anywhere in the organisation".to_owned());
     view! {
         <h2>{format!("{} and {}{where_}", a.a.name, a.b.name)}</h2>

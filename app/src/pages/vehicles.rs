@@ -233,6 +233,11 @@ fn VehicleView(
     let editing = RwSignal::new(false);
     let retire_reads = ActionReads::of(retire);
     let v = d.vehicle.clone();
+    provide_context(crate::components::WhyAbout {
+        param: "vehicle",
+        id: id.0,
+        team: d.team_id,
+    });
     view! {
         <p class="breadcrumb">
             <a href="/vehicles">"Vehicles"</a>

@@ -252,6 +252,11 @@ fn WorkOrderView(
         .and_then(|d| d.denial())
         .map(|d| d.describe());
     let current_assignee = w.assignee.as_ref().map(|a| a.id);
+    provide_context(crate::components::WhyAbout {
+        param: "work_order",
+        id: id.0,
+        team: w.team.id,
+    });
     view! {
         <p class="breadcrumb">
             <a href="/work-orders">"Work orders"</a>

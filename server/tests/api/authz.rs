@@ -206,10 +206,11 @@ fn matrix(d: &Demo) -> Vec<(Call, [u16; 8])> {
 
     let why_tina = Troubleshoot {
         user: "tina@acme.test".into(), permission: "work_orders.complete".into(),
-        team: Some(d.boston),
+        team: Some(d.boston), vehicle: None, work_order: None,
     };
     let tina_and_dan = Compare {
         user: "tina@acme.test".into(), with: "dan@acme.test".into(), team: None,
+        vehicle: None, work_order: None,
     };
     let no_such_fix = ApplyFix {
         user: "tina@acme.test".into(), permission: "work_orders.view".into(), team: d.boston,

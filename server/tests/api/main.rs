@@ -24,6 +24,7 @@ mod impersonation_audit;
 mod lifecycle;
 mod lists;
 mod mail;
+mod migrations;
 mod password_change;
 mod support_access;
 mod troubleshoot;

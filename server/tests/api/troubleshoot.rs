@@ -2,8 +2,8 @@
 //! explained with its path, the fix "grant it to Boston Depot" with Maria and Olga able to
 //! apply it, Support seeing it but never applying, Maria applying it (then Tina really
 //! completes), a stale fix refused, who may ask (themselves, teams.view, access.troubleshoot),
-//! another organisation's user or team not found, and every question about someone else
-//! audited.
+//! another organisation's user or team not found, a vehicle or a work order asked about as its
+//! owning team, and every question about someone else audited.
 
 use crate::support::{Backend, TestApp};
 use app::api::teams::GrantPermission;
@@ -22,6 +22,7 @@ on_both_databases!(
     maria_applies_the_fix_and_tina_completes,
     a_fix_no_longer_offered_is_refused,
     who_may_ask_and_answers_never_cross_organisations,
+    a_vehicle_or_a_work_order_means_its_owning_team,
 );
 
 fn tina_on_boston(boston: i32) -> Troubleshoot {
@@ -29,6 +30,8 @@ fn tina_on_boston(boston: i32) -> Troubleshoot {
         user: "tina@acme.test".into(),
         permission: "work_orders.complete".into(),
         team: Some(boston),
+        vehicle: None,
+        work_order: None,
     }
 }
 
@@ -245,6 +248,8 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
         user: "gary@globex.test".into(),
         permission: "vehicles.view".into(),
         team: Some(boston),
+        vehicle: None,
+        work_order: None,
     };
     let err = app.call(&gary, about_himself_on_acme).await.unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
@@ -252,6 +257,8 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
         user: "olga@acme.test".into(),
         permission: "vehicles.view".into(),
         team: Some(chicago),
+        vehicle: None,
+        work_order: None,
     };
     let err = app.call(&olga, olga_on_chicago).await.unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
@@ -269,6 +276,8 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
         user: "dan@acme.test".into(),
         permission: "work_orders.complete".into(),
         team: Some(app.team_id("Denver Depot").await),
+        vehicle: None,
+        work_order: None,
     };
     let a = app.call(&dan, himself).await.expect("Dan about himself");
     assert!(a.explanation.decision.is_allowed());
@@ -277,6 +286,8 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
         user: String::new(),
         permission: "work_orders.complete".into(),
         team: Some(boston),
+        vehicle: None,
+        work_order: None,
     };
     let a = app.call(&tina, own).await.expect("Tina about herself");
     assert_eq!(a.subject.email, "tina@acme.test");
@@ -299,6 +310,8 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
                 user: "tina@acme.test".into(),
                 with: "dan@acme.test".into(),
                 team: None,
+                vehicle: None,
+                work_order: None,
             },
         )
         .await
@@ -318,9 +331,148 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
                 user: "gary@globex.test".into(),
                 with: "dan@acme.test".into(),
                 team: None,
+                vehicle: None,
+                work_order: None,
             },
         )
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+}
+
+fn tina_on(vehicle: Option<i32>, work_order: Option<i32>, team: Option<i32>) -> Troubleshoot {
+    Troubleshoot {
+        user: "tina@acme.test".into(),
+        permission: "work_orders.complete".into(),
+        team,
+        vehicle,
+        work_order,
+    }
+}
+
+async fn a_vehicle_or_a_work_order_means_its_owning_team(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let boston = app.team_id("Boston Depot").await;
+    let denver = app.team_id("Denver Depot").await;
+    let brakes = app.work_order_id("Replace front brake pads").await.0;
+    let engine = app.work_order_id("Check engine light").await.0;
+    let truck = app.vehicle_id("Box truck B-101").await.0;
+    let (maria, dan, gary, olga) = (
+        app.sign_in("maria@acme.test").await,
+        app.sign_in("dan@acme.test").await,
+        app.sign_in("gary@globex.test").await,
+        app.sign_in("olga@acme.test").await,
+    );
+
+    // A Boston work order: the same answer as on Boston Depot, naming the work order.
+    let on_team = app
+        .call(&maria, tina_on(None, None, Some(boston)))
+        .await
+        .expect("on Boston Depot");
+    let on_order = app
+        .call(&maria, tina_on(None, Some(brakes), None))
+        .await
+        .expect("on the Boston work order");
+    assert_eq!(on_order.explanation, on_team.explanation);
+    assert_eq!(on_order.fixes, on_team.fixes);
+    let about = on_order.about.as_ref().expect("the work order named");
+    assert_eq!((about.param.as_str(), about.id), ("work_order", brakes));
+    assert!(
+        about.label.contains("Replace front brake pads"),
+        "{about:?}"
+    );
+    assert_eq!(
+        on_order.link,
+        format!(
+            "/troubleshoot?user=tina%40acme.test&permission=work_orders.complete\
+             &work_order={brakes}"
+        )
+    );
+    // Its vehicle, and the work order with its vehicle and its team named too: the same.
+    let on_vehicle = app
+        .call(&maria, tina_on(Some(truck), None, None))
+        .await
+        .expect("on the Boston truck");
+    assert_eq!(on_vehicle.explanation.scope.id, boston);
+    assert_eq!(on_vehicle.about.expect("the vehicle").param, "vehicle");
+    let all_three = app
+        .call(&maria, tina_on(Some(truck), Some(brakes), Some(boston)))
+        .await
+        .expect("names that agree");
+    assert_eq!(all_three.explanation, on_team.explanation);
+    // The question about the work order is on the record, naming it.
+    let row = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("troubleshoot"))
+        .filter(audit_event::Column::Fields.contains(format!("work_order:{brakes}")))
+        .one(&app.state.db)
+        .await
+        .unwrap();
+    assert!(row.is_some(), "the work order asked about is audited");
+
+    // Names that disagree: refused, saying which team owns it.
+    let err = app
+        .call(&maria, tina_on(None, Some(brakes), Some(denver)))
+        .await
+        .unwrap_err();
+    let AppError::Invalid { fields } = &err else {
+        panic!("names that disagree are invalid: {err:?}")
+    };
+    assert_eq!(fields[0].field, "team");
+    assert!(fields[0].message.contains("Boston Depot"), "{fields:?}");
+    let err = app
+        .call(&maria, tina_on(Some(truck), Some(engine), None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+
+    // Denver's work order: Tina is denied there, and Maria (Northeast) may not ask about it.
+    let err = app
+        .call(&maria, tina_on(None, Some(engine), None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN, "{err}");
+    // Dan about himself on his Denver work order: allowed; on Tina's there: no teams.view.
+    let himself = Troubleshoot {
+        user: "dan@acme.test".into(),
+        ..tina_on(None, Some(engine), None)
+    };
+    let a = app.call(&dan, himself).await.expect("Dan about himself");
+    assert!(a.explanation.decision.is_allowed());
+    assert_eq!(a.explanation.scope.id, denver);
+    let err = app
+        .call(&dan, tina_on(None, Some(brakes), None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN, "{err}");
+
+    // Another organisation's vehicle or work order, or none at all: not found.
+    for (vehicle, work_order) in [(Some(truck), None), (None, Some(brakes)), (None, Some(0))] {
+        let himself = Troubleshoot {
+            user: "gary@globex.test".into(),
+            ..tina_on(vehicle, work_order, None)
+        };
+        let err = app.call(&gary, himself).await.unwrap_err();
+        assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    }
+
+    // Compared on Denver's work order: Dan completes there, Tina does not.
+    let diff = app
+        .call(
+            &olga,
+            Compare {
+                user: "tina@acme.test".into(),
+                with: "dan@acme.test".into(),
+                team: None,
+                vehicle: None,
+                work_order: Some(engine),
+            },
+        )
+        .await
+        .expect("Olga compares on the work order");
+    assert_eq!(diff.scope.map(|s| s.id), Some(denver));
+    assert!(
+        diff.differences.iter().any(|d| {
+            d.permission == Permission::WorkOrdersComplete && d.holder == "Dan Brooks"
+        })
+    );
 }
