@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo leptos build --frontend-only
+cargo leptos build --frontend-only --split
 cargo test -p domain -p backend -p app -p server -p migration --features app/ssr --no-run
 export FLEETGATE_DEMO="${FLEETGATE_DEMO:-true}"
 exec "${CARGO_TARGET_DIR:-target}/debug/server" serve

@@ -32,7 +32,7 @@ step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each)"
 scripts/fuzz.sh
 
 step "wasm bundle (debug, target/site)"
-cargo leptos build --frontend-only
+cargo leptos build --frontend-only --split
 
 step "browser tests, debug build (Playwright, Debian chromium)"
 # The server binary `cargo test` just built; nothing is compiled twice. Every test fails on a

@@ -21,7 +21,7 @@ pub mod csp;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute, lazy_route, path};
 use pages::account::AccountPage;
 use pages::admin::{AdminOrgsPage, AdminUsersPage};
 use pages::audit::AuditLogPage;
@@ -70,6 +70,53 @@ fn stylesheet_href(options: &LeptosOptions) -> String {
     format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
 }
 
+/// A page whose code the browser fetches when the page is first shown, not with the app
+/// (`cargo leptos build --split`): the pages most people never open stay out of the first visit's
+/// wasm. Their data is loaded by the page itself, so there is nothing to start before its view.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),+ $(,)?) => {$(
+        struct $route;
+
+        impl $route {
+            /// The route's view: the page, once its chunk has arrived.
+            fn page() -> Lazy<$route> {
+                Lazy::new()
+            }
+        }
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )+};
+}
+
+lazy_page! {
+    DashboardRoute => DashboardPage,
+    WorkOrderRoute => WorkOrderPage,
+    VehicleRoute => VehiclePage,
+    TeamsRoute => TeamsPage,
+    TeamRoute => TeamPage,
+    MyAccessRoute => MyAccessPage,
+    PeopleRoute => PeoplePage,
+    TroubleshootRoute => TroubleshootPage,
+    CompareRoute => ComparePage,
+    SettingsRoute => SettingsPage,
+    AccountRoute => AccountPage,
+    AuditRoute => AuditLogPage,
+    AdminUsersRoute => AdminUsersPage,
+    AdminOrgsRoute => AdminOrgsPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    InvitationRoute => AcceptInvitationPage,
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -79,27 +126,27 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/reset-password/:token") view=ResetPasswordPage />
-                <Route path=path!("/invite/:token") view=AcceptInvitationPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordRoute::page() />
+                <Route path=path!("/reset-password/:token") view=ResetPasswordRoute::page() />
+                <Route path=path!("/invite/:token") view=InvitationRoute::page() />
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("/vehicles") view=VehiclesPage />
-                    <Route path=path!("/vehicles/:id") view=VehiclePage />
+                    <Route path=path!("/vehicles/:id") view=VehicleRoute::page() />
                     <Route path=path!("/work-orders") view=WorkOrdersPage />
-                    <Route path=path!("/work-orders/:id") view=WorkOrderPage />
-                    <Route path=path!("/teams") view=TeamsPage />
-                    <Route path=path!("/teams/:id") view=TeamPage />
-                    <Route path=path!("/my-access") view=MyAccessPage />
-                    <Route path=path!("/people") view=PeoplePage />
-                    <Route path=path!("/troubleshoot") view=TroubleshootPage />
-                    <Route path=path!("/troubleshoot/compare") view=ComparePage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/audit") view=AuditLogPage />
-                    <Route path=path!("/admin/users") view=AdminUsersPage />
-                    <Route path=path!("/admin/orgs") view=AdminOrgsPage />
-                    <Route path=path!("/admin/audit") view=AuditLogPage />
-                    <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("/work-orders/:id") view=WorkOrderRoute::page() />
+                    <Route path=path!("/teams") view=TeamsRoute::page() />
+                    <Route path=path!("/teams/:id") view=TeamRoute::page() />
+                    <Route path=path!("/my-access") view=MyAccessRoute::page() />
+                    <Route path=path!("/people") view=PeopleRoute::page() />
+                    <Route path=path!("/troubleshoot") view=TroubleshootRoute::page() />
+                    <Route path=path!("/troubleshoot/compare") view=CompareRoute::page() />
+                    <Route path=path!("/settings") view=SettingsRoute::page() />
+                    <Route path=path!("/account") view=AccountRoute::page() />
+                    <Route path=path!("/audit") view=AuditRoute::page() />
+                    <Route path=path!("/admin/users") view=AdminUsersRoute::page() />
+                    <Route path=path!("/admin/orgs") view=AdminOrgsRoute::page() />
+                    <Route path=path!("/admin/audit") view=AuditRoute::page() />
+                    <Route path=path!("") view=DashboardRoute::page() />
                 </ParentRoute>
             </Routes>
         </Router>

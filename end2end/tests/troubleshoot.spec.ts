@@ -123,8 +123,9 @@ test('a greyed button links to the troubleshooter on exactly that question', asy
   await expect(why).toHaveAttribute('href', new RegExp(`&work_order=${id}$`));
   await why.click();
   await expect(page.getByRole('region', { name: 'Decision' })).toHaveText(/^Denied/);
-  await expect(page.getByRole('heading', { level: 2 })).toContainText(`work order #${id}`);
-  await expect(page.getByRole('heading', { level: 2 })).toContainText('Boston Depot');
+  const heading = page.getByRole('heading', { name: /^Tina Nguyen · work_orders\.complete · / });
+  await expect(heading).toContainText(`work order #${id}`);
+  await expect(heading).toContainText('Boston Depot');
   await expect(page.getByRole('list', { name: 'Fixes' })).toContainText('Grant work_orders.complete to Boston Depot');
 });
 

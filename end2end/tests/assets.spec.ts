@@ -1,0 +1,60 @@
+import { CDPSession, Page } from '@playwright/test';
+import { test, expect, hydrated, signIn } from './helpers';
+
+// What the browser downloads of the app (the release build: hashed, precompressed, split into a
+// main bundle and lazily fetched page chunks). Counted in encoded bytes on the wire, as Chromium
+// reports them, so compression and the HTTP cache count exactly as a user's browser sees them.
+
+/** The wasm bytes that crossed the network, from the moment this starts watching. */
+async function wasmOnTheWire(page: Page) {
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const wasm = new Map<string, string>();
+  const bytes = new Map<string, number>();
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (/\.wasm(\?|$)/.test(e.request.url)) wasm.set(e.requestId, e.request.url);
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    if (wasm.has(e.requestId)) bytes.set(wasm.get(e.requestId)!, e.encodedDataLength);
+  });
+  return {
+    total: () => [...bytes.values()].reduce((a, b) => a + b, 0),
+    files: () => [...bytes.entries()],
+  };
+}
+
+test.beforeEach(({}, testInfo) => {
+  test.skip(testInfo.project.name !== 'release', 'the release bundle only: debug builds are neither split nor compressed');
+});
+
+test('a first visit downloads at most 350 KB of wasm, a repeat visit none', async ({ page }) => {
+  const first = await wasmOnTheWire(page);
+  await page.goto('/login');
+  await hydrated(page);
+  await signIn(page, 'maria@acme.test');
+  await expect(page).toHaveURL(/\/vehicles$/);
+  await hydrated(page);
+  expect(first.files().length, 'the main bundle was fetched').toBeGreaterThan(0);
+  expect(first.total(), JSON.stringify(first.files())).toBeLessThanOrEqual(350_000);
+
+  // Again, in the same browser: the hashed files are cached for good, nothing is downloaded.
+  const again = await wasmOnTheWire(page);
+  await page.reload();
+  await hydrated(page);
+  expect(again.total(), JSON.stringify(again.files())).toBe(0);
+});
+
+test('a page kept out of the first visit fetches its chunk when opened, and works', async ({ page }) => {
+  await signIn(page, 'olga@acme.test');
+  await expect(page).toHaveURL(/\/vehicles$/);
+  await hydrated(page);
+  const chunks = await wasmOnTheWire(page);
+  // Client-side navigation to a lazy page: its chunk comes now, and the page is interactive.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Troubleshoot' }).click();
+  await expect(page.getByRole('heading', { name: 'Troubleshoot access' })).toBeVisible();
+  expect(chunks.files().length, 'a chunk was fetched for the page').toBeGreaterThan(0);
+  await page.getByLabel('User').fill('tina@acme.test');
+  await page.getByLabel('Permission').selectOption('work_orders.complete');
+  await page.getByRole('button', { name: 'Ask' }).click();
+  await expect(page.getByRole('region', { name: 'Decision' })).toHaveText(/^Denied/);
+});
