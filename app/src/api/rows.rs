@@ -6,14 +6,17 @@ use crate::error::AppError;
 use crate::model::{ChecklistItem, InspectionRow, VehicleRow, WorkOrderRow};
 use backend::entity::{vehicle, work_order};
 use backend::repo;
+use domain::authz::TeamTree;
 use domain::fleet::{Date, Priority, VehicleStatus, Vin, WorkOrderStatus};
 use domain::ids::{VehicleId, WorkOrderId};
 use domain::keyed::Corrupt;
-use std::collections::HashMap;
 
-pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> Result<VehicleRow, AppError> {
+/// A vehicle as the lists show it, with its team's name from `tree` — the guard's tree of the
+/// request, current as of its authorisation version (renaming a team bumps it), so naming the
+/// teams costs no query.
+pub fn vehicle(v: vehicle::Model, tree: &TeamTree) -> Result<VehicleRow, AppError> {
     Ok(VehicleRow {
-        team: teams.get(&v.team_id).cloned().unwrap_or_default(),
+        team: team_name(tree, v.team_id),
         status: VehicleStatus::stored(&v.status)?,
         id: VehicleId(v.id),
         name: v.name,
@@ -29,7 +32,6 @@ pub fn vehicle(v: vehicle::Model, teams: &HashMap<i32, String>) -> Result<Vehicl
 pub async fn work_orders(
     g: &Guard,
     orders: Vec<work_order::Model>,
-    teams: &HashMap<i32, String>,
 ) -> Result<Vec<WorkOrderRow>, AppError> {
     let db = &g.state().db;
     let org = g.principal().organisation_id;
@@ -43,7 +45,7 @@ pub async fn work_orders(
             Ok(WorkOrderRow {
                 id: WorkOrderId(w.id),
                 vehicle: vehicles.get(&w.vehicle_id).cloned().unwrap_or_default(),
-                team: teams.get(&w.team_id).cloned().unwrap_or_default(),
+                team: team_name(g.tree(), w.team_id),
                 status: WorkOrderStatus::stored(&w.status)?,
                 priority: Priority::stored(&w.priority)?,
                 assignee: w.assignee_id.and_then(|a| users.get(&a).cloned()),
@@ -52,6 +54,10 @@ pub async fn work_orders(
             })
         })
         .collect()
+}
+
+fn team_name(tree: &TeamTree, team: i32) -> String {
+    tree.name(team).unwrap_or_default().to_owned()
 }
 
 /// A vehicle's inspections, newest first, with their inspectors' names.

@@ -81,7 +81,6 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter::<ListVehicles>().await?;
     let teams = g.visible_teams().await?;
-    let names = backend::repo::teams::names(&g.state().db, g.principal().organisation_id).await?;
     let (rows, next) = server::visible_page(&g, teams, after).await?;
     let tree = &g.tree();
     let create_teams: Vec<_> = tree
@@ -97,7 +96,7 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
     Ok(VehicleList {
         rows: rows
             .into_iter()
-            .map(|v| crate::api::rows::vehicle(v, &names))
+            .map(|v| crate::api::rows::vehicle(v, g.tree()))
             .collect::<Result<_, AppError>>()?,
         next,
         create_teams,
@@ -118,12 +117,11 @@ pub async fn get_vehicle(id: VehicleId) -> Result<VehicleDetail, AppError> {
     let g = Guard::enter::<GetVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
     g.authorize(v.team_id, Resource::Vehicle(id)).await?;
-    let names = backend::repo::teams::names(&g.state().db, g.principal().organisation_id).await?;
     let allows = |p| g.allows(p, v.team_id);
     let work_orders = if allows(Permission::WorkOrdersView) {
         let orders =
             backend::repo::work_orders::of_vehicle(&g.state().db, v.organisation_id, id).await?;
-        crate::api::rows::work_orders(&g, orders, &names).await?
+        crate::api::rows::work_orders(&g, orders).await?
     } else {
         Vec::new()
     };
@@ -147,7 +145,7 @@ pub async fn get_vehicle(id: VehicleId) -> Result<VehicleDetail, AppError> {
         team_id: v.team_id,
         odometer: v.odometer,
         version: v.version,
-        vehicle: crate::api::rows::vehicle(v, &names)?,
+        vehicle: crate::api::rows::vehicle(v, g.tree())?,
         work_orders,
         inspections,
         actions,

@@ -25,7 +25,6 @@ pub(crate) mod server {
     use domain::fleet::{Priority, WorkOrderStatus};
     use domain::ids::{VehicleId, WorkOrderId};
     use sea_orm::Select;
-    use std::collections::HashMap;
 
     /// The actions the work-order page offers.
     pub const ACTIONS: [Permission; 3] = [
@@ -44,7 +43,6 @@ pub(crate) mod server {
         g: &Guard,
         query: Select<work_order::Entity>,
         cursor: Option<Cursor>,
-        teams: &HashMap<i32, String>,
     ) -> Result<(Vec<WorkOrderRow>, Option<String>), AppError> {
         let after = match cursor {
             None => None,
@@ -63,7 +61,7 @@ pub(crate) mod server {
             id: w.id,
             key: w.due_on.map(|d| d.to_string()),
         });
-        Ok((rows::work_orders(g, orders, teams).await?, next))
+        Ok((rows::work_orders(g, orders).await?, next))
     }
 
     /// Most people the assignee filter lists; beyond this it asks for a team filter first.
@@ -212,8 +210,7 @@ pub async fn list_work_orders(
         q = q.filter(work_order::Column::AssigneeId.eq(a));
     }
     q = q.filter(work_order::Column::TeamId.is_in(teams.clone()));
-    let names = backend::repo::teams::names(&g.state().db, g.principal().organisation_id).await?;
-    let (rows, next) = server::page(&g, q, after, &names).await?;
+    let (rows, next) = server::page(&g, q, after).await?;
     // The filters' choices: the visible teams, and the people of the teams filtered on — unless
     // there are too many to choose from in a list (then the page asks for a team first).
     let assignees = server::assignee_choices(&g, &teams).await?;

@@ -12,6 +12,7 @@ mod common;
 mod support;
 
 mod attacks;
+mod audit_chain;
 mod audit_export;
 mod auth;
 mod authz;
