@@ -35,6 +35,17 @@ fn tina_on_boston(boston: i32) -> Troubleshoot {
     }
 }
 
+/// Olga's comparison of Tina and Dan, everywhere or on one work order.
+fn tina_and_dan(work_order: Option<i32>) -> Compare {
+    Compare {
+        user: "tina@acme.test".into(),
+        with: "dan@acme.test".into(),
+        team: None,
+        vehicle: None,
+        work_order,
+    }
+}
+
 fn grant_fix(boston: i32) -> ApplyFix {
     ApplyFix {
         user: "tina@acme.test".into(),
@@ -304,16 +315,7 @@ async fn who_may_ask_and_answers_never_cross_organisations(backend: Backend) {
     // No question about someone else was answered yet; Olga's compare is one per person.
     assert_eq!(audited(&app, "troubleshoot", "success").await, 0);
     let diff = app
-        .call(
-            &olga,
-            Compare {
-                user: "tina@acme.test".into(),
-                with: "dan@acme.test".into(),
-                team: None,
-                vehicle: None,
-                work_order: None,
-            },
-        )
+        .call(&olga, tina_and_dan(None))
         .await
         .expect("Olga compares Tina and Dan");
     assert!(
@@ -457,16 +459,7 @@ async fn a_vehicle_or_a_work_order_means_its_owning_team(backend: Backend) {
 
     // Compared on Denver's work order: Dan completes there, Tina does not.
     let diff = app
-        .call(
-            &olga,
-            Compare {
-                user: "tina@acme.test".into(),
-                with: "dan@acme.test".into(),
-                team: None,
-                vehicle: None,
-                work_order: Some(engine),
-            },
-        )
+        .call(&olga, tina_and_dan(Some(engine)))
         .await
         .expect("Olga compares on the work order");
     assert_eq!(diff.scope.map(|s| s.id), Some(denver));
