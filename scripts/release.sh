@@ -23,9 +23,11 @@ fi
 # --precompress: a .br and a .gz beside each asset, which the server sends to browsers that take them.
 # --split: the pages behind `lazy_page!` (app/src/lib.rs) go into wasm chunks of their own,
 # fetched when such a page is first shown, so the first visit does not download them.
+site="${LEPTOS_SITE_ROOT:-target/site}"
+# A fresh pkg/: hashed names never overwrite, so chunks of earlier builds would pile up.
+rm -rf "$site/pkg"
 cargo leptos build --release --split --precompress
 
-site="${LEPTOS_SITE_ROOT:-target/site}"
 # Hashed names (`hash-files`): fleetgate.<hash>.wasm and so on, each with its .br and .gz.
 asset() { ls "$site"/pkg/fleetgate.*."$1" 2>/dev/null | grep -v '\.\(br\|gz\)$' | head -1; }
 for ext in wasm js css; do
@@ -38,6 +40,6 @@ wasm=$(stat -c %s "$wasm_file")
 gz=$(stat -c %s "$wasm_file.gz")
 br=$(stat -c %s "$wasm_file.br")
 echo "release: $wasm_file $((wasm / 1024)) KiB (sent: $((br / 1024)) KiB brotli, $((gz / 1024)) KiB gzip)"
-chunks=$(ls "$site"/pkg/*.wasm | grep -v "^$wasm_file$" | wc -l)
-chunks_br=$(cat $(ls "$site"/pkg/*.wasm.br | grep -v "^$wasm_file.br$") /dev/null | wc -c)
+chunks=$(ls "$site"/pkg/*.wasm | grep -vc "^$wasm_file$" || true)
+chunks_br=$(cat $(ls "$site"/pkg/*.wasm.br | grep -v "^$wasm_file.br$" || true) /dev/null | wc -c)
 echo "release: $chunks lazy chunks beside it, $((chunks_br / 1024)) KiB brotli in all"

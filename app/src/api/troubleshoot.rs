@@ -38,17 +38,16 @@ pub async fn troubleshoot(
     let permission = server::permission(&permission)?;
     let subject = server::subject(&g, &user).await?;
     let org = server::Org::load(&g, &subject).await?;
-    let (scope, about) = org
-        .resolve(
-            &g,
-            server::Asked {
-                team,
-                vehicle,
-                work_order,
-            },
-        )
-        .await?;
-    server::may_ask(&g, &subject, &org, Some(scope)).await?;
+    let mut asked = server::Asked {
+        team,
+        vehicle,
+        work_order,
+    };
+    if asked.is_empty() {
+        asked.team = Some(org.policy.tree.root());
+    }
+    let server::Scope { team, about } = org.scope_of(&g, &[&subject], asked).await?;
+    let scope = team.unwrap_or(org.policy.tree.root());
     let memberships = org.people.members.teams_of(subject.id).to_vec();
     let explanation = explain(&org.policy, &memberships, permission, scope);
     let fixes = if subject.active {
@@ -157,14 +156,7 @@ pub async fn compare(
         vehicle,
         work_order,
     };
-    let (scope, about) = if asked.is_empty() {
-        (None, None)
-    } else {
-        let (scope, about) = org.resolve(&g, asked).await?;
-        (Some(scope), about)
-    };
-    server::may_ask(&g, &a, &org, scope).await?;
-    server::may_ask(&g, &b, &org, scope).await?;
+    let server::Scope { team: scope, about } = org.scope_of(&g, &[&a, &b], asked).await?;
     let differences = domain::authz::compare(
         &org.policy,
         &org.people.members,
@@ -321,55 +313,107 @@ mod server {
             }
         }
 
-        /// The team a question is about, and the vehicle or work order when it named one (a
-        /// work order, then a vehicle, means its owning team). Another organisation's is not
-        /// found; names that disagree (a team that does not own the vehicle) are refused.
-        pub async fn resolve(
+        /// The scope of a question about `subjects`: a team, or a vehicle or a work order (a
+        /// work order, then a vehicle, means its owning team), or none (everywhere). Checked in
+        /// the order that reveals nothing to whom may not know it: found in the subjects'
+        /// organisation (else not found); a customer must be allowed to view the vehicle or work
+        /// order (an audited 403, as opening it would be); the caller must be allowed to ask
+        /// about each subject there; only then are names that disagree refused (422). The
+        /// answer names the thing with its title for a customer, by number for operator staff,
+        /// who never see a customer's records.
+        pub async fn scope_of(
             &self,
             g: &Guard,
+            subjects: &[&user::Model],
             asked: Asked,
-        ) -> Result<(TeamId, Option<AboutView>), AppError> {
+        ) -> Result<Scope, AppError> {
+            let thing = self.find(g, asked).await?;
+            let team = match (&thing, asked.team) {
+                (Some(t), _) => Some(t.owner),
+                (None, Some(t)) => Some(self.scope(Some(t))?),
+                (None, None) => None,
+            };
+            let operator = g.principal().operator;
+            if let Some(t) = thing.as_ref().filter(|_| !operator) {
+                g.require(t.view, t.owner, t.resource).await?;
+            }
+            for subject in subjects {
+                may_ask(g, subject, self, team).await?;
+            }
+            let Some(thing) = thing else {
+                return Ok(Scope { team, about: None });
+            };
+            if thing.on_another_vehicle {
+                return Err(AppError::invalid(
+                    "vehicle",
+                    "That work order is on another vehicle.",
+                ));
+            }
+            if asked.team.is_some_and(|t| t != thing.owner) {
+                let owner = self.policy.tree.name(thing.owner).unwrap_or("another team");
+                return Err(AppError::invalid(
+                    "team",
+                    format!(
+                        "That {} belongs to {owner}, not to the team asked about.",
+                        thing.noun
+                    ),
+                ));
+            }
+            let label = if operator {
+                format!("{} #{}", thing.noun, thing.id)
+            } else {
+                format!("{} #{} “{}”", thing.noun, thing.id, thing.title)
+            };
+            let about = AboutView {
+                param: thing.param.into(),
+                id: thing.id,
+                label,
+            };
+            Ok(Scope {
+                team,
+                about: Some(about),
+            })
+        }
+
+        /// The vehicle or work order a question names, in this organisation (a work order
+        /// first); another organisation's, or none, is not found.
+        async fn find(&self, g: &Guard, asked: Asked) -> Result<Option<Thing>, AppError> {
             use backend::repo::{vehicles, work_orders};
             use domain::ids::{VehicleId, WorkOrderId};
 
             let db = &g.state().db;
-            let owned = match (asked.vehicle, asked.work_order) {
+            let thing = match (asked.vehicle, asked.work_order) {
                 (vehicle, Some(id)) => {
                     let w = work_orders::load(db, self.id, WorkOrderId(id)).await?;
-                    if vehicle.is_some_and(|v| v != w.vehicle_id) {
-                        return Err(AppError::invalid(
-                            "vehicle",
-                            format!("Work order #{id} is on another vehicle."),
-                        ));
+                    Thing {
+                        param: "work_order",
+                        noun: "work order",
+                        id,
+                        owner: w.team_id,
+                        title: w.title,
+                        view: Permission::WorkOrdersView,
+                        resource: Resource::WorkOrder(WorkOrderId(id)),
+                        on_another_vehicle: vehicle.is_some_and(|v| v != w.vehicle_id),
                     }
-                    let label = format!("work order #{id} “{}”", w.title);
-                    Some((w.team_id, about("work_order", id, label)))
                 }
                 (Some(id), None) => {
                     let v = vehicles::load(db, self.id, VehicleId(id)).await?;
-                    Some((
-                        v.team_id,
-                        about("vehicle", id, format!("vehicle “{}”", v.name)),
-                    ))
+                    Thing {
+                        param: "vehicle",
+                        noun: "vehicle",
+                        id,
+                        owner: v.team_id,
+                        title: v.name,
+                        view: Permission::VehiclesView,
+                        resource: Resource::Vehicle(VehicleId(id)),
+                        on_another_vehicle: false,
+                    }
                 }
-                (None, None) => None,
+                (None, None) => return Ok(None),
             };
-            let Some((owner, about)) = owned else {
-                return Ok((self.scope(asked.team)?, None));
-            };
-            let owner = self.scope(Some(owner))?;
-            if asked.team.is_some_and(|t| t != owner) {
-                let team = self.policy.tree.team_ref(owner).map(|t| t.name);
-                return Err(AppError::invalid(
-                    "team",
-                    format!(
-                        "The {} belongs to {}, not to the team asked about.",
-                        about.label,
-                        team.unwrap_or_else(|| "another team".into())
-                    ),
-                ));
-            }
-            Ok((owner, Some(about)))
+            // Its team must be one of the organisation's (it always is; never trust it).
+            self.scope(Some(thing.owner))?;
+            Ok(Some(thing))
         }
 
         pub fn name_of(&self, user: i32) -> (String, String) {
@@ -395,12 +439,27 @@ mod server {
         }
     }
 
-    fn about(param: &str, id: i32, label: String) -> AboutView {
-        AboutView {
-            param: param.into(),
-            id,
-            label,
-        }
+    /// What a question is about, once checked: its team (none: everywhere) and the vehicle or
+    /// work order it named.
+    pub(super) struct Scope {
+        pub team: Option<TeamId>,
+        pub about: Option<AboutView>,
+    }
+
+    /// A vehicle or a work order found for a question.
+    struct Thing {
+        /// The query parameter that names it.
+        param: &'static str,
+        noun: &'static str,
+        id: i32,
+        owner: TeamId,
+        /// Its title (a work order) or name (a vehicle).
+        title: String,
+        /// What viewing it takes.
+        view: Permission,
+        resource: Resource,
+        /// A work order asked about with a vehicle it is not on.
+        on_another_vehicle: bool,
     }
 
     /// Whether the caller may ask about `subject` (and `scope`): themselves always; operator

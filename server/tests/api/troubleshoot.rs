@@ -411,7 +411,7 @@ async fn a_vehicle_or_a_work_order_means_its_owning_team(backend: Backend) {
         .unwrap();
     assert!(row.is_some(), "the work order asked about is audited");
 
-    // Names that disagree: refused, saying which team owns it.
+    // Names that disagree: refused, saying which team owns it — only to someone who may look.
     let err = app
         .call(&maria, tina_on(None, Some(brakes), Some(denver)))
         .await
@@ -421,31 +421,65 @@ async fn a_vehicle_or_a_work_order_means_its_owning_team(backend: Backend) {
     };
     assert_eq!(fields[0].field, "team");
     assert!(fields[0].message.contains("Boston Depot"), "{fields:?}");
+    assert!(!fields[0].message.contains("brake"), "no title: {fields:?}");
     let err = app
-        .call(&maria, tina_on(Some(truck), Some(engine), None))
+        .call(&olga, tina_on(Some(truck), Some(engine), None))
         .await
         .unwrap_err();
     assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    // Dan may not view Boston's work orders: the same names are a 403 to him, before any 422,
+    // naming no title.
+    let err = app
+        .call(&dan, tina_on(None, Some(brakes), Some(denver)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN, "{err}");
+    assert!(!err.to_string().contains("brake"), "{err}");
 
-    // Denver's work order: Tina is denied there, and Maria (Northeast) may not ask about it.
+    // Denver's work order: Maria (Northeast) may not view it, so may not ask about it.
     let err = app
         .call(&maria, tina_on(None, Some(engine), None))
         .await
         .unwrap_err();
     assert_eq!(err.status(), StatusCode::FORBIDDEN, "{err}");
-    // Dan about himself on his Denver work order: allowed; on Tina's there: no teams.view.
-    let himself = Troubleshoot {
+    // Dan about himself on his Denver work order: allowed; about himself on Boston's truck
+    // (which he may not view) or about Tina: refused.
+    let himself = |vehicle, work_order| Troubleshoot {
         user: "dan@acme.test".into(),
-        ..tina_on(None, Some(engine), None)
+        ..tina_on(vehicle, work_order, None)
     };
-    let a = app.call(&dan, himself).await.expect("Dan about himself");
+    let a = app
+        .call(&dan, himself(None, Some(engine)))
+        .await
+        .expect("Dan about himself");
     assert!(a.explanation.decision.is_allowed());
     assert_eq!(a.explanation.scope.id, denver);
     let err = app
-        .call(&dan, tina_on(None, Some(brakes), None))
+        .call(&dan, himself(Some(truck), None))
         .await
         .unwrap_err();
     assert_eq!(err.status(), StatusCode::FORBIDDEN, "{err}");
+    let AppError::Forbidden {
+        denial: Some(d), ..
+    } = &err
+    else {
+        panic!("a denial to explain: {err:?}")
+    };
+    assert_eq!(d.permission, Permission::VehiclesView);
+    let err = app
+        .call(&dan, tina_on(None, Some(engine), None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), StatusCode::FORBIDDEN, "{err}");
+
+    // Operator staff see the work order by number, never its title.
+    let support = app.sign_in("support@fleetgate.test").await;
+    let a = app
+        .call(&support, tina_on(None, Some(brakes), None))
+        .await
+        .expect("Support asks about Tina on the work order");
+    let label = a.about.expect("named").label;
+    assert_eq!(label, format!("work order #{brakes}"));
 
     // Another organisation's vehicle or work order, or none at all: not found.
     for (vehicle, work_order) in [(Some(truck), None), (None, Some(brakes)), (None, Some(0))] {
