@@ -2,7 +2,9 @@
 //!
 //! Each row's hash covers its own content and the previous row's hash, so editing or deleting a
 //! row breaks every hash after it. Appends are serialised (a process-wide lock, plus a
-//! transaction-scoped advisory lock on PostgreSQL for several instances) so the chain never forks.
+//! transaction-scoped advisory lock on PostgreSQL for several instances) so the chain never forks;
+//! a write appends its events when it commits, so on PostgreSQL that lock spans only the appends
+//! and the commit ([`AuditedTxn`]).
 
 use crate::entity::audit_event;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -15,7 +17,9 @@ use sha2::{Digest, Sha256};
 /// The previous hash of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Key of the PostgreSQL advisory lock that serialises appends across instances.
-const PG_LOCK_KEY: i64 = 0x6175_6469_7400;
+const PG_CHAIN_KEY: i64 = 0x6175_6469_7400;
+/// Key of the PostgreSQL advisory lock that serialises serial writes across instances.
+const PG_SERIAL_KEY: i64 = 0x6175_6469_7401;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -338,21 +342,46 @@ pub fn chain_hash(
 /// The chain's lock within this process, holding the hash this process last saw at the head
 /// of the chain: a guess that spares reading the head back on every append (one round trip
 /// less inside the lock). A row is only inserted **if the guess is still the head** — another
-/// instance, or a transaction rolled back after appending, may have moved it — and otherwise
-/// the head is read and the append made from it. A stale guess costs a round trip, never a
-/// fork: the chain's correctness never rests on it.
-static APPEND: tokio::sync::Mutex<Option<String>> = tokio::sync::Mutex::const_new(None);
+/// instance, or a commit that failed after appending, may have moved it — and otherwise the
+/// head is read and the append made from it. A stale guess costs a round trip, never a fork:
+/// the chain's correctness never rests on it.
+static CHAIN: tokio::sync::Mutex<Option<String>> = tokio::sync::Mutex::const_new(None);
+/// Serial writes' turn within this process (PostgreSQL; on SQLite the chain's lock is the turn).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A write transaction whose audit row is appended inside it: the change and its record commit
-/// together or not at all. It holds the chain's lock (process-wide, plus a transaction-scoped
-/// advisory lock on PostgreSQL) from the start, so appends never fork the chain. Dropping it
-/// without committing rolls everything back.
+/// How a write transaction is kept apart from the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// One at a time, from its first statement to its commit, across every instance: whatever
+    /// the write read inside its transaction still holds when it commits. The default.
+    Serial,
+    /// Runs beside other writes until it appends its audit rows. Only for a write whose every
+    /// invariant the database itself holds — a unique constraint, a foreign key, a
+    /// compare-and-set on a version — never a check it read earlier in the transaction.
+    Independent,
+}
+
+/// A write transaction whose audit rows are appended inside it: the change and its record commit
+/// together or not at all. Dropping it without committing rolls everything back.
+///
+/// The events are appended **at commit**, under the chain's lock (this process's, plus a
+/// transaction-scoped advisory lock on PostgreSQL for every instance), which spans only the
+/// appends and the commit: rows get their ids and commit in chain order (the webhook cursor
+/// relies on it), and the chain never forks. A lock taken before it (a serial write's turn, a
+/// row the change locked) never waits for the chain's holder, which only inserts audit rows
+/// (no foreign keys) and commits — so the chain's lock can never be part of a deadlock.
+///
+/// On SQLite the chain's lock is taken at the start instead, whatever the isolation: SQLite has
+/// one writer, and a deferred transaction that meets another in this process fails with
+/// "database is locked" rather than waiting, so the lock is also the writer's turn.
 pub struct AuditedTxn {
     txn: DatabaseTransaction,
-    /// The head as this process last saw it committed; set again after each commit.
-    head: tokio::sync::MutexGuard<'static, Option<String>>,
-    /// The hash of the last row appended in this transaction, not yet committed.
-    appended: std::sync::Mutex<Option<String>>,
+    /// The chain's lock, when taken at the start (SQLite).
+    chain: Option<tokio::sync::MutexGuard<'static, Option<String>>>,
+    /// A serial write's turn on PostgreSQL, held to the end (with its advisory lock).
+    _serial: Option<tokio::sync::MutexGuard<'static, ()>>,
+    /// The events recorded so far, appended in this order at commit.
+    events: std::sync::Mutex<Vec<Entry>>,
 }
 
 impl std::ops::Deref for AuditedTxn {
@@ -362,22 +391,44 @@ impl std::ops::Deref for AuditedTxn {
     }
 }
 
-/// Opens a write transaction that will end with an audit row.
+/// Opens a serial write transaction that will end with an audit row.
 pub async fn begin(db: &DatabaseConnection) -> Result<AuditedTxn, DbErr> {
-    let head = APPEND.lock().await;
+    begin_with(db, Isolation::Serial).await
+}
+
+/// Opens a write transaction kept apart from the others as `isolation` says.
+pub async fn begin_with(
+    db: &DatabaseConnection,
+    isolation: Isolation,
+) -> Result<AuditedTxn, DbErr> {
+    let (chain, serial) = match (db.get_database_backend(), isolation) {
+        (DatabaseBackend::Sqlite, _) => (Some(CHAIN.lock().await), None),
+        (_, Isolation::Serial) => (None, Some(SERIAL.lock().await)),
+        (_, Isolation::Independent) => (None, None),
+    };
     let txn = db.begin().await?;
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"),
-        ))
-        .await?;
+    if serial.is_some() {
+        advisory_lock(&txn, PG_SERIAL_KEY).await?;
     }
     Ok(AuditedTxn {
         txn,
-        head,
-        appended: std::sync::Mutex::new(None),
+        chain,
+        _serial: serial,
+        events: std::sync::Mutex::new(Vec::new()),
     })
+}
+
+async fn advisory_lock(txn: &DatabaseTransaction, key: i64) -> Result<(), DbErr> {
+    txn.execute_raw(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("SELECT pg_advisory_xact_lock({key})"),
+    ))
+    .await
+    .map(drop)
+}
+
+fn poisoned<T>(_: T) -> DbErr {
+    DbErr::Custom("the audit events of a transaction were poisoned".into())
 }
 
 impl AuditedTxn {
@@ -386,45 +437,50 @@ impl AuditedTxn {
         self.commit().await
     }
 
-    /// Appends `entry` to the chain and commits the whole transaction.
+    /// Records `entry` and commits the whole transaction.
     pub async fn commit_with(self, entry: Entry) -> Result<(), DbErr> {
         self.append(entry).await?;
         self.commit().await
     }
 
-    /// Appends `entry` inside the transaction (for a change that records several events, such
-    /// as ending impersonations together with what ended them); commit with [`Self::commit`].
+    /// Records `entry`, appended when the transaction commits (for a change that records
+    /// several events, such as ending impersonations together with what ended them); commit
+    /// with [`Self::commit`].
     pub async fn append(&self, entry: Entry) -> Result<(), DbErr> {
-        let guess = self.appended().or_else(|| self.head.clone());
-        let hash = append(&self.txn, entry, guess.as_deref()).await?;
-        if let Ok(mut last) = self.appended.lock() {
-            *last = Some(hash);
-        }
+        self.events.lock().map_err(poisoned)?.push(entry);
         Ok(())
     }
 
-    fn appended(&self) -> Option<String> {
-        self.appended.lock().ok().and_then(|last| last.clone())
-    }
-
-    /// Commits the transaction with the events appended so far.
-    pub async fn commit(mut self) -> Result<(), DbErr> {
-        let appended = self.appended();
-        let committed = self.txn.commit().await;
-        match (&committed, appended) {
-            (Ok(()), Some(hash)) => *self.head = Some(hash),
-            (Ok(()), None) => {}
-            // Whether it reached the database is unknown: guess nothing.
-            (Err(_), _) => *self.head = None,
+    /// Appends the events recorded, in order, and commits them with the change.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        let events = self.events.into_inner().map_err(poisoned)?;
+        if events.is_empty() {
+            return self.txn.commit().await;
         }
+        let mut head = match self.chain {
+            Some(held) => held,
+            None => {
+                let head = CHAIN.lock().await;
+                advisory_lock(&self.txn, PG_CHAIN_KEY).await?;
+                head
+            }
+        };
+        // Returning early rolls the appends back with the change: the guess still holds.
+        let mut last = head.clone();
+        for entry in events {
+            last = Some(append(&self.txn, entry, last.as_deref()).await?);
+        }
+        let committed = self.txn.commit().await;
+        // Whether a failed commit reached the database is unknown: guess nothing.
+        *head = if committed.is_ok() { last } else { None };
         committed
     }
 }
 
-/// Runs one short write in a transaction that holds the audit chain's lock, like every other
-/// write: on SQLite two writers in one process must never meet (a deferred transaction that
-/// meets another writer fails with "database is locked" instead of waiting). For the workers'
-/// bookkeeping (claims, retries), which changes nothing that needs an audit row.
+/// Runs one short serial write, like every other write by default: on SQLite two writers in one
+/// process must never meet (a deferred transaction that meets another writer fails with
+/// "database is locked" instead of waiting). For the workers' bookkeeping (claims, retries),
+/// which changes nothing that needs an audit row.
 pub async fn serially<T>(
     db: &DatabaseConnection,
     write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, DbErr>,
@@ -438,7 +494,11 @@ pub async fn serially<T>(
 /// Appends one event on its own (events that change nothing else: denials, impersonation
 /// expiry).
 pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> {
-    begin(db).await?.commit_with(entry).await
+    // It reads nothing and changes nothing else: there is nothing to keep apart.
+    begin_with(db, Isolation::Independent)
+        .await?
+        .commit_with(entry)
+        .await
 }
 
 /// Appends `entry` after `guess` if that is still the chain's head (one statement), else after

@@ -82,7 +82,7 @@ pub async fn submit_inspection(
         g.require(Permission::WorkOrdersCreate, veh.team_id, resource)
             .await?;
     }
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     let checklist = repo::inspections::NewInspection {
         organisation_id: veh.organisation_id,
         team_id: veh.team_id,

@@ -229,7 +229,7 @@ pub async fn create_vehicle(
     }
     g.authorize(team, Resource::Team(team)).await?;
     server::refuse_duplicate_vin(&g, f.vin.as_str(), None).await?;
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     let new = backend::repo::vehicles::NewVehicle {
         organisation_id: g.principal().organisation_id,
         team_id: team,
@@ -276,7 +276,7 @@ pub async fn edit_vehicle(
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
     g.authorize(v.team_id, Resource::Vehicle(id)).await?;
     server::refuse_duplicate_vin(&g, f.vin.as_str(), Some(id)).await?;
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     server::VERSIONED
         .update(
             &*txn,
@@ -318,7 +318,7 @@ pub async fn retire_vehicle(id: VehicleId, version: i32) -> Result<(), AppError>
             message: "This vehicle is already retired.".into(),
         });
     }
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     server::VERSIONED
         .update(
             &*txn,

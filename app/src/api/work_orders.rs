@@ -264,7 +264,7 @@ pub async fn set_work_order_status(
             AppError::invalid("status", "Choose open, in progress, on hold or cancelled.")
         })?;
     let (g, w) = server::open_for_change::<SetWorkOrderStatus>(id).await?;
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     server::VERSIONED
         .update(
             &*txn,
@@ -292,7 +292,7 @@ pub async fn complete_work_order(
     use sea_orm::sea_query::Expr;
 
     let (g, w) = server::open_for_change::<CompleteWorkOrder>(id).await?;
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     server::VERSIONED
         .update(
             &*txn,
@@ -340,7 +340,7 @@ pub async fn assign_work_order(
             "Choose someone from this work order's teams.",
         ));
     }
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     server::VERSIONED
         .update(
             &*txn,
@@ -392,7 +392,7 @@ pub async fn create_work_order(
         priority.key().to_owned(),
         due_on,
     );
-    let txn = g.begin_write().await?;
+    let txn = g.begin_independent_write().await?;
     let id = backend::repo::work_orders::insert(&*txn, new).await?;
     g.commit_write(
         txn,

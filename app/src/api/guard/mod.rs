@@ -446,6 +446,13 @@ impl Guard {
         Ok(audit::begin(&self.state.db).await?)
     }
 
+    /// [`Guard::begin_write`] for a write whose every invariant the database holds (a unique
+    /// constraint, a foreign key, a compare-and-set on a version): it runs beside other writes
+    /// until it appends its audit row ([`audit::Isolation::Independent`]).
+    pub async fn begin_independent_write(&self) -> Result<audit::AuditedTxn, AppError> {
+        Ok(audit::begin_with(&self.state.db, audit::Isolation::Independent).await?)
+    }
+
     /// Commits a write together with its audit row.
     pub async fn commit_write(
         &self,
