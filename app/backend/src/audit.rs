@@ -16,10 +16,11 @@ use sha2::{Digest, Sha256};
 
 /// The previous hash of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-/// Key of the PostgreSQL advisory lock that serialises appends across instances.
-const PG_CHAIN_KEY: i64 = 0x6175_6469_7400;
+/// Key of the PostgreSQL advisory lock that serialises appends across instances (the key every
+/// earlier version took for whole writes, so an older instance never appends beside this one).
+pub const PG_CHAIN_KEY: i64 = 0x6175_6469_7400;
 /// Key of the PostgreSQL advisory lock that serialises serial writes across instances.
-const PG_SERIAL_KEY: i64 = 0x6175_6469_7401;
+pub const PG_SERIAL_KEY: i64 = 0x6175_6469_7401;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -357,9 +358,17 @@ pub enum Isolation {
     Serial,
     /// Runs beside other writes until it appends its audit rows. Only for a write whose every
     /// invariant the database itself holds — a unique constraint, a foreign key, a
-    /// compare-and-set on a version — never a check it read earlier in the transaction.
+    /// compare-and-set on a version — never a check it read earlier in the transaction; and
+    /// never one that touches teams, memberships or grants, which serial writes re-check inside
+    /// their turn (the no-escalation rule).
     Independent,
 }
+
+/// At most this many independent writes hold a connection at once on PostgreSQL (half the
+/// pool): a burst of them queued for the chain's lock must never take every connection from
+/// the reads and the sign-ins.
+const INDEPENDENT_WRITERS: usize = 8;
+static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(INDEPENDENT_WRITERS);
 
 /// A write transaction whose audit rows are appended inside it: the change and its record commit
 /// together or not at all. Dropping it without committing rolls everything back.
@@ -380,6 +389,8 @@ pub struct AuditedTxn {
     chain: Option<tokio::sync::MutexGuard<'static, Option<String>>>,
     /// A serial write's turn on PostgreSQL, held to the end (with its advisory lock).
     _serial: Option<tokio::sync::MutexGuard<'static, ()>>,
+    /// An independent write's place among those holding a connection (PostgreSQL).
+    _writer: Option<tokio::sync::SemaphorePermit<'static>>,
     /// The events recorded so far, appended in this order at commit.
     events: std::sync::Mutex<Vec<Entry>>,
 }
@@ -401,11 +412,12 @@ pub async fn begin_with(
     db: &DatabaseConnection,
     isolation: Isolation,
 ) -> Result<AuditedTxn, DbErr> {
-    let (chain, serial) = match (db.get_database_backend(), isolation) {
-        (DatabaseBackend::Sqlite, _) => (Some(CHAIN.lock().await), None),
-        (_, Isolation::Serial) => (None, Some(SERIAL.lock().await)),
-        (_, Isolation::Independent) => (None, None),
-    };
+    let (mut chain, mut serial, mut writer) = (None, None, None);
+    match (db.get_database_backend(), isolation) {
+        (DatabaseBackend::Sqlite, _) => chain = Some(CHAIN.lock().await),
+        (_, Isolation::Serial) => serial = Some(SERIAL.lock().await),
+        (_, Isolation::Independent) => writer = WRITERS.acquire().await.ok(),
+    }
     let txn = db.begin().await?;
     if serial.is_some() {
         advisory_lock(&txn, PG_SERIAL_KEY).await?;
@@ -414,6 +426,7 @@ pub async fn begin_with(
         txn,
         chain,
         _serial: serial,
+        _writer: writer,
         events: std::sync::Mutex::new(Vec::new()),
     })
 }
@@ -459,12 +472,11 @@ impl AuditedTxn {
         }
         let mut head = match self.chain {
             Some(held) => held,
-            None => {
-                let head = CHAIN.lock().await;
-                advisory_lock(&self.txn, PG_CHAIN_KEY).await?;
-                head
-            }
+            None => CHAIN.lock().await,
         };
+        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            advisory_lock(&self.txn, PG_CHAIN_KEY).await?;
+        }
         // Returning early rolls the appends back with the change: the guess still holds.
         let mut last = head.clone();
         for entry in events {
@@ -494,11 +506,17 @@ pub async fn serially<T>(
 /// Appends one event on its own (events that change nothing else: denials, impersonation
 /// expiry).
 pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> {
-    // It reads nothing and changes nothing else: there is nothing to keep apart.
-    begin_with(db, Isolation::Independent)
-        .await?
-        .commit_with(entry)
-        .await
+    // It reads nothing and changes nothing else, so it needs no turn; and it has nothing to do
+    // beside others, so it queues for the chain before it takes a connection.
+    let chain = CHAIN.lock().await;
+    let txn = AuditedTxn {
+        txn: db.begin().await?,
+        chain: Some(chain),
+        _serial: None,
+        _writer: None,
+        events: std::sync::Mutex::new(vec![entry]),
+    };
+    txn.commit().await
 }
 
 /// Appends `entry` after `guess` if that is still the chain's head (one statement), else after

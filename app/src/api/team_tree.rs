@@ -144,6 +144,7 @@ pub async fn delete_team(team: TeamId) -> Result<(), AppError> {
     let (txn, _) = g
         .begin_checked(resource, |a| can_manage_team(a, team))
         .await?;
+    backend::repo::teams::lock(&*txn, team).await?;
     let left = backend::repo::teams::contents(&*txn, team).await?;
     if !left.is_empty() {
         txn.commit_unaudited().await?;

@@ -648,7 +648,8 @@ mod server {
                     .await?
             }
         };
-        // Is it still offered, as things stand now? The transaction holds the directory's lock.
+        // Is it still offered, as things stand now? The transaction is a serial write's, as every
+        // directory write is.
         let people = backend::troubleshoot::load_people(&*txn, org, false).await?;
         // What teams own sizes a blast radius only; it decides nothing offered here.
         let counts = ResourceCounts::default();

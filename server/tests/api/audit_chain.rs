@@ -4,13 +4,15 @@
 //! And how writes are kept apart: an independent write (fleet records) runs beside others on
 //! PostgreSQL until it appends; a serial one (who may do what) waits for its turn.
 
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, Call, Session, TestApp, decode};
 use app::api::vehicles::CreateVehicle;
+use app::error::AppError;
 use backend::audit::{self, Details, Entry, Outcome, chain_hash};
 use backend::entity::audit_event;
 use chrono::{DateTime, Utc};
+use domain::ids::VehicleId;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ on_both_databases!(
     appends_follow_the_real_head_whatever_this_process_last_saw,
     racing_writes_on_two_instances_leave_one_intact_chain,
     an_open_independent_write_holds_no_lock_on_postgres_a_serial_one_does,
+    a_team_deleted_while_a_vehicle_is_added_names_the_vehicle,
 );
 
 fn van(team: i32, vin: &str) -> CreateVehicle {
@@ -89,7 +92,8 @@ async fn appends_follow_the_real_head_whatever_this_process_last_saw(backend: Ba
         "follows the other instance's row"
     );
 
-    // A transaction that appends and is then rolled back leaves the head where it was.
+    // A transaction that records an event and is then rolled back leaves the head where it was
+    // (events are appended at commit; a failed append is a_failed_append_takes_the_whole_write_back).
     let txn = audit::begin(&app.state.db).await.expect("begin");
     txn.append(elsewhere("rolled/back")).await.expect("append");
     drop(txn);
@@ -149,10 +153,10 @@ async fn racing_writes_on_two_instances_leave_one_intact_chain(backend: Backend)
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
 }
 
-/// On PostgreSQL an independent write left open (its change made, its event recorded) keeps no
-/// one waiting: another write goes through and is chained first. A serial write left open
-/// keeps the next serial write waiting until it commits. On SQLite, which has one writer, any
-/// open write keeps the next one waiting.
+/// On PostgreSQL an independent write left open (its event recorded) keeps no one waiting:
+/// another write goes through and is chained first. A serial write left open keeps the next
+/// serial write waiting until it commits. On SQLite, which has one writer, any open write keeps
+/// the next one waiting.
 async fn an_open_independent_write_holds_no_lock_on_postgres_a_serial_one_does(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let boston = app.team_id("Boston Depot").await;
@@ -163,46 +167,218 @@ async fn an_open_independent_write_holds_no_lock_on_postgres_a_serial_one_does(b
         .await
         .expect("begin");
     open.append(elsewhere("left/open")).await.expect("record");
-    let write = {
-        let app_call = app.call(&maria, van(boston, "1FTBR1C80MKC00001"));
-        tokio::time::timeout(Duration::from_millis(500), app_call).await
-    };
+    let write = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKC00001"));
     match backend {
         Backend::Postgres => {
-            write
-                .expect("not kept waiting by an open independent write")
-                .expect("the write");
+            finishes(write).await.expect("the write");
             open.commit().await.expect("commit");
             let last = head(&app).await;
             assert_eq!(last.action, "left/open", "chained when it commits, after");
         }
         Backend::Sqlite => {
-            assert!(write.is_err(), "SQLite's one writer: it waits");
+            let write = still_waiting(write, "SQLite's one writer: it waits").await;
             open.commit().await.expect("commit");
+            finishes(write).await.expect("the write, after");
         }
     }
 
     // A serial write's turn lasts until it commits, on both databases.
     let first = audit::begin(&db).await.expect("begin");
-    let next = tokio::spawn({
-        let db = db.clone();
-        async move {
-            let txn = audit::begin(&db).await?;
-            txn.commit_with(elsewhere("serial/next")).await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !next.is_finished(),
-        "the next serial write waits for its turn"
-    );
+    let next = spawn_serial(&db, "serial/next");
+    let next = still_waiting(next, "the next serial write waits for its turn").await;
     first
         .commit_with(elsewhere("serial/first"))
         .await
         .expect("commit");
-    next.await.expect("task").expect("the next serial write");
-    let last = head(&app).await;
-    assert_eq!(last.action, "serial/next");
+    finishes(next).await.expect("the next serial write");
+    assert_eq!(head(&app).await.action, "serial/next");
     let (rows, broken) = audit::verify(&db).await.expect("verify");
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
+}
+
+/// Deleting a team counts what it holds inside its serial transaction; a vehicle being added to
+/// it meanwhile is an independent write, which takes no turn. The delete waits for it (a row
+/// lock on PostgreSQL, the one writer on SQLite) and then refuses with what is there — a 409
+/// naming the vehicle, never a 500 from the foreign key.
+async fn a_team_deleted_while_a_vehicle_is_added_names_the_vehicle(backend: Backend) {
+    use app::api::team_tree::{CreateTeam, DeleteTeam};
+    let app = TestApp::spawn(backend).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let northeast = app.team_id("Northeast Region").await;
+    let create = CreateTeam {
+        parent: northeast,
+        name: "Cambridge Depot".into(),
+    };
+    let cambridge = app.call(&olga, create).await.expect("a new, empty team");
+    let org = backend::entity::team::Entity::find_by_id(cambridge)
+        .one(&app.state.db)
+        .await
+        .expect("query")
+        .expect("the team")
+        .organisation_id;
+
+    let adding = audit::begin_with(&app.state.db, audit::Isolation::Independent)
+        .await
+        .expect("begin");
+    let vin = domain::fleet::Vin::parse("1FTBR1C80MKF00001").expect("a VIN");
+    backend::repo::vehicles::insert(
+        &*adding,
+        backend::repo::vehicles::NewVehicle {
+            organisation_id: org,
+            team_id: cambridge,
+            name: "Cambridge van".into(),
+            vin,
+            make: "Ford".into(),
+            model: "Transit".into(),
+            year: 2022,
+            plate: "MA 2".into(),
+            odometer: 5,
+        },
+    )
+    .await
+    .expect("the vehicle, not yet committed");
+    adding
+        .append(elsewhere("vehicles/create"))
+        .await
+        .expect("record");
+
+    let sent = app
+        .request(&olga, &Call::of(&DeleteTeam { team: cambridge }))
+        .send();
+    let delete = tokio::spawn(async move { decode::<()>(sent.await.expect("request")).await });
+    let delete = still_waiting(delete, "the delete waits for the vehicle being added").await;
+    adding.commit().await.expect("the vehicle is added");
+    match finishes(delete).await {
+        Err(AppError::Conflict { message }) => {
+            assert!(
+                message.contains("1 vehicle"),
+                "names the vehicle: {message}"
+            )
+        }
+        other => panic!("expected 409 naming the vehicle, got {other:?}"),
+    }
+}
+
+mod postgres_only {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_instances_locks_are_respected() {
+        super::another_instances_locks_are_respected().await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_append_takes_the_whole_write_back() {
+        super::a_failed_append_takes_the_whole_write_back().await
+    }
+}
+
+/// Another instance is a process of its own: only PostgreSQL's advisory locks keep it apart.
+/// Held here on a connection of their own, as that instance would: while it appends (the chain's
+/// key) every write waits to append; while it makes a serial write (the serial key) the next
+/// serial write waits and an independent one does not.
+async fn another_instances_locks_are_respected() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let boston = app.team_id("Boston Depot").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let db = app.state.db.clone();
+
+    let appending = holding(&db, audit::PG_CHAIN_KEY).await;
+    let write = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00001"));
+    let write = still_waiting(write, "no append beside another instance's").await;
+    appending.commit().await.expect("release");
+    finishes(write).await.expect("the write, after");
+
+    let serial = holding(&db, audit::PG_SERIAL_KEY).await;
+    let next = spawn_serial(&db, "serial/after/theirs");
+    let next = still_waiting(next, "no serial write beside another instance's").await;
+    let beside = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00002"));
+    finishes(beside)
+        .await
+        .expect("an independent write goes on beside it");
+    serial.commit().await.expect("release");
+    finishes(next).await.expect("the serial write, after");
+    let (rows, broken) = audit::verify(&db).await.expect("verify");
+    assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
+}
+
+/// A transaction whose second event the database refuses (an action longer than its column)
+/// takes its change and its first event back with it, and the next write chains from the head
+/// that is really there — even though this process guessed otherwise while appending.
+async fn a_failed_append_takes_the_whole_write_back() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let boston = app.team_id("Boston Depot").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let db = app.state.db.clone();
+    app.call(&maria, van(boston, "1FTBR1C80MKE00000"))
+        .await
+        .expect("a first write: this process now knows the head");
+    let before = head(&app).await;
+
+    let txn = audit::begin(&db).await.expect("begin");
+    txn.append(elsewhere("first/of/two")).await.expect("record");
+    txn.append(elsewhere(&"x".repeat(65)))
+        .await
+        .expect("record");
+    txn.commit()
+        .await
+        .expect_err("the database refuses the second event");
+    let first = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("first/of/two"))
+        .all(&db)
+        .await
+        .expect("query");
+    assert!(first.is_empty(), "the first event went back with it");
+    assert_eq!(head(&app).await.id, before.id, "the head did not move");
+
+    app.call(&maria, van(boston, "1FTBR1C80MKE00001"))
+        .await
+        .expect("a write after it");
+    assert_eq!(head(&app).await.prev_hash, before.hash);
+    let (rows, broken) = audit::verify(&db).await.expect("verify");
+    assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
+}
+
+type Pending<T> = tokio::task::JoinHandle<T>;
+
+fn spawn_call(
+    app: &TestApp,
+    who: &Session,
+    input: CreateVehicle,
+) -> Pending<Result<VehicleId, AppError>> {
+    let sent = app.request(who, &Call::of(&input)).send();
+    tokio::spawn(async move { decode(sent.await.expect("request")).await })
+}
+
+fn spawn_serial(db: &sea_orm::DatabaseConnection, action: &str) -> Pending<Result<(), DbErr>> {
+    let (db, action) = (db.clone(), action.to_owned());
+    tokio::spawn(async move {
+        let txn = audit::begin(&db).await?;
+        txn.commit_with(elsewhere(&action)).await
+    })
+}
+
+/// A write held up by a lock: not done after a while (it cannot be, whatever the machine's speed,
+/// until the lock is released).
+async fn still_waiting<T>(task: Pending<T>, why: &str) -> Pending<T> {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!task.is_finished(), "{why}");
+    task
+}
+
+/// A write that nothing holds up finishes; the bound only turns a hang into a failure.
+async fn finishes<T>(task: Pending<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .expect("not kept waiting")
+        .expect("task")
+}
+
+/// A transaction on a connection of its own holding the advisory lock `key`, as another
+/// instance's would.
+async fn holding(db: &sea_orm::DatabaseConnection, key: i64) -> sea_orm::DatabaseTransaction {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = db.begin().await.expect("begin");
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+        .await
+        .expect("lock");
+    txn
 }

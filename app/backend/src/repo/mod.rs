@@ -24,6 +24,15 @@ pub enum RepoError {
 
 /// Whether the database refused a write because of a unique index or primary key, on either
 /// engine: the race between a write's check for a duplicate and its insert.
+/// A foreign key refused a write: what it refers to was removed meanwhile (a team deleted
+/// while a vehicle was being added to it).
+pub fn is_missing_reference(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}
+
 pub fn is_duplicate(e: &DbErr) -> bool {
     matches!(
         e.sql_err(),

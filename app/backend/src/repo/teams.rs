@@ -45,6 +45,19 @@ impl std::fmt::Display for Contents {
     }
 }
 
+/// Locks `team`'s row until the caller's transaction ends (PostgreSQL; SQLite has one writer):
+/// a vehicle or work order being added to it meanwhile — independent writes, which
+/// take no turn — holds a key-share lock on it, so this waits for them to commit, and any
+/// added after waits for the caller. Take it before [`contents`], so the count is the truth.
+pub async fn lock(db: &impl ConnectionTrait, team_id: i32) -> Result<(), DbErr> {
+    use sea_orm::QuerySelect;
+    crate::entity::team::Entity::find_by_id(team_id)
+        .lock_exclusive()
+        .one(db)
+        .await
+        .map(drop)
+}
+
 /// Counts what `team` holds (inside the caller's transaction, so the count is the one a delete
 /// acts on).
 pub async fn contents(db: &impl ConnectionTrait, team_id: i32) -> Result<Contents, DbErr> {

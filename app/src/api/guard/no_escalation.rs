@@ -58,8 +58,9 @@ impl Guard {
     /// Opens the transaction of a change that may confer permissions, once `rule` allows it twice:
     /// against the caller's access as cached for this request (cheap; a refusal is audited before
     /// any lock is taken), then inside the transaction against the directory as it is now. The
-    /// transaction holds the audit chain's lock, which every directory write takes, so no grant,
-    /// membership or tree change can slip between that second check and the write. Returns the
+    /// transaction is a serial write's, as every directory write is (independent writes never
+    /// touch teams, memberships or grants), so no grant, membership or tree change can slip
+    /// between that second check and the write. Returns the
     /// transaction and the fresh access the write should read from.
     pub async fn begin_checked<R: ChangeRefusal>(
         &self,
@@ -73,8 +74,8 @@ impl Guard {
         let p = &self.principal;
         let fresh = backend::access::load_access(&*txn, p.organisation_id, p.user_id).await?;
         if let Err(r) = rule(&fresh) {
-            // Nothing was written: ending the transaction releases the chain's lock, which
-            // recording the denial needs.
+            // Nothing was written: end the transaction (and its turn) before recording the
+            // denial, which on SQLite needs the one writer's turn.
             txn.commit_unaudited().await?;
             return Err(refuse_grant(self, resource, r).await);
         }
