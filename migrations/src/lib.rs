@@ -22,7 +22,6 @@ mod m0017_customer_lifecycle;
 mod m0018_support_access;
 mod m0019_webhooks;
 mod m0020_access_troubleshoot;
-mod m0021_audit_head;
 
 pub struct Migrator;
 
@@ -50,7 +49,6 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_support_access::Migration),
             Box::new(m0019_webhooks::Migration),
             Box::new(m0020_access_troubleshoot::Migration),
-            Box::new(m0021_audit_head::Migration),
         ]
     }
 }

@@ -1,22 +1,24 @@
 //! The audit log: append-only and hash-chained.
 //!
 //! Each row's hash covers its own content and the previous row's hash, so editing or deleting a
-//! row breaks every hash after it. Appends are serialised (a process-wide lock, plus the lock of
-//! the head's row, `audit_head`, which the append statement itself takes, for several instances)
-//! so the chain never forks; a write appends its events when it commits, so on PostgreSQL those
-//! locks span only the appends and the commit ([`AuditedTxn`]). Deleting the last row cannot go
-//! unseen either: the head's row still names it, and the next append chains from it.
+//! row breaks every hash after it. Appends are serialised (a process-wide lock, plus a
+//! transaction-scoped advisory lock on PostgreSQL for several instances) so the chain never forks;
+//! a write appends its events when it commits, so on PostgreSQL that lock spans only the appends
+//! and the commit ([`AuditedTxn`]).
 
 use crate::entity::audit_event;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryOrder, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryOrder, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
 /// The previous hash of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Key of the PostgreSQL advisory lock that serialises appends across instances (the key every
+/// earlier version took for whole writes, so an older instance never appends beside this one).
+pub const PG_CHAIN_KEY: i64 = 0x6175_6469_7400;
 /// Key of the PostgreSQL advisory lock that serialises serial writes across instances.
 pub const PG_SERIAL_KEY: i64 = 0x6175_6469_7401;
 
@@ -371,8 +373,8 @@ static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(INDEP
 /// A write transaction whose audit rows are appended inside it: the change and its record commit
 /// together or not at all. Dropping it without committing rolls everything back.
 ///
-/// The events are appended **at commit**, under the chain's lock (this process's, plus the head
-/// row's, which the first append locks until the commit, for every instance), which spans only the
+/// The events are appended **at commit**, under the chain's lock (this process's, plus a
+/// transaction-scoped advisory lock on PostgreSQL for every instance), which spans only the
 /// appends and the commit: rows get their ids and commit in chain order (the webhook cursor
 /// relies on it), and the chain never forks. A lock taken before it (a serial write's turn, a
 /// row the change locked) never waits for the chain's holder, which only inserts audit rows
@@ -472,6 +474,9 @@ impl AuditedTxn {
             Some(held) => held,
             None => CHAIN.lock().await,
         };
+        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            advisory_lock(&self.txn, PG_CHAIN_KEY).await?;
+        }
         // Returning early rolls the appends back with the change: the guess still holds.
         let mut last = head.clone();
         for entry in events {
@@ -514,10 +519,6 @@ pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> 
     txn.commit().await
 }
 
-/// How often an append retries after the head moved under it (another instance appended
-/// between reading the head and inserting): each retry means another instance made progress.
-const APPEND_ATTEMPTS: usize = 16;
-
 /// Appends `entry` after `guess` if that is still the chain's head (one statement), else after
 /// the head as read; returns the new row's hash.
 async fn append(
@@ -528,41 +529,40 @@ async fn append(
     // Microsecond precision: what both databases store exactly, so the hash can be re-checked.
     let now = Utc::now();
     let occurred_at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    let mut prev = match guess {
-        Some(g) => g.to_owned(),
-        None => read_head(txn).await?,
-    };
-    for _ in 0..APPEND_ATTEMPTS {
-        let hash = chain_hash(&prev, &occurred_at, &entry, None);
-        if insert_after(txn, &entry, occurred_at, &prev, &hash).await? {
+    if let Some(prev) = guess {
+        let hash = chain_hash(prev, &occurred_at, &entry, None);
+        if insert_after(txn, &entry, occurred_at, prev, &hash).await? {
             return Ok(hash);
         }
-        prev = read_head(txn).await?;
     }
-    Err(DbErr::Custom(
-        "the audit chain's head kept moving; nothing was written".into(),
-    ))
+    let prev = audit_event::Entity::find()
+        .order_by_desc(audit_event::Column::Id)
+        .one(txn)
+        .await?
+        .map(|r| r.hash)
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let hash = chain_hash(&prev, &occurred_at, &entry, None);
+    audit_event::ActiveModel {
+        occurred_at: Set(occurred_at),
+        organisation_id: Set(entry.organisation_id),
+        actor_user_id: Set(entry.actor_user_id),
+        subject_user_id: Set(entry.subject_user_id),
+        impersonation_id: Set(entry.impersonation_id),
+        action: Set(entry.action),
+        resource: Set(entry.resource),
+        outcome: Set(entry.outcome.key().to_owned()),
+        detail: Set(None),
+        fields: Set(entry.details.to_stored()),
+        prev_hash: Set(prev),
+        hash: Set(hash.clone()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(hash)
 }
 
-/// The chain's head as committed (`audit_head`, which a trigger keeps at the last row's hash).
-async fn read_head(txn: &DatabaseTransaction) -> Result<String, DbErr> {
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-    let q = Query::select()
-        .column(Alias::new("hash"))
-        .from(Alias::new("audit_head"))
-        .and_where(Expr::col(Alias::new("id")).eq(1))
-        .to_owned();
-    let row = txn.query_one(&q).await?;
-    match row {
-        Some(r) => r.try_get::<String>("", "hash"),
-        None => Err(DbErr::RecordNotFound("the audit chain's head".into())),
-    }
-}
-
-/// `INSERT … SELECT <the row> FROM audit_head WHERE hash = prev FOR UPDATE`: whether the row
-/// went in. The head's row stays locked until the transaction ends (PostgreSQL; SQLite has one
-/// writer), so no other append — from any instance — can follow the same head: the one that
-/// waited re-reads the row once this commits, finds another hash and inserts nothing.
+/// `INSERT … SELECT <the row> WHERE <the head's hash> = prev`: whether the row went in.
 async fn insert_after(
     txn: &DatabaseTransaction,
     e: &Entry,
@@ -571,8 +571,14 @@ async fn insert_after(
     hash: &str,
 ) -> Result<bool, DbErr> {
     use audit_event::Column as C;
-    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
+    let head = Query::select()
+        .column(C::Hash)
+        .from(audit_event::Entity)
+        .order_by(C::Id, sea_orm::Order::Desc)
+        .limit(1)
+        .to_owned();
     let row = Query::select()
         .exprs([
             Expr::val(occurred_at),
@@ -588,10 +594,7 @@ async fn insert_after(
             Expr::val(prev),
             Expr::val(hash),
         ])
-        .from(Alias::new("audit_head"))
-        .and_where(Expr::col(Alias::new("id")).eq(1))
-        .and_where(Expr::col(Alias::new("hash")).eq(prev))
-        .lock_exclusive()
+        .and_where(Expr::from(head).eq(prev))
         .to_owned();
     let insert = Query::insert()
         .into_table(audit_event::Entity)

@@ -271,26 +271,21 @@ mod postgres_only {
     }
 }
 
-/// Another instance is a process of its own: only the database keeps it apart. Played here on
-/// a connection of its own, as that instance would: while it has appended and not committed
-/// (the head's row locked), every write here waits to append and then follows its row; while it
-/// makes a serial write (the serial advisory lock) the next serial write waits and an
-/// independent one does not.
+/// Another instance is a process of its own: only PostgreSQL's advisory locks keep it apart.
+/// Held here on a connection of their own, as that instance would: while it appends (the chain's
+/// key) every write waits to append; while it makes a serial write (the serial key) the next
+/// serial write waits and an independent one does not.
 async fn another_instances_locks_are_respected() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let boston = app.team_id("Boston Depot").await;
     let maria = app.sign_in("maria@acme.test").await;
     let db = app.state.db.clone();
-    app.call(&maria, van(boston, "1FTBR1C80MKD00000"))
-        .await
-        .expect("a first write: this process now knows the head");
 
-    let (appending, theirs) = appended_elsewhere(&app).await;
+    let appending = holding(&db, audit::PG_CHAIN_KEY).await;
     let write = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00001"));
     let write = still_waiting(write, "no append beside another instance's").await;
-    appending.commit().await.expect("their append commits");
+    appending.commit().await.expect("release");
     finishes(write).await.expect("the write, after");
-    assert_eq!(head(&app).await.prev_hash, theirs, "follows their row");
 
     let serial = holding(&db, audit::PG_SERIAL_KEY).await;
     let next = spawn_serial(&db, "serial/after/theirs");
@@ -303,37 +298,6 @@ async fn another_instances_locks_are_respected() {
     finishes(next).await.expect("the serial write, after");
     let (rows, broken) = audit::verify(&db).await.expect("verify");
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
-}
-
-/// Another instance's append, not yet committed: a row chained to the head, inserted as the
-/// server inserts it (the head's row locked, then moved on by the trigger); and its hash.
-async fn appended_elsewhere(app: &TestApp) -> (sea_orm::DatabaseTransaction, String) {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let txn = app.state.db.begin().await.expect("begin");
-    let row = txn
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT hash FROM audit_head WHERE id = 1 FOR UPDATE",
-        ))
-        .await
-        .expect("lock the head")
-        .expect("the head");
-    let prev: String = row.try_get("", "hash").expect("hash");
-    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
-    let other = elsewhere("another/instance");
-    let hash = chain_hash(&prev, &now, &other, None);
-    audit_event::ActiveModel {
-        occurred_at: Set(now),
-        action: Set(other.action.clone()),
-        outcome: Set("success".into()),
-        prev_hash: Set(prev),
-        hash: Set(hash.clone()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .expect("their row");
-    (txn, hash)
 }
 
 /// A transaction whose second event the database refuses (an action longer than its column)
