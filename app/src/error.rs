@@ -240,8 +240,7 @@ mod server_fn_error {
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     /// A lost database is "unavailable" (503); a duplicate that slipped past a write's own
-    /// check (two requests racing for one unique value), or a row referring to one removed
-    /// meanwhile, is a conflict (409), never a 500 — a
+    /// check (two requests racing for one unique value) is a conflict (409), never a 500 — a
     /// write that knows which field the unique index is about says so with
     /// [`DuplicateField::or_duplicate`]; anything else is logged here and shown as a generic
     /// failure, never with the database's own message.
@@ -261,13 +260,6 @@ impl From<sea_orm::DbErr> for AppError {
             tracing::warn!(error = %e, "unique constraint refused a write");
             AppError::Conflict {
                 message: "That already exists. Reload the page to see it.".into(),
-            }
-        } else if backend::repo::is_missing_reference(&e) {
-            tracing::warn!(error = %e, "a foreign key refused a write");
-            AppError::Conflict {
-                message: "Something this change refers to was removed meanwhile. Reload the page \
-                          and try again."
-                    .into(),
             }
         } else {
             tracing::error!(error = %e, "database error");

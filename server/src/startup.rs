@@ -33,6 +33,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url);
     if sqlite {
         opts.map_sqlx_sqlite_opts(tune_sqlite);
+    } else {
+        opts.map_sqlx_postgres_opts(read_committed);
     }
     opts.max_connections(if sqlite { 8 } else { 16 })
         .min_connections(1)
@@ -53,6 +55,14 @@ fn tune_sqlite(opts: sqlx::sqlite::SqliteConnectOptions) -> sqlx::sqlite::Sqlite
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true)
+}
+
+/// Every PostgreSQL transaction in READ COMMITTED, whatever the server's or the role's default:
+/// the audit chain and serial writes take their locks in the transaction and then read what
+/// others committed before them — under REPEATABLE READ the snapshot would predate the lock and
+/// an append could follow a stale head. Set when each connection starts: no round trip.
+fn read_committed(opts: sqlx::postgres::PgConnectOptions) -> sqlx::postgres::PgConnectOptions {
+    opts.options([("default_transaction_isolation", "read committed")])
 }
 
 /// Applies every pending migration.

@@ -506,17 +506,13 @@ pub async fn serially<T>(
 /// Appends one event on its own (events that change nothing else: denials, impersonation
 /// expiry).
 pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> {
-    // It reads nothing and changes nothing else, so it needs no turn; and it has nothing to do
-    // beside others, so it queues for the chain before it takes a connection.
-    let chain = CHAIN.lock().await;
-    let txn = AuditedTxn {
-        txn: db.begin().await?,
-        chain: Some(chain),
-        _serial: None,
-        _writer: None,
-        events: std::sync::Mutex::new(vec![entry]),
-    };
-    txn.commit().await
+    // It reads nothing and changes nothing else, so it needs no turn. On PostgreSQL it takes a
+    // connection (one of the independent writers' few) before the chain's lock, so the lock
+    // is never held while waiting for the pool.
+    begin_with(db, Isolation::Independent)
+        .await?
+        .commit_with(entry)
+        .await
 }
 
 /// Appends `entry` after `guess` if that is still the chain's head (one statement), else after

@@ -24,6 +24,7 @@ pub(crate) mod server {
 
     /// A VIN is unique within an organisation (the index `idx_vehicles_org_vin`).
     pub const DUPLICATE_VIN: &str = "A vehicle with this VIN is already registered.";
+    pub const TEAM_GONE: &str = "That team was deleted meanwhile. Choose another team.";
 
     /// A VIN is unique within an organisation: the friendly check before writing. The index
     /// has the last word: a concurrent duplicate gets the same message from the write itself
@@ -241,9 +242,13 @@ pub async fn create_vehicle(
         plate: f.plate,
         odometer: f.odometer,
     };
-    let v = backend::repo::vehicles::insert(&*txn, new)
-        .await
-        .or_duplicate("vin", server::DUPLICATE_VIN)?;
+    let v = match backend::repo::vehicles::insert(&*txn, new).await {
+        // The team was deleted since the guard's tree was read: its foreign key says so.
+        Err(e) if backend::repo::is_missing_reference(&e) => {
+            return Err(AppError::invalid("team", server::TEAM_GONE));
+        }
+        inserted => inserted.or_duplicate("vin", server::DUPLICATE_VIN)?,
+    };
     let id = VehicleId(v.id);
     g.commit_write(txn, Resource::Vehicle(id), Default::default())
         .await?;

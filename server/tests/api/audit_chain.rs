@@ -21,6 +21,7 @@ on_both_databases!(
     racing_writes_on_two_instances_leave_one_intact_chain,
     an_open_independent_write_holds_no_lock_on_postgres_a_serial_one_does,
     a_team_deleted_while_a_vehicle_is_added_names_the_vehicle,
+    a_vehicle_added_to_a_team_deleted_meanwhile_is_refused_by_name,
 );
 
 fn van(team: i32, vin: &str) -> CreateVehicle {
@@ -259,7 +260,94 @@ async fn a_team_deleted_while_a_vehicle_is_added_names_the_vehicle(backend: Back
     }
 }
 
+/// The other order: the team is deleted (committed) while a vehicle is being added to it, after
+/// the guard read the tree. The foreign key refuses the insert, and the answer says what
+/// happened, on the team field (422) — never a 500.
+async fn a_vehicle_added_to_a_team_deleted_meanwhile_is_refused_by_name(backend: Backend) {
+    use app::api::team_tree::CreateTeam;
+    let app = TestApp::spawn(backend).await;
+    let (olga, maria) = (
+        app.sign_in("olga@acme.test").await,
+        app.sign_in("maria@acme.test").await,
+    );
+    let northeast = app.team_id("Northeast Region").await;
+    let create = CreateTeam {
+        parent: northeast,
+        name: "Cambridge Depot".into(),
+    };
+    let cambridge = app.call(&olga, create).await.expect("a new, empty team");
+
+    // The delete, made and held open as a serial write would: the team's row is gone in it.
+    let deleting = audit::begin(&app.state.db).await.expect("begin");
+    backend::entity::team::Entity::delete_by_id(cambridge)
+        .exec(&*deleting)
+        .await
+        .expect("delete the team, not yet committed");
+    let adding = spawn_call(&app, &maria, van(cambridge, "1FTBR1C80MKG00001"));
+    let adding = still_waiting(adding, "the insert waits for the delete").await;
+    deleting
+        .commit_with(elsewhere("teams/delete"))
+        .await
+        .expect("the delete commits");
+    let err = finishes(adding).await.expect_err("the team is gone");
+    let AppError::Invalid { fields } = &err else {
+        panic!("expected 422 on the team, got {err:?}")
+    };
+    assert_eq!(fields[0].field, "team");
+    assert!(
+        fields[0].message.contains("deleted meanwhile"),
+        "{fields:?}"
+    );
+}
+
+/// Every PostgreSQL connection of the server runs its transactions in READ COMMITTED, even when
+/// the database's default says otherwise (the chain's locks rely on it). The twin: a connection
+/// opened without the server's options gets the database's default.
+async fn transactions_are_read_committed_whatever_the_default() {
+    use crate::support::{TestDb, test_config};
+    use sea_orm::{ConnectionTrait, Database};
+    let db = TestDb::create(Backend::Postgres).await;
+    let plain = Database::connect(&db.url).await.expect("connect");
+    plain
+        .execute_unprepared(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation \
+             = ''repeatable read''', current_database()); END $$",
+        )
+        .await
+        .expect("make repeatable read the database's default");
+    plain.close().await.expect("close");
+    let other = Database::connect(&db.url).await.expect("connect");
+    assert_eq!(
+        isolation(&other).await,
+        "repeatable read",
+        "the default took"
+    );
+    other.close().await.expect("close");
+
+    let (config, secret) = test_config(&db);
+    let app = TestApp::start(db, &config, &secret, Default::default()).await;
+    assert_eq!(isolation(&app.state.db).await, "read committed");
+}
+
+async fn isolation(conn: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::ConnectionTrait;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SHOW transaction_isolation",
+        ))
+        .await
+        .expect("show")
+        .expect("a row");
+    row.try_get("", "transaction_isolation").expect("value")
+}
+
 mod postgres_only {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn transactions_are_read_committed_whatever_the_default() {
+        super::transactions_are_read_committed_whatever_the_default().await
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn another_instances_locks_are_respected() {
         super::another_instances_locks_are_respected().await

@@ -22,10 +22,8 @@ pub enum RepoError {
     Db(#[from] DbErr),
 }
 
-/// Whether the database refused a write because of a unique index or primary key, on either
-/// engine: the race between a write's check for a duplicate and its insert.
-/// A foreign key refused a write: what it refers to was removed meanwhile (a team deleted
-/// while a vehicle was being added to it).
+/// Whether a foreign key refused a write, on either engine: what it refers to may have been
+/// removed meanwhile (a team deleted while a vehicle was being added to it).
 pub fn is_missing_reference(e: &DbErr) -> bool {
     matches!(
         e.sql_err(),
@@ -33,6 +31,8 @@ pub fn is_missing_reference(e: &DbErr) -> bool {
     )
 }
 
+/// Whether the database refused a write because of a unique index or primary key, on either
+/// engine: the race between a write's check for a duplicate and its insert.
 pub fn is_duplicate(e: &DbErr) -> bool {
     matches!(
         e.sql_err(),
