@@ -135,6 +135,9 @@ pub struct Tuning {
     pub webhook_every: std::time::Duration,
     /// The wait after a failed webhook delivery (doubled per failure, at most an hour).
     pub webhook_retry: std::time::Duration,
+    /// A PostgreSQL connection left idle this long is pinged before it is used again (one
+    /// in use is not: a ping was a round trip on every statement).
+    pub db_ping_idle: std::time::Duration,
 }
 
 impl Default for Tuning {
@@ -147,6 +150,7 @@ impl Default for Tuning {
             mail_retry: std::time::Duration::from_secs(30),
             webhook_every: std::time::Duration::from_secs(1),
             webhook_retry: std::time::Duration::from_secs(5),
+            db_ping_idle: std::time::Duration::from_secs(30),
         }
     }
 }

@@ -25,6 +25,11 @@ use tower_http::trace::TraceLayer;
 
 /// Connects to the configured database (creating the SQLite data directory if needed).
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    connect_tuned(config, &Tuning::default()).await
+}
+
+/// [`connect`], with the running server's tuning.
+pub async fn connect_tuned(config: &Config, tuning: &Tuning) -> anyhow::Result<DatabaseConnection> {
     let url = config.database_url();
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)?;
@@ -33,8 +38,16 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url);
     if sqlite {
         opts.map_sqlx_sqlite_opts(tune_sqlite);
+        // sqlx pings a connection each time it is taken from the pool. A SQLite connection is
+        // a file handle that cannot go away, and its ping is a round trip to the connection's
+        // worker thread: one more thread hand-off on every statement of every request.
+        opts.test_before_acquire(false);
     } else {
         opts.map_sqlx_postgres_opts(read_committed);
+        // A PostgreSQL connection can be dropped by a restart, a proxy or a firewall, which
+        // happens to connections left idle, not to those in use: only those are pinged before
+        // use (a round trip to the server that every statement paid until now).
+        opts.test_before_acquire_if_idle_for(tuning.db_ping_idle);
     }
     opts.max_connections(if sqlite { 8 } else { 16 })
         .min_connections(1)
@@ -100,7 +113,7 @@ impl Application {
     /// Connects, migrates, loads the demo data when asked, and binds the listener (port 0 picks
     /// a free port, as the tests do).
     pub async fn build(config: &Config, tuning: Tuning) -> anyhow::Result<Application> {
-        let db = connect(config).await?;
+        let db = connect_tuned(config, &tuning).await?;
         migrate(&db).await?;
         if config.demo && demo::seed_if_empty(&db).await? {
             tracing::info!("loaded the demo data set");

@@ -3,9 +3,11 @@
 use crate::support::{
     Backend, DEMO_PASSWORD, NoSession, TestApp, TestDb, pg_admin_url, test_config,
 };
+use app::api::vehicles::{CreateVehicle, ListVehicles};
 use reqwest::StatusCode;
 use server::config::Tuning;
 use std::process::Stdio;
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 on_both_databases!(probes_answer);
@@ -71,6 +73,96 @@ async fn readyz_reports_a_lost_database_and_recovers() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ready, "the service recovers without a restart");
+}
+
+/// Ends every connection the application holds to its PostgreSQL database, as a restart of
+/// the server or a proxy's idle timeout would.
+async fn drop_app_connections(app: &TestApp) {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(pg_admin_url()).await.unwrap();
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+}
+
+fn vehicle(team: i32, vin: &str) -> CreateVehicle {
+    CreateVehicle {
+        team,
+        name: format!("Ping van {vin}"),
+        vin: vin.into(),
+        make: "Ford".into(),
+        model: "Transit".into(),
+        year: "2022".into(),
+        plate: "PG 1".into(),
+        odometer: "0".into(),
+    }
+}
+
+/// Connections are not pinged on every use (that was a round trip per statement), only after
+/// they sat idle: a connection the database dropped while idle is found out and replaced
+/// before it is used — no request fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_while_idle_is_replaced_before_use() {
+    let tuning = Tuning {
+        db_ping_idle: Duration::from_millis(200),
+        ..Tuning::default()
+    };
+    let app = TestApp::spawn_with(Backend::Postgres, tuning).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let boston = app.team_id("Boston Depot").await;
+    app.call(&maria, ListVehicles { after: None })
+        .await
+        .expect("a read before");
+    drop_app_connections(&app).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    for round in 0..3 {
+        let rows = app.call(&maria, ListVehicles { after: None }).await;
+        assert_eq!(rows.expect("a read after").rows.len(), 3 + round);
+        app.call(&maria, vehicle(boston, &format!("1FTBW3XM0PKA0000{round}")))
+            .await
+            .expect("a write after");
+    }
+}
+
+/// Its twin: a connection dropped while it was in use (idle for less than the threshold) is
+/// not pinged, so the one request that meets it fails — with a 503 a person can act on, not a
+/// database error — and the pool discards it: the requests after succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_while_in_use_fails_one_request_then_heals() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    app.call(&maria, ListVehicles { after: None })
+        .await
+        .expect("a read before");
+    drop_app_connections(&app).await;
+
+    let mut failures = 0;
+    let mut healed = false;
+    // Each dropped connection fails at most one request; the pool holds at most 16.
+    for _ in 0..20 {
+        let res = app.call_raw(&maria, ListVehicles { after: None }).await;
+        if res.status() == StatusCode::OK {
+            healed = true;
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = res.text().await.unwrap();
+        assert!(!body.to_lowercase().contains("postgres"), "{body}");
+        failures += 1;
+    }
+    assert!(healed, "the pool replaces dropped connections");
+    assert!(
+        failures >= 1,
+        "a connection in use is not pinged before it is used"
+    );
+    let rows = app.call(&maria, ListVehicles { after: None }).await;
+    assert_eq!(rows.expect("reads go on").rows.len(), 3);
 }
 
 /// `create-admin` reads the password from stdin (never argv) and the account can sign in.
