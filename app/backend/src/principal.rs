@@ -21,6 +21,10 @@ pub struct Principal {
     pub email: String,
     /// Set while an operator views the app as this user.
     pub impersonation: Option<Box<ActiveImpersonation>>,
+    /// Whether this person has support access notices to be shown: ones they have not
+    /// dismissed, on their own session (never while someone views the app as them). Read with
+    /// the session, so the notice area costs no query on the pages of everyone who has none.
+    pub pending_support_notices: bool,
 }
 
 /// The live impersonation behind a principal: who is really acting, how and why.

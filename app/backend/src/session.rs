@@ -1,7 +1,7 @@
 //! Sessions: a revocable row per sign-in. A request is authenticated only when its token is valid
 //! *and* its session row is live (`authentication`).
 
-use crate::entity::{organisation, session, user};
+use crate::entity::{organisation, session, support_notice, user};
 use crate::principal::Principal;
 use crate::token::{Claims, new_session_id, now_seconds};
 use chrono::Utc;
@@ -54,6 +54,7 @@ struct SessionUser {
     org_kind: String,
     authz_version: i32,
     suspended_at: Option<chrono::DateTime<Utc>>,
+    pending_notices: bool,
 }
 
 /// The principal of verified claims naming someone's **own** session (never an impersonation
@@ -70,7 +71,18 @@ pub async fn own_principal(
     let col = |t: &dyn sea_orm::sea_query::Iden, c: &'static str| {
         Expr::col((Alias::new(t.to_string()), Alias::new(c)))
     };
-    let (s, u, o) = (session::Entity, user::Entity, organisation::Entity);
+    let (s, u, o, n) = (
+        session::Entity,
+        user::Entity,
+        organisation::Entity,
+        support_notice::Entity,
+    );
+    let pending_notices = Query::select()
+        .expr(Expr::val(1))
+        .from(n)
+        .and_where(col(&n, "user_id").equals((s, session::Column::UserId)))
+        .and_where(col(&n, "dismissed_at").is_null())
+        .to_owned();
     let q = Query::select()
         .expr_as(col(&s, "id"), Alias::new("session_id"))
         .expr_as(col(&s, "user_id"), Alias::new("user_id"))
@@ -86,6 +98,7 @@ pub async fn own_principal(
         .expr_as(col(&o, "kind"), Alias::new("org_kind"))
         .expr_as(col(&o, "authz_version"), Alias::new("authz_version"))
         .expr_as(col(&o, "suspended_at"), Alias::new("suspended_at"))
+        .expr_as(Expr::exists(pending_notices), Alias::new("pending_notices"))
         .from(s)
         .inner_join(u, col(&u, "id").equals((s, session::Column::UserId)))
         .inner_join(o, col(&o, "id").equals((u, user::Column::OrganisationId)))
@@ -125,6 +138,7 @@ pub async fn own_principal(
         full_name: r.full_name,
         email: r.email,
         impersonation: None,
+        pending_support_notices: r.pending_notices,
     }))
 }
 
@@ -162,6 +176,9 @@ pub async fn principal_of(
         full_name: u.full_name,
         email: u.email,
         impersonation: None,
+        // The subject of an impersonation: their notices are theirs alone, never shown to
+        // the operator viewing as them.
+        pending_support_notices: false,
     }))
 }
 

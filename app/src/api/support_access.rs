@@ -298,11 +298,13 @@ impl Declared for SupportNotices {
 }
 
 /// The impersonations of the caller that ended and that they have not dismissed. Empty while
-/// viewing as someone: those notices are for their person alone.
+/// viewing as someone: those notices are for their person alone. Asked on every signed-in
+/// page, so it reads nothing when the session's own query found none.
 #[server(endpoint = "support/notices")]
 pub async fn support_notices() -> Result<Vec<ViewingRow>, AppError> {
     let g = Guard::enter::<SupportNotices>().await?;
-    if g.principal().impersonation.is_some() {
+    let p = g.principal();
+    if p.impersonation.is_some() || !p.pending_support_notices {
         return Ok(Vec::new());
     }
     Ok(
