@@ -165,6 +165,19 @@ async fn a_connection_dropped_while_in_use_fails_one_request_then_heals() {
     assert_eq!(rows.expect("reads go on").rows.len(), 3);
 }
 
+/// The bundled SQLite is built with the query planner stability guarantee (.cargo/config.toml):
+/// without it, every statement with `LIMIT ?` — each page of a list, each single-row read — is
+/// parsed and planned again on every run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_plans_statements_once_whatever_is_bound() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let sql = "SELECT sqlite_compileoption_used('ENABLE_QPSG') AS qpsg";
+    let stmt = Statement::from_string(sea_orm::DatabaseBackend::Sqlite, sql);
+    let row = app.state.db.query_one_raw(stmt).await.unwrap().unwrap();
+    assert_eq!(row.try_get::<i32>("", "qpsg").unwrap(), 1);
+}
+
 /// `create-admin` reads the password from stdin (never argv) and the account can sign in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_admin_reads_the_password_from_stdin() {
