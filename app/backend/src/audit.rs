@@ -369,6 +369,10 @@ pub enum Isolation {
 /// the reads and the sign-ins.
 const INDEPENDENT_WRITERS: usize = 8;
 static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(INDEPENDENT_WRITERS);
+/// On SQLite, the writes that hold a connection at once: the one whose turn it is and the one
+/// ready behind it, its `BEGIN` done. More would only hold connections the reads need while
+/// they wait for the turn.
+static SQLITE_WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// A write transaction whose audit rows are appended inside it: the change and its record commit
 /// together or not at all. Dropping it without committing rolls everything back.
@@ -380,16 +384,17 @@ static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(INDEP
 /// row the change locked) never waits for the chain's holder, which only inserts audit rows
 /// (no foreign keys) and commits — so the chain's lock can never be part of a deadlock.
 ///
-/// On SQLite the chain's lock is taken at the start instead, whatever the isolation: SQLite has
-/// one writer, and a deferred transaction that meets another in this process fails with
-/// "database is locked" rather than waiting, so the lock is also the writer's turn.
+/// On SQLite the chain's lock is taken at the start instead (right after `BEGIN`), whatever the
+/// isolation: SQLite has one writer, and a deferred transaction that meets another in this
+/// process fails with "database is locked" rather than waiting, so the lock is also the
+/// writer's turn.
 pub struct AuditedTxn {
     txn: DatabaseTransaction,
     /// The chain's lock, when taken at the start (SQLite).
     chain: Option<tokio::sync::MutexGuard<'static, Option<String>>>,
     /// A serial write's turn on PostgreSQL, held to the end (with its advisory lock).
     _serial: Option<tokio::sync::MutexGuard<'static, ()>>,
-    /// An independent write's place among those holding a connection (PostgreSQL).
+    /// A write's place among those holding a connection (SQLite; independent on PostgreSQL).
     _writer: Option<tokio::sync::SemaphorePermit<'static>>,
     /// The events recorded so far, appended in this order at commit.
     events: std::sync::Mutex<Vec<Entry>>,
@@ -412,13 +417,22 @@ pub async fn begin_with(
     db: &DatabaseConnection,
     isolation: Isolation,
 ) -> Result<AuditedTxn, DbErr> {
-    let (mut chain, mut serial, mut writer) = (None, None, None);
-    match (db.get_database_backend(), isolation) {
-        (DatabaseBackend::Sqlite, _) => chain = Some(CHAIN.lock().await),
-        (_, Isolation::Serial) => serial = Some(SERIAL.lock().await),
-        (_, Isolation::Independent) => writer = WRITERS.acquire().await.ok(),
+    let sqlite = db.get_database_backend() == DatabaseBackend::Sqlite;
+    let (mut serial, mut writer) = (None, None);
+    match (sqlite, isolation) {
+        (true, _) => writer = SQLITE_WRITERS.acquire().await.ok(),
+        (false, Isolation::Serial) => serial = Some(SERIAL.lock().await),
+        (false, Isolation::Independent) => writer = WRITERS.acquire().await.ok(),
     }
     let txn = db.begin().await?;
+    // SQLite's `BEGIN` (deferred) takes no lock and no snapshot — the first statement does —
+    // so the turn can start after it: nothing the write reads predates its turn, and the
+    // round trip of the `BEGIN` is made while the write before it still has the turn.
+    let chain = if sqlite {
+        Some(CHAIN.lock().await)
+    } else {
+        None
+    };
     if serial.is_some() {
         advisory_lock(&txn, PG_SERIAL_KEY).await?;
     }

@@ -197,6 +197,35 @@ async fn an_open_independent_write_holds_no_lock_on_postgres_a_serial_one_does(b
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
 }
 
+/// On SQLite, writes queued behind the one whose turn it is hold no connection (only the next
+/// one does, its `BEGIN` done): however many wait, the reads keep the rest of the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_waiting_for_their_turn_leave_the_reads_their_connections() {
+    use app::api::vehicles::ListVehicles;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let boston = app.team_id("Boston Depot").await;
+    let maria = app.sign_in("maria@acme.test").await;
+
+    let open = audit::begin(&app.state.db).await.expect("begin");
+    // More than the pool's 8 connections.
+    let queued: Vec<_> = (0..12)
+        .map(|i| spawn_call(&app, &maria, van(boston, &format!("1FTBR1C80MKC0{i:04}"))))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(queued.iter().all(|w| !w.is_finished()), "they wait");
+    let read = app.call(&maria, ListVehicles { after: None }).await;
+    assert_eq!(read.expect("a read while 12 writes wait").rows.len(), 3);
+
+    open.commit_with(elsewhere("turn/held"))
+        .await
+        .expect("commit");
+    for write in queued {
+        finishes(write).await.expect("each write, in its turn");
+    }
+    let (rows, broken) = audit::verify(&app.state.db).await.expect("verify");
+    assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
+}
+
 /// Deleting a team counts what it holds inside its serial transaction; a vehicle being added to
 /// it meanwhile is an independent write, which takes no turn. The delete waits for it (a row
 /// lock on PostgreSQL, the one writer on SQLite) and then refuses with what is there — a 409
