@@ -135,8 +135,9 @@ pub struct Tuning {
     pub webhook_every: std::time::Duration,
     /// The wait after a failed webhook delivery (doubled per failure, at most an hour).
     pub webhook_retry: std::time::Duration,
-    /// A PostgreSQL connection left idle this long is pinged before it is used again (one
-    /// in use is not: a ping was a round trip on every statement).
+    /// A PostgreSQL connection left idle this long is pinged before it is used again. Under
+    /// load none is (a ping before every statement was a round trip each); after a database
+    /// restart, only those used within this time fail a request (a 503) before being replaced.
     pub db_ping_idle: std::time::Duration,
 }
 
@@ -150,7 +151,7 @@ impl Default for Tuning {
             mail_retry: std::time::Duration::from_secs(30),
             webhook_every: std::time::Duration::from_secs(1),
             webhook_retry: std::time::Duration::from_secs(5),
-            db_ping_idle: std::time::Duration::from_secs(30),
+            db_ping_idle: std::time::Duration::from_secs(1),
         }
     }
 }

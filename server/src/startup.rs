@@ -44,9 +44,10 @@ pub async fn connect_tuned(config: &Config, tuning: &Tuning) -> anyhow::Result<D
         opts.test_before_acquire(false);
     } else {
         opts.map_sqlx_postgres_opts(read_committed);
-        // A PostgreSQL connection can be dropped by a restart, a proxy or a firewall, which
-        // happens to connections left idle, not to those in use: only those are pinged before
-        // use (a round trip to the server that every statement paid until now).
+        // A PostgreSQL connection can be dropped by a restart, a failover, a proxy or a
+        // firewall. Only one left idle for a while is pinged before use: under load none is
+        // (the ping was a round trip to the server before every statement), and after a
+        // restart a connection used just before fails one request with a 503 and is replaced.
         opts.test_before_acquire_if_idle_for(tuning.db_ping_idle);
     }
     opts.max_connections(if sqlite { 8 } else { 16 })

@@ -387,9 +387,13 @@ static SQLITE_WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_ne
 /// On SQLite the chain's lock is taken at the start instead (right after `BEGIN`), whatever the
 /// isolation: SQLite has one writer, and a deferred transaction that meets another in this
 /// process fails with "database is locked" rather than waiting, so the lock is also the
-/// writer's turn.
+/// writer's turn. A write dropped without committing (an error, a refusal after it wrote) keeps
+/// its turn until its rollback has run: the next write has its `BEGIN` done already, and
+/// SQLite refuses at once — its busy timeout does not cover a transaction that read and then
+/// writes — while the abandoned one still holds the write lock.
 pub struct AuditedTxn {
-    txn: DatabaseTransaction,
+    /// Open until [`Self::commit`] takes it, or `drop` rolls it back.
+    txn: Option<DatabaseTransaction>,
     /// The chain's lock, when taken at the start (SQLite).
     chain: Option<tokio::sync::MutexGuard<'static, Option<String>>>,
     /// A serial write's turn on PostgreSQL, held to the end (with its advisory lock).
@@ -403,7 +407,10 @@ pub struct AuditedTxn {
 impl std::ops::Deref for AuditedTxn {
     type Target = DatabaseTransaction;
     fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
+        // Only `commit` and `drop` take it, and both consume the write.
+        self.txn
+            .as_ref()
+            .expect("a write's transaction is open until it ends")
     }
 }
 
@@ -437,7 +444,7 @@ pub async fn begin_with(
         advisory_lock(&txn, PG_SERIAL_KEY).await?;
     }
     Ok(AuditedTxn {
-        txn,
+        txn: Some(txn),
         chain,
         _serial: serial,
         _writer: writer,
@@ -479,27 +486,76 @@ impl AuditedTxn {
     }
 
     /// Appends the events recorded, in order, and commits them with the change.
-    pub async fn commit(self) -> Result<(), DbErr> {
-        let events = self.events.into_inner().map_err(poisoned)?;
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        let events = std::mem::take(self.events.get_mut().map_err(poisoned)?);
+        let (Some(txn), held) = (self.txn.take(), self.chain.take()) else {
+            return Err(DbErr::Custom("a write committed twice".into()));
+        };
         if events.is_empty() {
-            return self.txn.commit().await;
+            return txn.commit().await;
         }
-        let mut head = match self.chain {
+        let mut head = match held {
             Some(held) => held,
             None => CHAIN.lock().await,
         };
-        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
-            advisory_lock(&self.txn, PG_CHAIN_KEY).await?;
+        match append_all(&txn, events, head.clone()).await {
+            Ok(last) => {
+                let committed = txn.commit().await;
+                // Whether a failed commit reached the database is unknown: guess nothing.
+                *head = if committed.is_ok() { last } else { None };
+                committed
+            }
+            Err(e) => {
+                // Rolled back before the chain's lock is released (the guess still holds).
+                rollback(txn).await;
+                Err(e)
+            }
         }
-        // Returning early rolls the appends back with the change: the guess still holds.
-        let mut last = head.clone();
-        for entry in events {
-            last = Some(append(&self.txn, entry, last.as_deref()).await?);
+    }
+}
+
+impl Drop for AuditedTxn {
+    /// A write abandoned before its commit: its rollback runs before its turn and its place
+    /// end (see [`AuditedTxn`]). Only SQLite's turn is held here; on PostgreSQL the rollback
+    /// sea-orm starts releases the advisory locks, which the next write waits for.
+    fn drop(&mut self) {
+        let (Some(txn), Some(turn)) = (self.txn.take(), self.chain.take()) else {
+            return;
+        };
+        let writer = self._writer.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn(async move {
+                rollback(txn).await;
+                drop((turn, writer));
+            })),
+            // No runtime left (the process is ending): sea-orm's own rollback on drop.
+            Err(_) => drop(txn),
         }
-        let committed = self.txn.commit().await;
-        // Whether a failed commit reached the database is unknown: guess nothing.
-        *head = if committed.is_ok() { last } else { None };
-        committed
+    }
+}
+
+/// Appends `events` in order after `head` (this process's guess) under the chain's lock;
+/// returns the last row's hash.
+async fn append_all(
+    txn: &DatabaseTransaction,
+    events: Vec<Entry>,
+    head: Option<String>,
+) -> Result<Option<String>, DbErr> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        advisory_lock(txn, PG_CHAIN_KEY).await?;
+    }
+    let mut last = head;
+    for entry in events {
+        last = Some(append(txn, entry, last.as_deref()).await?);
+    }
+    Ok(last)
+}
+
+/// Rolls a write back, waiting for it; a failure is logged (the connection is then discarded by
+/// the pool, which rolls back just the same).
+async fn rollback(txn: DatabaseTransaction) {
+    if let Err(error) = txn.rollback().await {
+        tracing::warn!(%error, "a write's rollback failed");
     }
 }
 

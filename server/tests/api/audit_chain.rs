@@ -226,6 +226,53 @@ async fn writes_waiting_for_their_turn_leave_the_reads_their_connections() {
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
 }
 
+/// On SQLite a write's turn starts after its `BEGIN`, which is made while the write before it
+/// still has the turn. The next write still reads what the one before committed (a deferred
+/// transaction's snapshot is its first statement's); and when the one before is abandoned
+/// after it wrote, the next never meets its write lock — SQLite would refuse at once, its busy
+/// timeout not covering a read that turns into a write — nor sees its change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_write_reads_what_the_one_before_committed_and_never_its_abandoned_write() {
+    use backend::entity::organisation;
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let db = app.state.db.clone();
+    let acme = organisation::Entity::find()
+        .filter(organisation::Column::Name.eq("Acme Logistics"))
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("Acme")
+        .id;
+    for round in 0..20 {
+        for commits in [true, false] {
+            let before = audit::begin(&db).await.expect("begin");
+            let name = format!("Acme {round} {commits}");
+            let rename = format!("UPDATE organisations SET name = '{name}' WHERE id = {acme}");
+            before.execute_unprepared(&rename).await.expect("write");
+            let next = {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let txn = audit::begin(&db).await?;
+                    let seen = organisation::Entity::find_by_id(acme).one(&*txn).await?;
+                    txn.commit_with(elsewhere("next/after")).await?;
+                    Ok::<_, DbErr>(seen.map(|o| o.name))
+                })
+            };
+            let next = still_waiting(next, "its turn comes after the write before").await;
+            if commits {
+                before.commit_unaudited().await.expect("commit");
+            } else {
+                drop(before);
+            }
+            let seen = finishes(next).await.expect("the next write");
+            assert_eq!(seen.as_deref() == Some(name.as_str()), commits, "{seen:?}");
+        }
+    }
+    let (rows, broken) = audit::verify(&db).await.expect("verify");
+    assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
+}
+
 /// Deleting a team counts what it holds inside its serial transaction; a vehicle being added to
 /// it meanwhile is an independent write, which takes no turn. The delete waits for it (a row
 /// lock on PostgreSQL, the one writer on SQLite) and then refuses with what is there — a 409

@@ -512,8 +512,9 @@ async fn every_impersonation_leaves_its_person_exactly_one_notice(backend: Backe
         .await
         .unwrap_err();
     assert_eq!(e.status(), StatusCode::NOT_FOUND);
-    // Her session was signed in before any of them: whether she has notices is read with the
-    // session on each request, not kept from the sign-in. Once all are dismissed, none shows.
+    // Her session was signed in before any of them, and shows them: whether she has notices is
+    // read with the session on each request, not kept from the sign-in. Once all are
+    // dismissed, none shows.
     for n in &shown[1..] {
         let dismiss = DismissNotice { id: n.id.clone() };
         app.call(&tina, dismiss).await.expect("dismissed");
