@@ -27,22 +27,12 @@ async fn probes_answer(backend: Backend) {
 /// process stays up, and it is ready again once the database is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_reports_a_lost_database_and_recovers() {
-    use sea_orm::ConnectionTrait;
     let app = TestApp::spawn(Backend::Postgres).await;
-    let admin = sea_orm::Database::connect(pg_admin_url()).await.unwrap();
-    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
-    admin
-        .execute_unprepared(&format!(
-            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
-        ))
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .await
-        .unwrap();
+    as_admin(&app, |db| {
+        format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false")
+    })
+    .await;
+    drop_app_connections(&app).await;
 
     let res = app.get("/readyz", NoSession).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -59,11 +49,10 @@ async fn readyz_reports_a_lost_database_and_recovers() {
         "{body}"
     );
 
-    admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
+    as_admin(&app, |db| {
+        format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true")
+    })
+    .await;
     let mut ready = false;
     for _ in 0..50 {
         if app.get("/readyz", NoSession).await.status() == StatusCode::OK {
@@ -75,19 +64,22 @@ async fn readyz_reports_a_lost_database_and_recovers() {
     assert!(ready, "the service recovers without a restart");
 }
 
+/// Runs `sql(the app's database name)` as PostgreSQL's administrator.
+async fn as_admin(app: &TestApp, sql: impl FnOnce(&str) -> String) {
+    use sea_orm::ConnectionTrait;
+    let admin = sea_orm::Database::connect(pg_admin_url()).await.unwrap();
+    let name = app.db.url.rsplit('/').next().unwrap();
+    admin.execute_unprepared(&sql(name)).await.unwrap();
+    admin.close().await.unwrap();
+}
+
 /// Ends every connection the application holds to its PostgreSQL database, as a restart of
 /// the server or a proxy's idle timeout would.
 async fn drop_app_connections(app: &TestApp) {
-    use sea_orm::ConnectionTrait;
-    let admin = sea_orm::Database::connect(pg_admin_url()).await.unwrap();
-    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
-    admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
+    as_admin(app, |db| {
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")
+    })
+    .await;
 }
 
 fn vehicle(team: i32, vin: &str) -> CreateVehicle {
