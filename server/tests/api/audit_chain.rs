@@ -4,7 +4,7 @@
 //! And how writes are kept apart: an independent write (fleet records) runs beside others on
 //! PostgreSQL until it appends; a serial one (who may do what) waits for its turn.
 
-use crate::support::{Backend, Call, Session, TestApp, decode};
+use crate::support::{Backend, Call, Session, TestApp, decode, van};
 use app::api::vehicles::CreateVehicle;
 use app::error::AppError;
 use backend::audit::{self, Details, Entry, Outcome, chain_hash};
@@ -23,19 +23,6 @@ on_both_databases!(
     a_team_deleted_while_a_vehicle_is_added_names_the_vehicle,
     a_vehicle_added_to_a_team_deleted_meanwhile_is_refused_by_name,
 );
-
-fn van(team: i32, vin: &str) -> CreateVehicle {
-    CreateVehicle {
-        team,
-        name: format!("Chain van {vin}"),
-        vin: vin.into(),
-        make: "Ford".into(),
-        model: "Transit".into(),
-        year: "2022".into(),
-        plate: "MA 1".into(),
-        odometer: "10".into(),
-    }
-}
 
 async fn head(app: &TestApp) -> audit_event::Model {
     audit_event::Entity::find()

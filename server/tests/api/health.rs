@@ -1,9 +1,9 @@
 //! Probes, start-up and the CLI.
 
 use crate::support::{
-    Backend, DEMO_PASSWORD, NoSession, TestApp, TestDb, pg_admin_url, test_config,
+    Backend, DEMO_PASSWORD, NoSession, TestApp, TestDb, pg_admin_url, test_config, van,
 };
-use app::api::vehicles::{CreateVehicle, ListVehicles};
+use app::api::vehicles::ListVehicles;
 use reqwest::StatusCode;
 use server::config::Tuning;
 use std::process::Stdio;
@@ -82,19 +82,6 @@ async fn drop_app_connections(app: &TestApp) {
     .await;
 }
 
-fn vehicle(team: i32, vin: &str) -> CreateVehicle {
-    CreateVehicle {
-        team,
-        name: format!("Ping van {vin}"),
-        vin: vin.into(),
-        make: "Ford".into(),
-        model: "Transit".into(),
-        year: "2022".into(),
-        plate: "PG 1".into(),
-        odometer: "0".into(),
-    }
-}
-
 /// Connections are not pinged on every use (that was a round trip per statement), only after
 /// they sat idle: a connection the database dropped after it sat idle is found out and
 /// replaced before it is used — no request fails.
@@ -116,7 +103,7 @@ async fn a_connection_dropped_after_sitting_idle_is_replaced_before_use() {
     for round in 0..3 {
         let rows = app.call(&maria, ListVehicles { after: None }).await;
         assert_eq!(rows.expect("a read after").rows.len(), 3 + round);
-        app.call(&maria, vehicle(boston, &format!("1FTBW3XM0PKA0000{round}")))
+        app.call(&maria, van(boston, &format!("1FTBW3XM0PKA0000{round}")))
             .await
             .expect("a write after");
     }

@@ -269,3 +269,17 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// A valid new vehicle for `team` with `vin` (a test's writes that are not about the vehicle).
+pub fn van(team: i32, vin: &str) -> app::api::vehicles::CreateVehicle {
+    app::api::vehicles::CreateVehicle {
+        team,
+        name: format!("Van {vin}"),
+        vin: vin.into(),
+        make: "Ford".into(),
+        model: "Transit".into(),
+        year: "2022".into(),
+        plate: "MA 1".into(),
+        odometer: "10".into(),
+    }
+}
