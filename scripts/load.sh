@@ -5,10 +5,16 @@
 #   baseline        a bare axum JSON handler (load/baseline), same machine, same run
 #   leptos-baseline a trivial Leptos page rendered on the server (load/baseline, leptos-baseline)
 #   page            signed-in page views, rendered on the server (GET /vehicles)
+#   page-compressed the same, asking for what Chromium asks for (Accept-Encoding: gzip, deflate,
+#                   br, zstd): what a browser is sent, compressed on every request
 #   read            a server-function read (POST /api/vehicles/list)
-#   write           server-function writes (POST /api/vehicles/create, a fresh VIN each)
+#   read-compressed the same read, asking for what Chromium asks for
+#   write           server-function writes (POST /api/vehicles/create, a fresh VIN each), by
+#                   another customer (Gary at Globex) than the reads' (Maria at Acme)
 #   read+writes     the read while writes run in the background (row writes(bg)): the write lock
-#                   must not stall reads
+#                   must not stall reads. Another customer writes, so the read's answer is the
+#                   very one it was idle (its first page would otherwise fill up with the new
+#                   vehicles: 3 rows idle, 50 under writes)
 #   signin          a sign-in storm (argon2id on every request)
 #   page+storm      page views while a sign-in storm runs (row storm(bg)): hashing must not stall
 #                   pages
@@ -84,10 +90,14 @@ export ORIGIN
 export COOKIE
 COOKIE=$(login 'maria%40acme.test')
 [ -n "$COOKIE" ] || { echo "could not sign in"; exit 1; }
-# Boston Depot, where Maria may add vehicles: read from the teams she can see.
-TEAM=$(curl -fs -X POST -H "Origin: $ORIGIN" -H "Cookie: $COOKIE" "$ORIGIN/api/vehicles/list" |
-  python3 -c 'import json,sys; t=json.load(sys.stdin)["create_teams"]; print(next(x["id"] for x in t if x["name"]=="Boston Depot"))')
+# The writes: Gary's, at Globex, in the first team where he may add vehicles.
+WRITER=$(login 'gary%40globex.test')
+[ -n "$WRITER" ] || { echo "could not sign the writer in"; exit 1; }
+TEAM=$(curl -fs -X POST -H "Origin: $ORIGIN" -H "Cookie: $WRITER" "$ORIGIN/api/vehicles/list" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["create_teams"][0]["id"])')
 export TEAM
+# What Chromium asks for with every request.
+BROWSER_ENCODINGS="gzip, deflate, br, zstd"
 
 RESULTS="$OUT/results.txt"
 : >"$RESULTS"
@@ -102,11 +112,13 @@ run() {
 PAGE=/ run baseline page "http://127.0.0.1:$BASELINE_PORT"
 PAGE=/ run leptos-baseline page "http://127.0.0.1:$LEPTOS_BASELINE_PORT"
 PAGE=/vehicles run page page "$ORIGIN"
+ACCEPT_ENCODING=$BROWSER_ENCODINGS PAGE=/vehicles run page-compressed page "$ORIGIN"
 run read read "$ORIGIN"
-run write write "$ORIGIN"
+ACCEPT_ENCODING=$BROWSER_ENCODINGS run read-compressed read "$ORIGIN"
+COOKIE=$WRITER run write write "$ORIGIN"
 # Reads while writes run in the background; the background's VINs are a series of their own
 # (load/write.lua), apart from the write scenario's.
-VIN_SERIES=1 wrk -t1 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --timeout 10s -s load/write.lua "$ORIGIN" \
+COOKIE=$WRITER VIN_SERIES=1 wrk -t1 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --timeout 10s -s load/write.lua "$ORIGIN" \
   >"$OUT/writes-background.txt" &
 WRITES=$!
 sleep 1
@@ -145,6 +157,7 @@ for name, r in rows.items():
 def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 print(f"\npage / leptos-baseline = {ratio(rows['page']['rps'], rows['leptos-baseline']['rps'])}")
+print(f"page-compressed / page = {ratio(rows['page-compressed']['rps'], rows['page']['rps'])}")
 print(f"read p99 under writes / idle = {ratio(rows['read+writes']['p99_ms'], rows['read']['p99_ms'])}")
 written, audited, connections = int(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5])
 # Both write runs create 'Load 9…' vehicles: the write scenario and the background of read+writes.

@@ -13,6 +13,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 const FOR_GOOD: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
+/// Brotli quality 1 and gzip level 1 for what is compressed on every request: a page shrinks
+/// to about a third either way, at a fraction of the default levels' cost.
+const DYNAMIC_LEVEL: tower_http::CompressionLevel = tower_http::CompressionLevel::Precise(1);
 
 /// The `/pkg` service: files from `dir`, precompressed twins preferred, cache headers set.
 pub fn service(
@@ -42,9 +45,16 @@ pub fn service(
 /// middleware that reads a body (the error status reads the server function's JSON). The
 /// built assets are not compressed again on every request: a release build sends their
 /// precompressed twins, and a debug build's are for development.
+///
+/// At level 1 ([`DYNAMIC_LEVEL`]), the lowest at which both codecs compress, not their defaults:
+/// every browser asks for brotli, whose default (quality 11) is meant for files compressed
+/// once, and sets up megabytes of tables for each answer — it halved the pages a browser could
+/// be sent (docs/BENCHMARKS.md, "What a browser is sent").
 pub fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
     use tower_http::compression::predicate::NotForContentType;
-    tower_http::compression::CompressionLayer::new().compress_when(
+    tower_http::compression::CompressionLayer::new()
+        .quality(DYNAMIC_LEVEL)
+        .compress_when(
         DefaultPredicate::new()
             .and(NotForContentType::const_new("application/wasm"))
             .and(NotForContentType::const_new("text/javascript"))

@@ -14,6 +14,7 @@ mod support;
 mod attacks;
 mod audit_chain;
 mod audit_export;
+mod compression;
 mod auth;
 mod authz;
 mod duplicates;
