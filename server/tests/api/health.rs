@@ -148,17 +148,22 @@ async fn a_recently_used_connection_dropped_fails_one_request_then_heals() {
     assert_eq!(rows.expect("reads go on").rows.len(), 3);
 }
 
-/// The bundled SQLite is built with the query planner stability guarantee (.cargo/config.toml):
-/// without it, every statement with `LIMIT ?` — each page of a list, each single-row read — is
-/// parsed and planned again on every run.
+/// The bundled SQLite is built as .cargo/config.toml says: with the query planner stability
+/// guarantee (without it, every statement with `LIMIT ?` — each page of a list, each single-row
+/// read — is parsed and planned again on every run), and without memory statistics (which
+/// take one process-wide lock on every allocation: each value of each row read is one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_plans_statements_once_whatever_is_bound() {
+async fn the_bundled_sqlite_is_built_as_tuned() {
     use sea_orm::{ConnectionTrait, Statement};
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let sql = "SELECT sqlite_compileoption_used('ENABLE_QPSG') AS qpsg";
-    let stmt = Statement::from_string(sea_orm::DatabaseBackend::Sqlite, sql);
-    let row = app.state.db.query_one_raw(stmt).await.unwrap().unwrap();
-    assert_eq!(row.try_get::<i32>("", "qpsg").unwrap(), 1);
+    for option in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        let sql = format!(
+            "SELECT count(*) AS n FROM pragma_compile_options WHERE compile_options = '{option}'"
+        );
+        let stmt = Statement::from_string(sea_orm::DatabaseBackend::Sqlite, sql);
+        let row = app.state.db.query_one_raw(stmt).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<i32>("", "n").unwrap(), 1, "{option}");
+    }
 }
 
 /// `create-admin` reads the password from stdin (never argv) and the account can sign in.
