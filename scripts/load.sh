@@ -19,10 +19,10 @@
 #   page+storm      page views while a sign-in storm runs (row storm(bg)): hashing must not stall
 #                   pages
 #
-# Under the table: the signed-in page's req/s over the trivial Leptos page's, and the read's p99
-# under writes over its p99 idle. Then it counts the rows the writes left and fails when any
-# answer was a 5xx, any socket failed, or a confirmed write is missing (or an unconfirmed one is
-# present).
+# Under the table: the signed-in page's req/s over the trivial Leptos page's, the compressed
+# page's over the uncompressed one's, and the read's p99 under writes over its p99 idle. Then it
+# counts the rows the writes left and fails when any answer was a 5xx, any socket failed, or a
+# confirmed write is missing (or an unconfirmed one is present).
 #
 #   scripts/load.sh                        # 10 s per scenario, SQLite
 #   DURATION=600 scripts/load.sh           # the soak: ten minutes per scenario

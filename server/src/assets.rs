@@ -46,19 +46,19 @@ pub fn service(
 /// built assets are not compressed again on every request: a release build sends their
 /// precompressed twins, and a debug build's are for development.
 ///
-/// At level 1 ([`DYNAMIC_LEVEL`]), the lowest at which both codecs compress, not their defaults:
-/// every browser asks for brotli, whose default (quality 11) is meant for files compressed
-/// once, and sets up megabytes of tables for each answer — it halved the pages a browser could
-/// be sent (docs/BENCHMARKS.md, "What a browser is sent").
+/// At level 1 ([`DYNAMIC_LEVEL`]), the lowest at which both codecs compress, not tower-http's
+/// defaults: every browser asks for brotli, and at its default quality 4 the encoder sets up
+/// large hash tables for every answer, whatever its size — a browser could be sent about a third
+/// of the pages it was without compression (docs/BENCHMARKS.md, "What a browser is sent").
 pub fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
     use tower_http::compression::predicate::NotForContentType;
     tower_http::compression::CompressionLayer::new()
         .quality(DYNAMIC_LEVEL)
         .compress_when(
-        DefaultPredicate::new()
-            .and(NotForContentType::const_new("application/wasm"))
-            .and(NotForContentType::const_new("text/javascript"))
-            .and(NotForContentType::const_new("application/javascript"))
-            .and(NotForContentType::const_new("text/css")),
-    )
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new("application/wasm"))
+                .and(NotForContentType::const_new("text/javascript"))
+                .and(NotForContentType::const_new("application/javascript"))
+                .and(NotForContentType::const_new("text/css")),
+        )
 }

@@ -46,7 +46,10 @@ async fn pages_and_answers_come_compressed_to_a_browser_and_hold_the_same() {
         for row in rows {
             for field in ["name", "vin"] {
                 let value = row[field].as_str().expect("a string");
-                assert!(html.contains(value), "{accept}: {value} missing from the page");
+                assert!(
+                    html.contains(value),
+                    "{accept}: {value} missing from the page"
+                );
             }
         }
     }
@@ -92,8 +95,11 @@ async fn read(res: Response, encoding: Option<&str>) -> String {
     assert_eq!(declared.as_deref(), encoding, "Content-Encoding");
     let vary = res.headers().get_all(header::VARY);
     assert!(
-        vary.iter()
-            .any(|v| v.to_str().unwrap().to_lowercase().contains("accept-encoding")),
+        vary.iter().any(|v| v
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("accept-encoding")),
         "caches must know the answer depends on Accept-Encoding"
     );
     let bytes = res.bytes().await.expect("body");
