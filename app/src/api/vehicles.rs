@@ -20,26 +20,12 @@ pub(crate) mod server {
     use crate::error::AppError;
     use crate::model::{Cursor, PAGE_SIZE};
     use backend::entity::vehicle;
-    use domain::ids::VehicleId;
 
-    /// A VIN is unique within an organisation (the index `idx_vehicles_org_vin`).
+    /// A VIN is unique within an organisation: the index `idx_vehicles_org_vin` decides, and
+    /// the create or edit that meets it answers with this. Nothing is read before writing: a
+    /// check could only repeat the index's (and never replace it), one query more every time.
     pub const DUPLICATE_VIN: &str = "A vehicle with this VIN is already registered.";
     pub const TEAM_GONE: &str = "That team was deleted meanwhile. Choose another team.";
-
-    /// A VIN is unique within an organisation: the friendly check before writing. The index
-    /// has the last word: a concurrent duplicate gets the same message from the write itself
-    /// (`or_duplicate`).
-    pub async fn refuse_duplicate_vin(
-        g: &Guard,
-        vin: &str,
-        except: Option<VehicleId>,
-    ) -> Result<(), AppError> {
-        let org = g.principal().organisation_id;
-        if backend::repo::vehicles::vin_taken(&g.state().db, org, vin, except).await? {
-            return Err(AppError::invalid("vin", DUPLICATE_VIN));
-        }
-        Ok(())
-    }
 
     pub const VERSIONED: backend::repo::versioned::Versioned<vehicle::Entity> =
         backend::repo::versioned::Versioned {
@@ -229,7 +215,6 @@ pub async fn create_vehicle(
         return Err(AppError::invalid("team", "Choose one of your teams."));
     }
     g.authorize(team, Resource::Team(team)).await?;
-    server::refuse_duplicate_vin(&g, f.vin.as_str(), None).await?;
     let txn = g.begin_independent_write().await?;
     let new = backend::repo::vehicles::NewVehicle {
         organisation_id: g.principal().organisation_id,
@@ -280,7 +265,6 @@ pub async fn edit_vehicle(
     let g = Guard::enter::<EditVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
     g.authorize(v.team_id, Resource::Vehicle(id)).await?;
-    server::refuse_duplicate_vin(&g, f.vin.as_str(), Some(id)).await?;
     let txn = g.begin_independent_write().await?;
     server::VERSIONED
         .update(

@@ -1,4 +1,4 @@
-//! Vehicles: load one, check a VIN, a keyset page, names.
+//! Vehicles: load one, a keyset page, names.
 
 use super::RepoError;
 use crate::entity::vehicle;
@@ -20,22 +20,6 @@ pub async fn load(
         .await?
         .filter(|v| v.organisation_id == org)
         .ok_or(RepoError::NotFound("Vehicle"))
-}
-
-/// Whether another vehicle of the organisation (not `except`) has this VIN (unique within an
-/// organisation: the index `idx_vehicles_org_vin` has the last word).
-pub async fn vin_taken(
-    db: &impl ConnectionTrait,
-    org: i32,
-    vin: &str,
-    except: Option<VehicleId>,
-) -> Result<bool, DbErr> {
-    let existing = vehicle::Entity::find()
-        .filter(vehicle::Column::OrganisationId.eq(org))
-        .filter(vehicle::Column::Vin.eq(vin))
-        .one(db)
-        .await?;
-    Ok(existing.is_some_and(|v| Some(VehicleId(v.id)) != except))
 }
 
 /// Up to `limit` vehicles of `teams`, by (name, id), after `after`.
