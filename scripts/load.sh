@@ -11,6 +11,8 @@
 #   read-compressed the same read, asking for what Chromium asks for
 #   write           server-function writes (POST /api/vehicles/create, a fresh VIN each), by
 #                   another customer (Gary at Globex) than the reads' (Maria at Acme)
+#   read-full       the read by the writer after the writes: a full page (50 rows) where `read`
+#                   returns Maria's 3 — what a read costs a customer with a real fleet
 #   read+writes     the read while writes run in the background (row writes(bg)): the write lock
 #                   must not stall reads. Another customer writes, so the read's answer is the
 #                   very one it was idle (its first page would otherwise fill up with the new
@@ -116,6 +118,7 @@ ACCEPT_ENCODING=$BROWSER_ENCODINGS PAGE=/vehicles run page-compressed page "$ORI
 run read read "$ORIGIN"
 ACCEPT_ENCODING=$BROWSER_ENCODINGS run read-compressed read "$ORIGIN"
 COOKIE=$WRITER run write write "$ORIGIN"
+COOKIE=$WRITER run read-full read "$ORIGIN"
 # Reads while writes run in the background; the background's VINs are a series of their own
 # (load/write.lua), apart from the write scenario's.
 COOKIE=$WRITER VIN_SERIES=1 wrk -t1 -c"$CONNECTIONS" -d"$((DURATION + 2))s" --timeout 10s -s load/write.lua "$ORIGIN" \
