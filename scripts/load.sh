@@ -22,9 +22,10 @@
 #                   pages
 #
 # Under the table: the signed-in page's req/s over the trivial Leptos page's, the compressed
-# page's over the uncompressed one's, and the read's p99 under writes over its p99 idle. Then it
-# counts the rows the writes left and fails when any answer was a 5xx, any socket failed, or a
-# confirmed write is missing (or an unconfirmed one is present).
+# page's over the uncompressed one's, the full page's read over the 3-row one, and the read's
+# p99 under writes over its p99 idle. Then it counts the rows the writes left and fails when any
+# answer was a 5xx, any socket failed, or a confirmed write is missing (or an unconfirmed one is
+# present).
 #
 #   scripts/load.sh                        # 10 s per scenario, SQLite
 #   DURATION=600 scripts/load.sh           # the soak: ten minutes per scenario
@@ -161,6 +162,7 @@ def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 print(f"\npage / leptos-baseline = {ratio(rows['page']['rps'], rows['leptos-baseline']['rps'])}")
 print(f"page-compressed / page = {ratio(rows['page-compressed']['rps'], rows['page']['rps'])}")
+print(f"read-full / read = {ratio(rows['read-full']['rps'], rows['read']['rps'])}")
 print(f"read p99 under writes / idle = {ratio(rows['read+writes']['p99_ms'], rows['read']['p99_ms'])}")
 written, audited, connections = int(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5])
 # Both write runs create 'Load 9…' vehicles: the write scenario and the background of read+writes.

@@ -269,8 +269,8 @@ impl From<sea_orm::DbErr> for AppError {
 }
 
 /// For a write whose unique index belongs to one form field (a vehicle's VIN): a duplicate
-/// becomes that field's message (422), whether the write's own check caught it or the index
-/// did because a concurrent request got there first.
+/// becomes that field's message (422). The index is the only check: nothing reads for the
+/// value before writing it.
 #[cfg(feature = "ssr")]
 pub trait DuplicateField<T> {
     fn or_duplicate(self, field: &str, message: &str) -> Result<T, AppError>;
@@ -281,7 +281,7 @@ impl<T> DuplicateField<T> for Result<T, sea_orm::DbErr> {
     fn or_duplicate(self, field: &str, message: &str) -> Result<T, AppError> {
         self.map_err(|e| {
             if backend::repo::is_duplicate(&e) {
-                tracing::info!(field, "unique constraint refused a concurrent duplicate");
+                tracing::info!(field, "unique constraint refused a duplicate");
                 AppError::invalid(field, message)
             } else {
                 AppError::from(e)

@@ -24,6 +24,7 @@ pub(crate) mod server {
     /// A VIN is unique within an organisation: the index `idx_vehicles_org_vin` decides, and
     /// the create or edit that meets it answers with this. Nothing is read before writing: a
     /// check could only repeat the index's (and never replace it), one query more every time.
+    /// So an edit from a stale form is told it is stale (409) before anything about its VIN.
     pub const DUPLICATE_VIN: &str = "A vehicle with this VIN is already registered.";
     pub const TEAM_GONE: &str = "That team was deleted meanwhile. Choose another team.";
 

@@ -1,7 +1,7 @@
 //! Concurrent duplicates, over real HTTP on SQLite and PostgreSQL: requests racing for one
 //! unique value get the field's message (or a conflict), never a 500, and exactly one wins.
 
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, van};
 use app::api::vehicles::{CreateVehicle, EditVehicle, GetVehicle, ListVehicles};
 use app::error::AppError;
 use backend::entity::{audit_event, vehicle};
@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 on_both_databases!(
+    a_duplicate_vin_one_request_at_a_time_is_the_fields_message,
     parallel_creates_with_one_vin_make_one_vehicle,
     parallel_edits_to_one_vin_change_one_vehicle,
     a_unique_violation_anywhere_is_a_conflict_never_a_500,
@@ -42,6 +43,76 @@ async fn audited(app: &TestApp, action: &str) -> u64 {
         .count(&app.state.db)
         .await
         .unwrap()
+}
+
+/// The everyday duplicate, one request at a time: only the unique index refuses it (nothing
+/// reads for the VIN first), with the VIN field's message; nothing is written or audited. An
+/// edit that keeps its own VIN is no duplicate; an edit from a stale form is told it is stale
+/// (409) before anything about its VIN.
+async fn a_duplicate_vin_one_request_at_a_time_is_the_fields_message(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let boston = app.team_id("Boston Depot").await;
+    let rows = app
+        .call(&maria, ListVehicles { after: None })
+        .await
+        .expect("Maria's vehicles")
+        .rows;
+    let taken = rows[0].vin.as_str().to_owned();
+    let count = |vin: String| {
+        let app = &app;
+        async move {
+            vehicle::Entity::find()
+                .filter(vehicle::Column::Vin.eq(vin))
+                .count(&app.state.db)
+                .await
+                .unwrap()
+        }
+    };
+
+    let err = app
+        .call(&maria, van(boston, &taken))
+        .await
+        .expect_err("the VIN is taken");
+    assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "{err:?}");
+    assert_eq!(err.field_message("vin"), Some(MESSAGE), "{err:?}");
+    assert_eq!(count(taken.clone()).await, 1);
+    assert_eq!(audited(&app, "vehicles/create").await, 0);
+
+    let other = app
+        .call(&maria, GetVehicle { id: rows[1].id })
+        .await
+        .expect("the second vehicle");
+    let edit = |vin: &str, version: i32| EditVehicle {
+        id: other.vehicle.id,
+        version,
+        name: other.vehicle.name.clone(),
+        vin: vin.to_owned(),
+        make: other.vehicle.make.clone(),
+        model: other.vehicle.model.clone(),
+        year: other.vehicle.year.to_string(),
+        plate: other.vehicle.plate.clone(),
+        odometer: other.odometer.to_string(),
+    };
+    let err = app
+        .call(&maria, edit(&taken, other.version))
+        .await
+        .expect_err("the VIN is another vehicle's");
+    assert_eq!(err.field_message("vin"), Some(MESSAGE), "{err:?}");
+    let stale = app
+        .call(&maria, edit(&taken, other.version + 1))
+        .await
+        .expect_err("the form is stale");
+    assert_eq!(stale.status(), StatusCode::CONFLICT, "{stale:?}");
+    assert_eq!(count(taken.clone()).await, 1);
+    assert_eq!(audited(&app, "vehicles/edit").await, 0);
+
+    // The twin: keeping its own VIN is no duplicate.
+    let own = other.vehicle.vin.as_str().to_owned();
+    app.call(&maria, edit(&own, other.version))
+        .await
+        .expect("an edit that keeps the vehicle's own VIN");
+    assert_eq!(audited(&app, "vehicles/edit").await, 1);
 }
 
 async fn parallel_creates_with_one_vin_make_one_vehicle(backend: Backend) {

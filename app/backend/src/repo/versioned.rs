@@ -30,7 +30,7 @@ pub struct Versioned<E: EntityTrait> {
     /// "work order", "vehicle": for the conflict message.
     pub what: &'static str,
     /// The form field and message for the table's unique index, if a change can hit one (a
-    /// vehicle's VIN): a concurrent duplicate is that field's message, never a 500.
+    /// vehicle's VIN): a duplicate is that field's message, never a 500.
     pub unique: Option<(&'static str, &'static str)>,
 }
 
@@ -55,7 +55,7 @@ impl<E: EntityTrait> Versioned<E> {
             .await;
         let res = match (res, self.unique) {
             (Err(e), Some((field, message))) if is_duplicate(&e) => {
-                tracing::info!(field, "unique constraint refused a concurrent duplicate");
+                tracing::info!(field, "unique constraint refused a duplicate");
                 return Err(VersionError::Duplicate { field, message });
             }
             (res, _) => res?,
