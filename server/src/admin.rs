@@ -85,6 +85,9 @@ pub async fn create_admin(
     .await?;
     directory::add_member(&txn, org.id, u.id, root.id).await?;
     txn.commit().await?;
+    // The operator organisation's authorisation version moved: a running server must not
+    // authenticate its sessions from rows read before.
+    backend::auth_epoch::changed(db);
     Ok(u)
 }
 

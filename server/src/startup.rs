@@ -130,6 +130,7 @@ impl Application {
                 tuning.throttle_address,
             )),
             access: Arc::new(AccessCache::default()),
+            sessions: Arc::default(),
             resource_counts: Arc::default(),
             cookie: CookieConfig {
                 secure: config.secure_cookies(),

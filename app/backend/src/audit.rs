@@ -360,7 +360,9 @@ pub enum Isolation {
     /// invariant the database itself holds — a unique constraint, a foreign key, a
     /// compare-and-set on a version — never a check it read earlier in the transaction; and
     /// never one that touches teams, memberships or grants, which serial writes re-check inside
-    /// their turn (the no-escalation rule).
+    /// their turn (the no-escalation rule), nor anything authenticating a request reads
+    /// (sessions, users, organisations, support notices): only a serial write's commit changes
+    /// the authentication epoch (`auth_epoch`).
     Independent,
 }
 
@@ -402,6 +404,10 @@ pub struct AuditedTxn {
     _writer: Option<tokio::sync::SemaphorePermit<'static>>,
     /// The events recorded so far, appended in this order at commit.
     events: std::sync::Mutex<Vec<Entry>>,
+    /// Changed once a serial write has committed, so that no instance authenticates a request
+    /// from a session row read before it (`session_cache`). `None` for an independent write
+    /// (fleet records only) and on PostgreSQL.
+    epoch: Option<std::sync::Arc<crate::auth_epoch::Epoch>>,
 }
 
 impl std::ops::Deref for AuditedTxn {
@@ -443,12 +449,17 @@ pub async fn begin_with(
     if serial.is_some() {
         advisory_lock(&txn, PG_SERIAL_KEY).await?;
     }
+    let epoch = match isolation {
+        Isolation::Serial => crate::auth_epoch::of(db),
+        Isolation::Independent => None,
+    };
     Ok(AuditedTxn {
         txn: Some(txn),
         chain,
         _serial: serial,
         _writer: writer,
         events: std::sync::Mutex::new(Vec::new()),
+        epoch,
     })
 }
 
@@ -485,8 +496,19 @@ impl AuditedTxn {
         Ok(())
     }
 
-    /// Appends the events recorded, in order, and commits them with the change.
+    /// Appends the events recorded, in order, and commits them with the change; then, for a
+    /// serial write, changes the authentication epoch before the caller can answer (even when
+    /// the commit failed: whether it reached the database is unknown).
     pub async fn commit(mut self) -> Result<(), DbErr> {
+        let epoch = self.epoch.take();
+        let committed = self.commit_events().await;
+        if let Some(epoch) = epoch {
+            epoch.bump();
+        }
+        committed
+    }
+
+    async fn commit_events(&mut self) -> Result<(), DbErr> {
         let events = std::mem::take(self.events.get_mut().map_err(poisoned)?);
         let (Some(txn), held) = (self.txn.take(), self.chain.take()) else {
             return Err(DbErr::Custom("a write committed twice".into()));

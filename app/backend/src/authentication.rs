@@ -3,7 +3,6 @@
 
 use crate::cookie::CookieKind;
 use crate::principal::Authentication;
-use crate::session::own_principal;
 use crate::state::AppState;
 use domain::error::AuthFailure;
 use sea_orm::DbErr;
@@ -28,8 +27,9 @@ pub async fn authenticate(
         Ok(c) => c,
         Err(f) => return Ok(refused(f)),
     };
-    // The session, its user and their organisation in one round trip.
-    let base = match own_principal(&st.db, &claims).await? {
+    // The session, its user and their organisation: one round trip, or none while nothing of
+    // them can have changed (`session_cache`).
+    let base = match st.sessions.own_principal(&st.db, &claims).await? {
         Ok(p) => p,
         Err(f) => return Ok(refused(f)),
     };

@@ -2,10 +2,12 @@
 //! hashes. The `app` crate's server functions call it; the wasm frontend never links it.
 //!
 //! Dependency direction inside (each module uses only those above it):
-//! `entity` · `token` · `cookie` · `principal` · `password` — the leaves;
+//! `entity` · `token` · `cookie` · `principal` · `password` · `auth_epoch` (what invalidates
+//! cached sessions, across processes) — the leaves;
 //! `audit` (the tamper-evident log) · `access` (effective permissions, cached per session) ·
 //! `throttle` (sign-in attempts);
-//! `impersonation::ending` (the one way an impersonation ends) ← `session` (sign-in rows);
+//! `impersonation::ending` (the one way an impersonation ends) ← `session` (sign-in rows) ←
+//! `session_cache` (their rows kept while the epoch holds);
 //! `state` (what a request handler needs) ← `impersonation::store` ← `authentication`;
 //! `directory` (users, teams, grants) and the repositories build on those;
 //! `link_token` (secrets of mailed links) ← `invitation`, `password_reset`; `mail` (the outbox
@@ -14,6 +16,7 @@
 pub mod access;
 pub mod audit;
 pub mod audit_export;
+pub mod auth_epoch;
 pub mod authentication;
 pub mod cookie;
 pub mod directory;
@@ -29,6 +32,7 @@ pub mod password_reset;
 pub mod principal;
 pub mod repo;
 pub mod session;
+pub mod session_cache;
 pub mod state;
 pub mod support_access;
 pub mod throttle;

@@ -37,9 +37,10 @@ pub async fn start(
 }
 
 /// What authenticating a request reads, in one round trip: the session row named by the
-/// token, its user and the user's organisation.
+/// token, its user and the user's organisation (kept by `session_cache` while nothing of it can
+/// have changed).
 #[derive(Debug, sea_orm::FromQueryResult)]
-struct SessionUser {
+pub struct SessionRow {
     session_id: String,
     user_id: i32,
     actor_user_id: Option<i32>,
@@ -57,15 +58,12 @@ struct SessionUser {
     pending_notices: bool,
 }
 
-/// The principal of verified claims naming someone's **own** session (never an impersonation
-/// row): the session must be live and match the claims, the user active, their organisation
-/// not suspended. One query, read on every request, so a sign-out, an exit, a deactivation or
-/// a suspension on any instance holds on the next request everywhere. The outer error is the
-/// database's.
-pub async fn own_principal(
+/// Reads the row of session `session_id` with its user and organisation (one query); `None`
+/// when there is no such session.
+pub async fn read_row(
     db: &DatabaseConnection,
-    claims: &Claims,
-) -> Result<Result<Principal, AuthFailure>, DbErr> {
+    session_id: &str,
+) -> Result<Option<SessionRow>, DbErr> {
     use sea_orm::FromQueryResult;
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
     let col = |t: &dyn sea_orm::sea_query::Iden, c: &'static str| {
@@ -102,44 +100,57 @@ pub async fn own_principal(
         .from(s)
         .inner_join(u, col(&u, "id").equals((s, session::Column::UserId)))
         .inner_join(o, col(&o, "id").equals((u, user::Column::OrganisationId)))
-        .and_where(col(&s, "id").eq(claims.sid.clone()))
+        .and_where(col(&s, "id").eq(session_id))
         .to_owned();
     let stmt = db.get_database_backend().build(&q);
-    let Some(r) = SessionUser::find_by_statement(stmt).one(db).await? else {
-        return Ok(Err(AuthFailure::Invalid));
-    };
+    SessionRow::find_by_statement(stmt).one(db).await
+}
+
+/// The principal of verified claims naming someone's **own** session (never an impersonation
+/// row), judged on the session's row as read now (`now` is when the request is served): the
+/// session must be live and match the claims, the user active, their organisation not
+/// suspended. Pure: the same judgement whether the row was just read or kept in the cache.
+pub fn judge(
+    r: &SessionRow,
+    claims: &Claims,
+    now: chrono::DateTime<Utc>,
+) -> Result<Principal, AuthFailure> {
     // A view-as session is never accepted as someone's own, and the claims must be the row's.
-    if r.actor_user_id.is_some() || claims.act.is_some() || r.user_id.to_string() != claims.sub {
-        return Ok(Err(AuthFailure::Invalid));
+    if r.session_id != claims.sid
+        || r.actor_user_id.is_some()
+        || claims.act.is_some()
+        || r.user_id.to_string() != claims.sub
+    {
+        return Err(AuthFailure::Invalid);
     }
     if r.revoked_at.is_some() {
-        return Ok(Err(AuthFailure::Revoked));
+        return Err(AuthFailure::Revoked);
     }
-    if r.expires_at <= Utc::now() {
-        return Ok(Err(AuthFailure::Expired));
+    if r.expires_at <= now {
+        return Err(AuthFailure::Expired);
     }
     if !r.active {
-        return Ok(Err(AuthFailure::Deactivated));
+        return Err(AuthFailure::Deactivated);
     }
     let Some(role) = Role::from_key(&r.role) else {
-        return Ok(Err(AuthFailure::Invalid));
+        return Err(AuthFailure::Invalid);
     };
     if r.suspended_at.is_some() {
-        return Ok(Err(AuthFailure::Suspended));
+        return Err(AuthFailure::Suspended);
     }
-    Ok(Ok(Principal {
-        session_id: r.session_id,
+    Ok(Principal {
+        session_id: r.session_id.clone(),
         user_id: r.user_id,
         organisation_id: r.organisation_id,
         operator: r.org_kind == OrgKind::Operator.key(),
         authz_version: r.authz_version,
-        organisation: r.org_name,
+        organisation: r.org_name.clone(),
         role,
-        full_name: r.full_name,
-        email: r.email,
+        full_name: r.full_name.clone(),
+        email: r.email.clone(),
         impersonation: None,
         pending_support_notices: r.pending_notices,
-    }))
+    })
 }
 
 /// The principal of a live session row's user.

@@ -15,6 +15,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Effective permissions per session, invalidated by the organisation's authz version.
     pub access: Arc<AccessCache>,
+    /// Sessions' rows as authentication read them, while the authentication epoch holds.
+    pub sessions: Arc<crate::session_cache::SessionCache>,
     /// What each team owns, for the troubleshooter's blast radii (reused for a minute).
     pub resource_counts: Arc<crate::troubleshoot::CountsCache>,
     pub cookie: CookieConfig,

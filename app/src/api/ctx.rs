@@ -26,10 +26,9 @@ pub fn with_request_path<R>(f: impl FnOnce(&str) -> R) -> Result<R, AppError> {
 /// What the authentication middleware found for this request (missing only when the request
 /// did not pass through it, which the router never allows).
 pub fn authentication() -> Result<Authentication, AppError> {
-    parts()?
-        .extensions
-        .get::<Authentication>()
-        .cloned()
+    // Only the authentication is copied, not the request's parts (headers, every extension).
+    leptos::prelude::with_context::<Parts, _>(|p| p.extensions.get::<Authentication>().cloned())
+        .ok_or(AppError::Internal)?
         .ok_or(AppError::Unauthenticated {
             reason: AuthFailure::Missing,
         })

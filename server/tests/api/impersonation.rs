@@ -507,9 +507,12 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
+    // In a write transaction as the app makes them (a change outside one reaches the admin's
+    // session only within `session_cache::MAX_AGE` on SQLite).
+    let txn = backend::audit::begin(&app.state.db).await.unwrap();
     for t in [fleetgate.id, admins.id] {
         backend::directory::revoke(
-            &app.state.db,
+            &*txn,
             fleetgate.organisation_id,
             t,
             domain::authz::Permission::UsersImpersonate,
@@ -517,6 +520,7 @@ async fn losing_the_right_or_the_target_ends_it_mid_session(backend: Backend) {
         .await
         .unwrap();
     }
+    txn.commit_unaudited().await.unwrap();
     assert_eq!(
         app.call(&viewing, CurrentUser {}).await.unwrap_err(),
         ended()

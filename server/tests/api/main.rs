@@ -28,6 +28,7 @@ mod lists;
 mod mail;
 mod migrations;
 mod password_change;
+mod session_cache;
 mod support_access;
 mod troubleshoot;
 mod webhooks;

@@ -2,49 +2,14 @@
 //! flight; SIGKILL in the middle of writes leaves the database consistent and the audit chain
 //! verifying, with exactly one audit row per committed change.
 
+use crate::binary::spawn_server;
 use crate::common::client::{Browser, Call, DEMO_PASSWORD, NoSession, session_cookie};
 use crate::common::db::{Backend, TestDb};
 use app::api::auth::Login;
 use app::api::work_orders::{GetWorkOrder, SetWorkOrderStatus};
 use domain::ids::WorkOrderId;
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
-
-/// The real server binary on a free port, with the demo data, on `db`; and a browser of it.
-async fn spawn_server(db: &TestDb) -> (Child, Browser) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .env("DATABASE_URL", &db.url)
-        .env("FLEETGATE_DATA_DIR", db.dir.join("data"))
-        .env("FLEETGATE_ADDR", format!("127.0.0.1:{port}"))
-        .env("FLEETGATE_DEMO", "true")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let browser = Browser::new(format!("http://127.0.0.1:{port}"));
-    for _ in 0..200 {
-        if browser
-            .client
-            .get(browser.url("/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return (child, browser);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
 
 async fn signal(child: &Child, sig: &str) {
     let pid = child.id().expect("running").to_string();
