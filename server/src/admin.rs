@@ -87,7 +87,7 @@ pub async fn create_admin(
     txn.commit().await?;
     // The operator organisation's authorisation version moved: a running server must not
     // authenticate its sessions from rows read before.
-    backend::auth_epoch::changed(db);
+    backend::auth_epoch::changed(db)?;
     Ok(u)
 }
 

@@ -115,6 +115,11 @@ impl Application {
     /// a free port, as the tests do).
     pub async fn build(config: &Config, tuning: Tuning) -> anyhow::Result<Application> {
         let db = connect_tuned(config, &tuning).await?;
+        // On SQLite, every serial write needs the authentication epoch beside the database
+        // (OPERATIONS.md, "Sessions kept in memory"): say so now rather than on the first write.
+        backend::auth_epoch::of(&db).map_err(|e| {
+            anyhow::anyhow!("cannot open the authentication epoch beside the SQLite database: {e}")
+        })?;
         migrate(&db).await?;
         if config.demo && demo::seed_if_empty(&db).await? {
             tracing::info!("loaded the demo data set");

@@ -430,6 +430,14 @@ pub async fn begin_with(
     db: &DatabaseConnection,
     isolation: Isolation,
 ) -> Result<AuditedTxn, DbErr> {
+    // Before anything is opened: a serial write that could not change the epoch after its
+    // commit must not happen at all (other instances would keep using what it changed).
+    let epoch = match isolation {
+        Isolation::Serial => crate::auth_epoch::of(db).map_err(|e| {
+            DbErr::Custom(format!("the authentication epoch cannot be opened: {e}"))
+        })?,
+        Isolation::Independent => None,
+    };
     let sqlite = db.get_database_backend() == DatabaseBackend::Sqlite;
     let (mut serial, mut writer) = (None, None);
     match (sqlite, isolation) {
@@ -449,10 +457,6 @@ pub async fn begin_with(
     if serial.is_some() {
         advisory_lock(&txn, PG_SERIAL_KEY).await?;
     }
-    let epoch = match isolation {
-        Isolation::Serial => crate::auth_epoch::of(db),
-        Isolation::Independent => None,
-    };
     Ok(AuditedTxn {
         txn: Some(txn),
         chain,

@@ -70,19 +70,26 @@ impl Epoch {
     pub fn bump(&self) {
         let value: u64 = rand::random();
         if let Err(error) = self.file.write_all_at(&value.to_le_bytes(), 0) {
-            // The write it follows has committed; caches elsewhere keep their entries for at
-            // most `session_cache::MAX_AGE`.
-            tracing::error!(%error, "the authentication epoch could not be changed");
+            // The write it follows has committed. Leave no value at all, so that no process
+            // uses a kept row until a later change writes one again.
+            let emptied = self.file.set_len(0);
+            tracing::error!(
+                %error,
+                emptied = emptied.is_ok(),
+                "the authentication epoch could not be changed"
+            );
         }
     }
 }
 
-/// The epoch of the database `db` is connected to: `None` on PostgreSQL, for an in-memory
-/// SQLite database, or when its file cannot be opened (then every request reads the database).
-/// One open file per database per process, shared by every caller.
-pub fn of(db: &DatabaseConnection) -> Option<Arc<Epoch>> {
+/// The epoch of the database `db` is connected to; `None` on PostgreSQL and for an in-memory
+/// SQLite database (which no other process can open). One open file per database per process,
+/// shared by every caller. An error (the file cannot be opened) is not remembered: the next
+/// caller tries again, and meanwhile nothing may be kept nor written as if it had an epoch —
+/// the server refuses to start, and a serial write to fail, without one (fail closed).
+pub fn of(db: &DatabaseConnection) -> std::io::Result<Option<Arc<Epoch>>> {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
-        return None;
+        return Ok(None);
     }
     let options = db.get_sqlite_connection_pool().connect_options();
     let spelled = options.get_filename();
@@ -92,36 +99,32 @@ pub fn of(db: &DatabaseConnection) -> Option<Arc<Epoch>> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(known) = open.get(spelled) {
-        return known.clone();
+        return Ok(known.clone());
     }
-    let epoch = open_beside(spelled);
+    let epoch = open_beside(spelled)?;
     open.insert(spelled.to_owned(), epoch.clone());
-    epoch
+    Ok(epoch)
 }
 
 /// Changes the epoch of `db`'s database, if it has one: for a write that changed what
 /// authentication reads outside an audited transaction (the `create-admin` command).
-pub fn changed(db: &DatabaseConnection) {
-    if let Some(epoch) = of(db) {
+pub fn changed(db: &DatabaseConnection) -> std::io::Result<()> {
+    if let Some(epoch) = of(db)? {
         epoch.bump();
     }
+    Ok(())
 }
 
 /// The epoch beside the database's real file (symbolic links resolved, so that instances naming
 /// the database by different paths share one epoch).
-fn open_beside(spelled: &Path) -> Option<Arc<Epoch>> {
-    // An in-memory database has no file (and no other process).
-    let real = std::fs::canonicalize(spelled).ok()?;
-    if !real.is_file() {
-        return None;
-    }
-    match Epoch::open(&real) {
-        Ok(epoch) => Some(Arc::new(epoch)),
-        Err(error) => {
-            tracing::warn!(%error, "no authentication epoch: every request reads its session");
-            None
-        }
-    }
+fn open_beside(spelled: &Path) -> std::io::Result<Option<Arc<Epoch>>> {
+    let real = match std::fs::canonicalize(spelled) {
+        Ok(real) => real,
+        // No file once connected: an in-memory database.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(Arc::new(Epoch::open(&real)?)))
 }
 
 #[cfg(test)]
@@ -192,5 +195,32 @@ mod tests {
         name.push("-auth-epoch");
         std::fs::write(PathBuf::from(name), b"").unwrap();
         assert_eq!(epoch.read(), None);
+    }
+
+    /// No epoch file, no serial write: a write that could not change the epoch after its
+    /// commit is refused before it opens anything, and the cause is not remembered. An
+    /// in-memory database, which no other process can open, has no epoch and needs none.
+    #[tokio::test]
+    async fn without_its_epoch_a_serial_write_is_refused() {
+        let (_dir, db) = database();
+        let mut name = db.clone().into_os_string();
+        name.push("-auth-epoch");
+        std::fs::create_dir(PathBuf::from(&name)).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", db.display());
+        let conn = sea_orm::Database::connect(&url).await.unwrap();
+        assert!(of(&conn).is_err());
+        assert!(crate::audit::begin(&conn).await.is_err());
+        assert!(
+            crate::audit::begin_with(&conn, crate::audit::Isolation::Independent)
+                .await
+                .is_ok(),
+            "a write of fleet records changes nothing authentication reads"
+        );
+        std::fs::remove_dir(PathBuf::from(&name)).unwrap();
+        assert!(of(&conn).unwrap().is_some(), "tried again, and found");
+        assert!(crate::audit::begin(&conn).await.is_ok());
+
+        let memory = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        assert!(of(&memory).unwrap().is_none());
     }
 }

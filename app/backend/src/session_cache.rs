@@ -76,11 +76,7 @@ impl SessionCache {
         // Both taken before the row is read: a commit after this point changes the epoch again,
         // and the row's age counts from before it was read.
         let read_at = Instant::now();
-        let epoch = self
-            .epoch
-            .get_or_init(|| auth_epoch::of(db))
-            .as_ref()
-            .and_then(|e| e.read());
+        let epoch = self.epoch(db).and_then(|e| e.read());
         if let Some(now) = epoch
             && let Some(row) = self.current(session_id, now)
         {
@@ -94,6 +90,20 @@ impl SessionCache {
             self.keep(session_id, epoch, read_at, row.clone());
         }
         Ok(Some(row))
+    }
+
+    /// The database's epoch, once it could be opened (until then nothing is kept).
+    fn epoch(&self, db: &DatabaseConnection) -> Option<&Epoch> {
+        if let Some(known) = self.epoch.get() {
+            return known.as_deref();
+        }
+        match auth_epoch::of(db) {
+            Ok(epoch) => self.epoch.get_or_init(|| epoch).as_deref(),
+            Err(error) => {
+                tracing::warn!(%error, "no authentication epoch: this request reads its session");
+                None
+            }
+        }
     }
 
     fn current(&self, session_id: &str, epoch: u64) -> Option<Arc<SessionRow>> {

@@ -30,7 +30,13 @@ async fn a_change_on_one_process_holds_on_the_other_at_once() {
         assert_eq!(who_am_i(&b, &tina).await, StatusCode::OK);
     }
 
+    // What the two processes share: the database, and the epoch beside it, which the sign-out
+    // changes before it answers.
+    let epoch = || std::fs::read(db.dir.join("test.db-auth-epoch")).expect("the epoch file");
+    let before = epoch();
+    assert_eq!(before.len(), 8);
     assert_eq!(a.call_raw(&dan, Logout {}).await.status(), StatusCode::OK);
+    assert_ne!(epoch(), before, "the sign-out changed the epoch");
     assert_eq!(who_am_i(&b, &dan).await, StatusCode::UNAUTHORIZED);
     // The twin: Tina's session, kept beside Dan's, still works…
     assert_eq!(who_am_i(&b, &tina).await, StatusCode::OK);
