@@ -6,13 +6,15 @@
 //! only, or, without one, the listening address's own origins (loopback names included).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
+/// Cloned with the middleware that checks them, on every request: shared, never copied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origins {
     /// Accepted `Host` header values (`host` or `host:port`), lower-case.
-    hosts: Vec<String>,
+    hosts: Arc<[String]>,
     /// Accepted `Origin` header values (`scheme://host[:port]`), lower-case.
-    origins: Vec<String>,
+    origins: Arc<[String]>,
 }
 
 impl Origins {
@@ -36,8 +38,8 @@ impl Origins {
             None => {}
         }
         Origins {
-            hosts,
-            origins: vec![origin],
+            hosts: hosts.into(),
+            origins: [origin].into(),
         }
     }
 
@@ -66,7 +68,10 @@ impl Origins {
             hosts.extend(names.iter().cloned());
         }
         let origins = hosts.iter().map(|h| format!("http://{h}")).collect();
-        Origins { hosts, origins }
+        Origins {
+            hosts: hosts.into(),
+            origins,
+        }
     }
 
     /// Whether a request naming this `Host` is addressed to this app.

@@ -127,7 +127,7 @@ impl Application {
         let secret = keys::load_or_create(config.jwt_secret.as_deref(), &config.data_dir)?;
         backend::password::warm_up();
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
-        let state = AppState {
+        let state = AppState::new(backend::state::Services {
             db,
             tokens: Arc::new(TokenKeys::from_secret(&secret)?),
             throttle: Arc::new(Throttle::new(
@@ -143,7 +143,7 @@ impl Application {
             session_ttl: config.session_ttl(),
             public_url: config.links_base(listener.local_addr()?),
             webhook_allow_private: config.webhook_allow_private,
-        };
+        });
         let postman = backend::mail::postman::Postman::spawn(
             state.db.clone(),
             config.mail_transport()?,
@@ -226,7 +226,7 @@ pub fn router(
     let options = leptos.clone();
     let site = Site {
         app: state.clone(),
-        leptos,
+        leptos: Arc::new(leptos),
     };
     // Server functions and pages find the application's state in their context.
     let app_state = state.clone();
@@ -285,10 +285,12 @@ fn leptos_site_pkg(options: &LeptosOptions) -> std::path::PathBuf {
 }
 
 /// The router's state: the application's, and what Leptos needs to render and serve files.
+/// Cloned for every request (axum hands each handler its own), so both are shared pointers;
+/// the options are copied out only for the handlers that take them (pages).
 #[derive(Clone)]
 struct Site {
     app: AppState,
-    leptos: LeptosOptions,
+    leptos: Arc<LeptosOptions>,
 }
 
 impl FromRef<Site> for AppState {
@@ -299,7 +301,7 @@ impl FromRef<Site> for AppState {
 
 impl FromRef<Site> for LeptosOptions {
     fn from_ref(site: &Site) -> Self {
-        site.leptos.clone()
+        LeptosOptions::clone(&site.leptos)
     }
 }
 

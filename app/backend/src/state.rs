@@ -8,8 +8,31 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Everything a request handler needs from the running server, behind one shared pointer: it is
+/// cloned several times per request (each middleware, the page's context, every server
+/// function's guard), and a clone of the fields themselves — a dozen reference counts that every
+/// request on every core touches, and an allocation — was measured at ~5 % of a trivial
+/// request's time. Read its fields through `Deref` (`state.db`).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Services {
     pub db: DatabaseConnection,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<Throttle>,
