@@ -588,12 +588,15 @@ async fn rollback(txn: DatabaseTransaction) {
 /// Runs one short serial write, like every other write by default: on SQLite two writers in one
 /// process must never meet (a deferred transaction that meets another writer fails with
 /// "database is locked" instead of waiting). For the workers' bookkeeping (claims, retries),
-/// which changes nothing that needs an audit row.
+/// which changes nothing that needs an audit row — so nothing authentication reads (every such
+/// change is audited): it leaves the authentication epoch alone, and the webhook courier's
+/// claim every second does not empty every process's session cache.
 pub async fn serially<T>(
     db: &DatabaseConnection,
     write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, DbErr>,
 ) -> Result<T, DbErr> {
-    let txn = begin(db).await?;
+    let mut txn = begin(db).await?;
+    txn.epoch = None;
     let out = write(&txn).await?;
     txn.commit_unaudited().await?;
     Ok(out)

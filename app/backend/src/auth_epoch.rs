@@ -223,4 +223,28 @@ mod tests {
         let memory = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
         assert!(of(&memory).unwrap().is_none());
     }
+
+    /// A write of who may do what changes the epoch when it commits; the workers' bookkeeping
+    /// (`audit::serially`: mail and webhook claims, every second with a webhook) does not.
+    #[tokio::test]
+    async fn audited_writes_change_it_and_bookkeeping_does_not() {
+        let (_dir, db) = database();
+        let url = format!("sqlite://{}?mode=rwc", db.display());
+        let conn = sea_orm::Database::connect(&url).await.unwrap();
+        let epoch = of(&conn)
+            .unwrap()
+            .expect("a file-backed database has an epoch");
+        let before = epoch.read();
+        crate::audit::serially(&conn, async |_| Ok(()))
+            .await
+            .unwrap();
+        assert_eq!(epoch.read(), before, "bookkeeping leaves it alone");
+        crate::audit::begin(&conn)
+            .await
+            .unwrap()
+            .commit_unaudited()
+            .await
+            .unwrap();
+        assert_ne!(epoch.read(), before, "a serial write changes it");
+    }
 }
