@@ -435,7 +435,13 @@ async fn protected_people_and_teams_are_never_viewed_as(backend: Backend) {
 }
 
 async fn every_impersonation_leaves_its_person_exactly_one_notice(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // The postman waits: the mails are read from the queue, whose bodies it erases once it
+    // delivers them (every second by default, which a slow run could reach).
+    let tuning = server::config::Tuning {
+        mail_every: std::time::Duration::from_secs(3600),
+        ..server::config::Tuning::default()
+    };
+    let app = TestApp::spawn_with(backend, tuning).await;
     let admin = app.sign_in("admin@fleetgate.test").await;
     let olga = app.sign_in("olga@acme.test").await;
     let tina = app.sign_in("tina@acme.test").await;
