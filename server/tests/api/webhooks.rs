@@ -146,8 +146,12 @@ async fn events_reach_the_receiver_signed_in_order_and_survive_its_outage(backen
         inbox.lock().unwrap().len() >= 6
     })
     .await;
-    let status = app.call(&olga, GetWebhook {}).await.unwrap();
-    assert_eq!((status.pending, status.failing), (0, None));
+    // The receiver holds an event before the worker records its delivery: wait for the record.
+    until("the delivery to be recorded", async || {
+        let status = app.call(&olga, GetWebhook {}).await.unwrap();
+        (status.pending, status.failing) == (0, None)
+    })
+    .await;
 
     // Exactly Acme's events since the webhook was set, in order, each signed and fresh.
     let expected: Vec<i32> = audit_event::Entity::find()
