@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-on_both_databases!(probes_answer);
+on_both_databases!(probes_answer, the_pool_is_open_before_the_first_request);
 
 async fn probes_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -21,6 +21,25 @@ async fn probes_answer(backend: Backend) {
         "every response carries its request id"
     );
     assert_eq!(app.get("/readyz", NoSession).await.status(), StatusCode::OK);
+}
+
+/// Every connection of the pool is open once the server is built (none opened on demand by the
+/// first burst of requests), and stays open while requests come and go.
+async fn the_pool_is_open_before_the_first_request(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let open = |app: &TestApp| match backend {
+        Backend::Sqlite => app.state.db.get_sqlite_connection_pool().size(),
+        Backend::Postgres => app.state.db.get_postgres_connection_pool().size(),
+    };
+    let size = server::startup::pool_size(matches!(backend, Backend::Sqlite));
+    assert_eq!(open(&app), size, "opened at start");
+    let maria = app.sign_in("maria@acme.test").await;
+    for _ in 0..3 {
+        app.call(&maria, ListVehicles { after: None })
+            .await
+            .expect("a read");
+    }
+    assert_eq!(open(&app), size, "kept");
 }
 
 /// PostgreSQL refuses connections to the database: /readyz says 503 (not 500, no detail), the
