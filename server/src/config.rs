@@ -139,6 +139,10 @@ pub struct Tuning {
     /// load none is (a ping before every statement was a round trip each); after a database
     /// restart, only those used within this time fail a request (a 503) before being replaced.
     pub db_ping_idle: std::time::Duration,
+    /// Every connection of the pool opened before the server listens, and kept (a pool grown
+    /// on demand makes the first burst of requests wait for PostgreSQL's backends). The tests'
+    /// servers, hundreds of them in a run, open theirs on demand.
+    pub db_warm: bool,
 }
 
 impl Default for Tuning {
@@ -152,6 +156,7 @@ impl Default for Tuning {
             webhook_every: std::time::Duration::from_secs(1),
             webhook_retry: std::time::Duration::from_secs(5),
             db_ping_idle: std::time::Duration::from_secs(1),
+            db_warm: true,
         }
     }
 }

@@ -22,33 +22,39 @@ const NON_PAGE_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const ONE_YEAR_HSTS: &str = "max-age=31536000; includeSubDomains";
 
+/// Sets the headers on every answer of `router`, as one layer (a layer each cloned the whole
+/// stack beneath it on every request).
 pub fn apply<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     security: SecurityHeaders,
 ) -> Router<S> {
     let fixed =
         |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
-    let router = router
-        .layer(fixed(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(fixed(header::REFERRER_POLICY, "same-origin"))
-        .layer(fixed(
-            http::HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(NON_PAGE_CSP),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            cache_control,
-        ));
-    if security.hsts {
-        router.layer(fixed(header::STRICT_TRANSPORT_SECURITY, ONE_YEAR_HSTS))
-    } else {
-        router
-    }
+    let hsts = security
+        .hsts
+        .then(|| HeaderValue::from_static(ONE_YEAR_HSTS));
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::STRICT_TRANSPORT_SECURITY,
+                hsts,
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                cache_control,
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(NON_PAGE_CSP),
+            ))
+            .layer(fixed(
+                http::HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ))
+            .layer(fixed(header::REFERRER_POLICY, "same-origin"))
+            .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(fixed(header::X_FRAME_OPTIONS, "DENY")),
+    )
 }
 
 /// Pages, server-function answers and redirects may carry personal data: never stored. The

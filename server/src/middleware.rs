@@ -1,5 +1,6 @@
-//! Request middleware: authentication, the page guard, the same-origin check, and the one
-//! mapping from `AppError` to an HTTP status.
+//! The gate every request passes before its handler ([`gate`]): the trusted-request and
+//! same-origin checks, authentication, the server-function door, the page guard, and the one
+//! mapping from `AppError` to an HTTP status — each a step of its own, in one visible order.
 
 use crate::origins::Origins;
 use app::error::{AppError, AuthFailure};
@@ -45,14 +46,38 @@ fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz" | "/favicon.ico")
 }
 
-/// Looks up the session of every request and records the result in its extensions. A dead
-/// view-as cookie is cleared on the way out; a page request that carried one goes back to the
-/// admin console with a notice.
-pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+/// What a request passes, in this order: refused when untrusted or cross-origin; then, unless
+/// it is for an asset or a probe, authenticated, admitted through the server-function door,
+/// and sent to `/login` when it is a page that needs a session; then its handler, whose failed
+/// server-function call gets the status its error names.
+///
+/// One middleware rather than a layer per step: the order is read here, not worked out from
+/// the order layers were added in, and a request pays for one layer, not six (each layer
+/// clones the rest of the stack on every request).
+pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
+    if let Some(refused) =
+        untrusted(&gate.origins, &req).or_else(|| cross_origin(&gate.origins, &req))
+    {
+        return refused;
+    }
     if is_static(req.uri().path()) {
         return next.run(req).await;
     }
-    let auth = match backend::authentication::authenticate(&st, req.headers()).await {
+    authenticated(&gate.state, req, next).await
+}
+
+/// What [`gate`] needs: the application, and the names and origins it answers to.
+#[derive(Clone)]
+pub struct Gate {
+    pub state: AppState,
+    pub origins: Origins,
+}
+
+/// Looks up the session of the request and records the result in its extensions. A dead
+/// view-as cookie is cleared on the way out, whatever the answer; a page request that carried
+/// one goes back to the admin console with a notice.
+async fn authenticated(st: &AppState, mut req: Request, next: Next) -> Response {
+    let auth = match backend::authentication::authenticate(st, req.headers()).await {
         Ok(auth) => auth,
         Err(e) => return error_response(AppError::from(e)),
     };
@@ -68,7 +93,7 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
         Redirect::to("/admin/users?notice=impersonation-ended").into_response()
     } else {
         req.extensions_mut().insert(auth);
-        next.run(req).await
+        admitted(st, req, next).await
     };
     if let Some(v) = clear.and_then(|c| HeaderValue::from_str(&c).ok()) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -76,50 +101,61 @@ pub async fn authenticate(State(st): State<AppState>, mut req: Request, next: Ne
     res
 }
 
+/// An authenticated request through the server-function door and the page guard, to its
+/// handler.
+async fn admitted(st: &AppState, req: Request, next: Next) -> Response {
+    let refused = unadmitted(st, req.uri().path(), req.extensions().get()).await;
+    if let Some(refused) = refused {
+        return refused;
+    }
+    if let Some(elsewhere) = page_guard(&req) {
+        return elsewhere;
+    }
+    error_status(next.run(req).await).await
+}
+
 /// A page (as opposed to an API call or an asset) that a browser navigates to.
 fn is_page(method: &Method, path: &str) -> bool {
     method == Method::GET && !path.starts_with("/api/") && !is_static(path)
 }
 
-/// Pages need a session: send visitors to `/login`, remembering where they were going; send
-/// signed-in people away from `/login`.
-pub async fn page_guard(req: Request, next: Next) -> Response {
+/// Pages need a session: visitors go to `/login`, remembering where they were going; signed-in
+/// people are sent away from `/login`. `None`: on to the handler.
+fn page_guard(req: &Request) -> Option<Response> {
     let path = req.uri().path();
     if !is_page(req.method(), path) {
-        return next.run(req).await;
+        return None;
     }
     let principal = match req.extensions().get::<Authentication>() {
         Some(Authentication { result: Ok(p), .. }) => Some(p),
         _ => None,
     };
-    let signed_in = principal.is_some();
     if path == routes::LOGIN {
-        if let Some(p) = principal {
-            return Redirect::to(routes::home_of(p.operator)).into_response();
-        }
-    } else if routes::is_public_page(path) {
-        // Forgotten passwords and invitation links: for people without a session.
-    } else if !signed_in {
-        let target = req
-            .uri()
-            .path_and_query()
-            .map(|pq| pq.as_str())
-            .unwrap_or(path);
-        return Redirect::to(&routes::login_with_next(target)).into_response();
+        let p = principal?;
+        return Some(Redirect::to(routes::home_of(p.operator)).into_response());
     }
-    next.run(req).await
+    // Forgotten passwords and invitation links: for people without a session.
+    if routes::is_public_page(path) || principal.is_some() {
+        return None;
+    }
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or(path);
+    Some(Redirect::to(&routes::login_with_next(target)).into_response())
 }
 
 /// Refuses, before routing, what must never reach a handler: a request addressed to a name
 /// this server does not answer to (DNS rebinding), and a path with dot segments, whose meaning
 /// differs between the page guard and the file server (`/pkg/../vehicles`).
-pub async fn trusted_request(State(origins): State<Origins>, req: Request, next: Next) -> Response {
+fn untrusted(origins: &Origins, req: &Request) -> Option<Response> {
     let path = req.uri().path();
     if has_dot_segment(path) {
         tracing::warn!("path with dot segments refused");
-        return error_response(AppError::BadRequest {
+        return Some(error_response(AppError::BadRequest {
             message: "the address contains “.” or “..” segments.".into(),
-        });
+        }));
     }
     if !matches!(path, "/healthz" | "/readyz") {
         let host = req
@@ -140,12 +176,12 @@ pub async fn trusted_request(State(origins): State<Origins>, req: Request, next:
                 ?authority,
                 "request for a host this server does not serve refused"
             );
-            return error_response(AppError::BadRequest {
+            return Some(error_response(AppError::BadRequest {
                 message: "this server does not answer to that name.".into(),
-            });
+            }));
         }
     }
-    next.run(req).await
+    None
 }
 
 /// A path segment that is `.` or `..`, literally or percent-encoded, or a backslash (which
@@ -185,49 +221,41 @@ fn is_dots(seg: &str) -> bool {
 
 /// Refuses every state-changing request whose `Origin` is not this app (CSRF defence in depth
 /// beside `SameSite=Strict`).
-pub async fn same_origin(State(origins): State<Origins>, req: Request, next: Next) -> Response {
+fn cross_origin(origins: &Origins, req: &Request) -> Option<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return None;
     }
-    let (allowed, origin) = {
-        let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let origin = header(header::ORIGIN);
-        (
-            origins.allows_origin(origin, header(header::HOST)),
-            origin.map(str::to_owned),
-        )
-    };
-    if allowed {
-        return next.run(req).await;
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let origin = header(header::ORIGIN);
+    if origins.allows_origin(origin, header(header::HOST)) {
+        return None;
     }
     tracing::warn!(?origin, "cross-origin request refused");
-    error_response(AppError::Forbidden {
+    Some(error_response(AppError::Forbidden {
         message: "This request did not come from the Fleetgate app and was refused.".into(),
         denial: None,
-    })
+    }))
 }
 
 /// The door of every server function, before its arguments are parsed: its declared policy,
 /// a session when it needs one, and what may be done in someone else's name
 /// (`app::api::door::admit`, the same rule `Guard::enter` applies).
-pub async fn admit_server_fn(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/api/") {
-        return next.run(req).await;
+///
+/// Takes the parts it reads, not the request: a request's body is not `Sync`, so a borrow of the
+/// whole request held across the await would make the gate's future not `Send`.
+async fn unadmitted(st: &AppState, path: &str, auth: Option<&Authentication>) -> Option<Response> {
+    if !path.starts_with("/api/") {
+        return None;
     }
-    let admitted = {
-        let auth = req.extensions().get::<Authentication>();
-        app::api::door::admit(&st, req.uri().path(), auth).await
-    };
-    match admitted {
-        Ok(_) => next.run(req).await,
-        Err(e) => error_response(e),
-    }
+    app::api::door::admit(st, path, auth)
+        .await
+        .err()
+        .map(error_response)
 }
 
 /// Gives a failed server-function call the status its `AppError` names (server_fn answers
 /// every error with 500), plus `Retry-After` when throttled.
-pub async fn error_status(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+async fn error_status(res: Response) -> Response {
     if !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return res;
     }

@@ -53,10 +53,10 @@ pub async fn connect_tuned(config: &Config, tuning: &Tuning) -> anyhow::Result<D
     let size = pool_size(sqlite);
     // Every connection is opened before the server listens, and kept: a PostgreSQL connection
     // costs a backend process and a SCRAM exchange, so a pool that grew on demand made the
-    // first burst after a start (or after an idle spell) wait for them — p99 227 ms against
+    // first burst after a start (or after an idle spell) wait for them — p99 155 ms against
     // 14 ms warm, measured (docs/BENCHMARKS.md, "A pool opened before the first request").
     opts.max_connections(size)
-        .min_connections(size)
+        .min_connections(if tuning.db_warm { size } else { 1 })
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
@@ -252,41 +252,35 @@ pub fn router(
             crate::assets::service(leptos_site_pkg(&site.leptos)),
         )
         .fallback(leptos_axum::file_and_error_handler::<Site, _>(shell))
-        // Layers run outside-in from the last one added.
-        .layer(axum::middleware::from_fn(middleware::error_status))
-        .layer(axum::middleware::from_fn(middleware::page_guard))
+        // Every request passes the gate (middleware.rs says in what order), then gets the
+        // security headers; around both, its id, its span and compression. Three layers in
+        // all: each `Router::layer` boxes and clones the stack beneath it on every request.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::admit_server_fn,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::authenticate,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            origins.clone(),
-            middleware::same_origin,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            origins,
-            middleware::trusted_request,
+            middleware::Gate {
+                state: state.clone(),
+                origins,
+            },
+            middleware::gate,
         ));
     headers::apply(router, security)
-        .layer(crate::assets::compression())
-        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                // A mailed link's secret is part of its path: never logged.
-                let path = domain::links::loggable(req.uri().path());
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %path)
-            }),
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(
+                    |req: &axum::extract::Request| {
+                        let id = req
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        // A mailed link's secret is part of its path: never logged.
+                        let path = domain::links::loggable(req.uri().path());
+                        tracing::info_span!("request", id = %id, method = %req.method(), path = %path)
+                    },
+                ))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(crate::assets::compression()),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(site)
 }
 

@@ -26,7 +26,7 @@ async fn probes_answer(backend: Backend) {
 /// Every connection of the pool is open once the server is built (none opened on demand by the
 /// first burst of requests), and stays open while requests come and go.
 async fn the_pool_is_open_before_the_first_request(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, Tuning::default()).await;
     let open = |app: &TestApp| match backend {
         Backend::Sqlite => app.state.db.get_sqlite_connection_pool().size(),
         Backend::Postgres => app.state.db.get_postgres_connection_pool().size(),
@@ -40,6 +40,9 @@ async fn the_pool_is_open_before_the_first_request(backend: Backend) {
             .expect("a read");
     }
     assert_eq!(open(&app), size, "kept");
+    // The twin: the tests' own servers open theirs on demand.
+    let cold = TestApp::spawn(backend).await;
+    assert!(open(&cold) < size, "{} of {size}", open(&cold));
 }
 
 /// PostgreSQL refuses connections to the database: /readyz says 503 (not 500, no detail), the

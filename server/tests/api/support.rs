@@ -36,9 +36,19 @@ impl Deref for TestApp {
     }
 }
 
+/// What the tests' servers run with: production's tuning, with the pool opened on demand (a
+/// run starts hundreds of servers; `health::the_pool_is_open_before_the_first_request` proves
+/// production's warm pool).
+pub fn cold_pool() -> Tuning {
+    Tuning {
+        db_warm: false,
+        ..Tuning::default()
+    }
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
-        Self::spawn_with(backend, Tuning::default()).await
+        Self::spawn_with(backend, cold_pool()).await
     }
 
     pub async fn spawn_with(backend: Backend, tuning: Tuning) -> TestApp {
@@ -53,7 +63,7 @@ impl TestApp {
 
     /// A second server process on the same database (as behind a load balancer).
     pub async fn sibling(&self) -> TestApp {
-        self.sibling_with(Tuning::default()).await
+        self.sibling_with(cold_pool()).await
     }
 
     pub async fn sibling_with(&self, tuning: Tuning) -> TestApp {
@@ -64,7 +74,7 @@ impl TestApp {
 
     /// Another server on the same database, with a configuration of the test's choosing.
     pub async fn sibling_with_config(&self, config: &Config) -> TestApp {
-        Self::start_shared(self.db.clone(), config, &self.secret, Tuning::default()).await
+        Self::start_shared(self.db.clone(), config, &self.secret, cold_pool()).await
     }
 
     /// The configuration this server was started with.
