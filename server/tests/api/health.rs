@@ -1,7 +1,7 @@
 //! Probes, start-up and the CLI.
 
 use crate::support::{
-    Backend, DEMO_PASSWORD, NoSession, TestApp, TestDb, pg_admin_url, test_config, van,
+    Backend, DEMO_PASSWORD, NoSession, TestApp, TestDb, cold_pool, pg_admin_url, test_config, van,
 };
 use app::api::vehicles::ListVehicles;
 use reqwest::StatusCode;
@@ -26,23 +26,33 @@ async fn probes_answer(backend: Backend) {
 /// Every connection of the pool is open once the server is built (none opened on demand by the
 /// first burst of requests), and stays open while requests come and go.
 async fn the_pool_is_open_before_the_first_request(backend: Backend) {
-    let app = TestApp::spawn_with(backend, Tuning::default()).await;
-    let open = |app: &TestApp| match backend {
-        Backend::Sqlite => app.state.db.get_sqlite_connection_pool().size(),
-        Backend::Postgres => app.state.db.get_postgres_connection_pool().size(),
+    let open = |db: &sea_orm::DatabaseConnection| match backend {
+        Backend::Sqlite => db.get_sqlite_connection_pool().size(),
+        Backend::Postgres => db.get_postgres_connection_pool().size(),
     };
     let size = server::startup::pool_size(matches!(backend, Backend::Sqlite));
-    assert_eq!(open(&app), size, "opened at start");
+    let app = TestApp::spawn_with(backend, Tuning::default()).await;
+    assert_eq!(open(&app.state.db), size, "opened at start");
     let maria = app.sign_in("maria@acme.test").await;
     for _ in 0..3 {
         app.call(&maria, ListVehicles { after: None })
             .await
             .expect("a read");
     }
-    assert_eq!(open(&app), size, "kept");
-    // The twin: the tests' own servers open theirs on demand.
-    let cold = TestApp::spawn(backend).await;
-    assert!(open(&cold) < size, "{} of {size}", open(&cold));
+    assert_eq!(open(&app.state.db), size, "kept");
+
+    // The twin: connected cold (as the tests' servers are), a pool holds only what it was
+    // asked for — nothing else (no migration, no demo data, no worker) runs on it here.
+    let db = TestDb::create(backend).await;
+    let (config, _) = test_config(&db);
+    let cold = server::startup::connect_tuned(&config, &cold_pool())
+        .await
+        .expect("connect");
+    assert_eq!(open(&cold), 1, "opened on demand");
+    let warm = server::startup::connect_tuned(&config, &Tuning::default())
+        .await
+        .expect("connect");
+    assert_eq!(open(&warm), size, "opened at once");
 }
 
 /// PostgreSQL refuses connections to the database: /readyz says 503 (not 500, no detail), the
