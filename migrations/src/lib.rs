@@ -22,6 +22,7 @@ mod m0017_customer_lifecycle;
 mod m0018_support_access;
 mod m0019_webhooks;
 mod m0020_access_troubleshoot;
+mod m0021_audit_chain_unique;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_support_access::Migration),
             Box::new(m0019_webhooks::Migration),
             Box::new(m0020_access_troubleshoot::Migration),
+            Box::new(m0021_audit_chain_unique::Migration),
         ]
     }
 }

@@ -1,23 +1,25 @@
 //! The audit log: append-only and hash-chained.
 //!
 //! Each row's hash covers its own content and the previous row's hash, so editing or deleting a
-//! row breaks every hash after it. Appends are serialised (a process-wide lock, plus a
-//! transaction-scoped advisory lock on PostgreSQL for several instances) so the chain never forks;
-//! a write appends its events when it commits, so on PostgreSQL that lock spans only the appends
-//! and the commit ([`AuditedTxn`]).
+//! row breaks every hash after it. The chain never forks: no two rows may follow the same row
+//! (a unique index on `prev_hash`, whoever appends), and appends within a process take turns
+//! (a process-wide lock); a write appends its events when it commits, so on PostgreSQL that
+//! turn spans only the appends and the commit ([`AuditedTxn`]). Instances meet on the index: an
+//! append that follows a row another instance is committing waits for it, then re-reads the
+//! head under a transaction-scoped advisory lock.
 
 use crate::entity::audit_event;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryOrder, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryOrder, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
 /// The previous hash of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-/// Key of the PostgreSQL advisory lock that serialises appends across instances (the key every
-/// earlier version took for whole writes, so an older instance never appends beside this one).
+/// Key of the PostgreSQL advisory lock taken by an append whose guess of the head was wrong,
+/// before it re-reads the head (the key earlier versions took for every append).
 pub const PG_CHAIN_KEY: i64 = 0x6175_6469_7400;
 /// Key of the PostgreSQL advisory lock that serialises serial writes across instances.
 pub const PG_SERIAL_KEY: i64 = 0x6175_6469_7401;
@@ -379,12 +381,14 @@ static SQLITE_WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_ne
 /// A write transaction whose audit rows are appended inside it: the change and its record commit
 /// together or not at all. Dropping it without committing rolls everything back.
 ///
-/// The events are appended **at commit**, under the chain's lock (this process's, plus a
-/// transaction-scoped advisory lock on PostgreSQL for every instance), which spans only the
-/// appends and the commit: rows get their ids and commit in chain order (the webhook cursor
+/// The events are appended **at commit**, under the chain's lock (this process's), which spans
+/// only the appends and the commit. A row can only follow a committed row (this process's lock
+/// spans its commit; another instance's row is learnt by reading it, or waited for on the
+/// unique `prev_hash`), so rows get their ids and commit in chain order (the webhook cursor
 /// relies on it), and the chain never forks. A lock taken before it (a serial write's turn, a
 /// row the change locked) never waits for the chain's holder, which only inserts audit rows
-/// (no foreign keys) and commits — so the chain's lock can never be part of a deadlock.
+/// (no foreign keys), waits for another appender's commit at most, and commits — so the
+/// chain's lock can never be part of a deadlock.
 ///
 /// On SQLite the chain's lock is taken at the start instead (right after `BEGIN`), whatever the
 /// isolation: SQLite has one writer, and a deferred transaction that meets another in this
@@ -567,12 +571,10 @@ async fn append_all(
     events: Vec<Entry>,
     head: Option<String>,
 ) -> Result<Option<String>, DbErr> {
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        advisory_lock(txn, PG_CHAIN_KEY).await?;
-    }
+    let mut chain = Chain { txn, locked: false };
     let mut last = head;
     for entry in events {
-        last = Some(append(txn, entry, last.as_deref()).await?);
+        last = Some(chain.append(entry, last.as_deref()).await?);
     }
     Ok(last)
 }
@@ -614,50 +616,72 @@ pub async fn record(db: &DatabaseConnection, entry: Entry) -> Result<(), DbErr> 
         .await
 }
 
-/// Appends `entry` after `guess` if that is still the chain's head (one statement), else after
-/// the head as read; returns the new row's hash.
-async fn append(
-    txn: &DatabaseTransaction,
-    entry: Entry,
-    guess: Option<&str>,
-) -> Result<String, DbErr> {
-    // Microsecond precision: what both databases store exactly, so the hash can be re-checked.
-    let now = Utc::now();
-    let occurred_at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    if let Some(prev) = guess {
-        let hash = chain_hash(prev, &occurred_at, &entry, None);
-        if insert_after(txn, &entry, occurred_at, prev, &hash).await? {
-            return Ok(hash);
-        }
-    }
-    let prev = audit_event::Entity::find()
-        .order_by_desc(audit_event::Column::Id)
-        .one(txn)
-        .await?
-        .map(|r| r.hash)
-        .unwrap_or_else(|| GENESIS.to_owned());
-    let hash = chain_hash(&prev, &occurred_at, &entry, None);
-    audit_event::ActiveModel {
-        occurred_at: Set(occurred_at),
-        organisation_id: Set(entry.organisation_id),
-        actor_user_id: Set(entry.actor_user_id),
-        subject_user_id: Set(entry.subject_user_id),
-        impersonation_id: Set(entry.impersonation_id),
-        action: Set(entry.action),
-        resource: Set(entry.resource),
-        outcome: Set(entry.outcome.key().to_owned()),
-        detail: Set(None),
-        fields: Set(entry.details.to_stored()),
-        prev_hash: Set(prev),
-        hash: Set(hash.clone()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(hash)
+/// How often an append re-reads the head that moved under it before it gives up. It moves
+/// only when another instance's row on the same head commits first, and after the first
+/// re-read this append holds the chain's advisory lock, which every instance's slow path takes:
+/// a second move means an instance that appends without it (an older version).
+const HEAD_READS: usize = 3;
+
+/// One transaction's appends to the chain.
+struct Chain<'a> {
+    txn: &'a DatabaseTransaction,
+    /// Whether this transaction took the chain's advisory lock (PostgreSQL).
+    locked: bool,
 }
 
-/// `INSERT … SELECT <the row> WHERE <the head's hash> = prev`: whether the row went in.
+impl Chain<'_> {
+    /// Appends `entry` after `guess` if that is still the chain's head (one statement), else
+    /// after the head as read; returns the new row's hash.
+    ///
+    /// No row can follow a row another already follows (a unique index on `prev_hash`), so the
+    /// chain never forks whoever appends, and a right guess needs no lock: one statement. A
+    /// guess that another instance's append proved wrong (its row went in first, or waits to
+    /// commit on the same head: the index makes this one wait for it) costs the advisory lock,
+    /// which orders the instances that had to re-read, and a read of the head.
+    async fn append(&mut self, entry: Entry, guess: Option<&str>) -> Result<String, DbErr> {
+        // Microsecond precision: what both databases store exactly, so the hash can be
+        // re-checked.
+        let now = Utc::now();
+        let occurred_at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        if let Some(prev) = guess {
+            let hash = chain_hash(prev, &occurred_at, &entry, None);
+            if insert_after(self.txn, &entry, occurred_at, prev, &hash).await? {
+                return Ok(hash);
+            }
+        }
+        for _ in 0..HEAD_READS {
+            self.lock().await?;
+            let prev = audit_event::Entity::find()
+                .order_by_desc(audit_event::Column::Id)
+                .one(self.txn)
+                .await?
+                .map(|r| r.hash)
+                .unwrap_or_else(|| GENESIS.to_owned());
+            let hash = chain_hash(&prev, &occurred_at, &entry, None);
+            if insert_after(self.txn, &entry, occurred_at, &prev, &hash).await? {
+                return Ok(hash);
+            }
+        }
+        Err(DbErr::Custom(
+            "the audit chain's head kept moving: another instance appends without its lock".into(),
+        ))
+    }
+
+    /// The chain's advisory lock, once per transaction (PostgreSQL; SQLite has one writer).
+    async fn lock(&mut self) -> Result<(), DbErr> {
+        if !self.locked && self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            advisory_lock(self.txn, PG_CHAIN_KEY).await?;
+        }
+        self.locked = true;
+        Ok(())
+    }
+}
+
+/// `INSERT … SELECT <the row> WHERE <the head's hash> = prev ON CONFLICT (prev_hash) DO
+/// NOTHING`: whether the row went in. The head is read in the statement's snapshot, which on
+/// PostgreSQL may miss a row another transaction committed since; the unique `prev_hash` then
+/// refuses the row (after waiting for that transaction, if it has not ended), and nothing went
+/// in.
 async fn insert_after(
     txn: &DatabaseTransaction,
     e: &Entry,
@@ -689,7 +713,14 @@ async fn insert_after(
             Expr::val(prev),
             Expr::val(hash),
         ])
-        .and_where(Expr::from(head).eq(prev))
+        // An empty chain's head is the genesis hash.
+        .and_where(
+            Expr::from(sea_orm::sea_query::Func::coalesce([
+                Expr::from(head),
+                Expr::val(GENESIS),
+            ]))
+            .eq(prev),
+        )
         .to_owned();
     let insert = Query::insert()
         .into_table(audit_event::Entity)
@@ -709,6 +740,11 @@ async fn insert_after(
         ])
         .select_from(row)
         .map_err(|e| DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(C::PrevHash)
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     let done = txn.execute(&insert).await?;
     Ok(done.rows_affected() == 1)

@@ -17,6 +17,7 @@ use sea_orm::{
 use std::time::Duration;
 
 on_both_databases!(
+    the_database_refuses_a_fork,
     appends_follow_the_real_head_whatever_this_process_last_saw,
     racing_writes_on_two_instances_leave_one_intact_chain,
     an_open_independent_write_holds_no_lock_on_postgres_a_serial_one_does,
@@ -44,6 +45,48 @@ fn elsewhere(action: &str) -> Entry {
         outcome: Outcome::Success,
         details: Details::new(),
     }
+}
+
+/// Whoever writes — this server, another instance, SQL by hand — a second row after a row that
+/// already has a follower is refused by the database: the chain cannot fork.
+async fn the_database_refuses_a_fork(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let boston = app.team_id("Boston Depot").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    app.call(&maria, van(boston, "1FTBR1C80MKF00001"))
+        .await
+        .expect("a write");
+    let last = head(&app).await;
+    let forked = audit_event::ActiveModel {
+        occurred_at: Set(last.occurred_at),
+        action: Set("a/fork".into()),
+        outcome: Set("success".into()),
+        prev_hash: Set(last.prev_hash.clone()),
+        hash: Set("f".repeat(64)),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await;
+    assert!(
+        forked.is_err(),
+        "a second row after the same row: {forked:?}"
+    );
+    // The twin: after the head, the same row goes in.
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
+    let next = elsewhere("a/follower");
+    audit_event::ActiveModel {
+        occurred_at: Set(now),
+        action: Set(next.action.clone()),
+        outcome: Set("success".into()),
+        prev_hash: Set(last.hash.clone()),
+        hash: Set(chain_hash(&last.hash, &now, &next, None)),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .expect("a row after the head");
+    let (rows, broken) = audit::verify(&app.state.db).await.expect("verify");
+    assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
 }
 
 async fn appends_follow_the_real_head_whatever_this_process_last_saw(backend: Backend) {
@@ -422,26 +465,45 @@ mod postgres_only {
     }
 }
 
-/// Another instance is a process of its own: only PostgreSQL's advisory locks keep it apart.
-/// Held here on a connection of their own, as that instance would: while it appends (the chain's
-/// key) every write waits to append; while it makes a serial write (the serial key) the next
-/// serial write waits and an independent one does not.
+/// Another instance is a process of its own: only what PostgreSQL holds keeps it apart, played
+/// here on connections of their own. While it commits a row on the head this process knows, a
+/// write here waits on that row (no two rows follow one) and then follows it; while it holds
+/// the chain's lock, a write here whose guess of the head is wrong waits for it before reading
+/// the head; while it makes a serial write (the serial key) the next serial write waits and an
+/// independent one does not.
 async fn another_instances_locks_are_respected() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let boston = app.team_id("Boston Depot").await;
     let maria = app.sign_in("maria@acme.test").await;
     let db = app.state.db.clone();
+    app.call(&maria, van(boston, "1FTBR1C80MKD00000"))
+        .await
+        .expect("a first write: this process now knows the head");
 
-    let appending = holding(&db, audit::PG_CHAIN_KEY).await;
+    let before = head(&app).await;
+    let (theirs, their_hash) = appending_after(&db, &before.hash).await;
     let write = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00001"));
-    let write = still_waiting(write, "no append beside another instance's").await;
+    let write = still_waiting(write, "no row beside another instance's on the same head").await;
+    theirs.commit().await.expect("their row commits");
+    finishes(write).await.expect("the write, after");
+    assert_eq!(head(&app).await.prev_hash, their_hash, "follows their row");
+
+    // Behind this process's back (its guess is now wrong), with the chain's lock held.
+    let (moved, _) = appending_after(&db, &head(&app).await.hash).await;
+    moved
+        .commit()
+        .await
+        .expect("a row this process does not know");
+    let appending = holding(&db, audit::PG_CHAIN_KEY).await;
+    let write = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00002"));
+    let write = still_waiting(write, "no re-read of the head beside another instance's").await;
     appending.commit().await.expect("release");
     finishes(write).await.expect("the write, after");
 
     let serial = holding(&db, audit::PG_SERIAL_KEY).await;
     let next = spawn_serial(&db, "serial/after/theirs");
     let next = still_waiting(next, "no serial write beside another instance's").await;
-    let beside = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00002"));
+    let beside = spawn_call(&app, &maria, van(boston, "1FTBR1C80MKD00003"));
     finishes(beside)
         .await
         .expect("an independent write goes on beside it");
@@ -521,6 +583,32 @@ async fn finishes<T>(task: Pending<T>) -> T {
         .await
         .expect("not kept waiting")
         .expect("task")
+}
+
+/// A transaction on a connection of its own that appended a row after `prev`, correctly
+/// chained, and has not committed: another instance in the middle of its append. With the
+/// row's hash.
+async fn appending_after(
+    db: &sea_orm::DatabaseConnection,
+    prev: &str,
+) -> (sea_orm::DatabaseTransaction, String) {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await.expect("begin");
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
+    let entry = elsewhere("another/instance");
+    let hash = chain_hash(prev, &now, &entry, None);
+    audit_event::ActiveModel {
+        occurred_at: Set(now),
+        action: Set(entry.action.clone()),
+        outcome: Set("success".into()),
+        prev_hash: Set(prev.to_owned()),
+        hash: Set(hash.clone()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .expect("their row");
+    (txn, hash)
 }
 
 /// A transaction on a connection of its own holding the advisory lock `key`, as another
