@@ -47,6 +47,23 @@ fn elsewhere(action: &str) -> Entry {
     }
 }
 
+/// A row for `action` chained correctly after `prev`, as any appender would write it, and its
+/// hash.
+fn row_after(prev: &str, action: &str) -> (audit_event::ActiveModel, String) {
+    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
+    let entry = elsewhere(action);
+    let hash = chain_hash(prev, &now, &entry, None);
+    let row = audit_event::ActiveModel {
+        occurred_at: Set(now),
+        action: Set(entry.action),
+        outcome: Set("success".into()),
+        prev_hash: Set(prev.to_owned()),
+        hash: Set(hash.clone()),
+        ..Default::default()
+    };
+    (row, hash)
+}
+
 /// Whoever writes — this server, another instance, SQL by hand — a second row after a row that
 /// already has a follower is refused by the database: the chain cannot fork.
 async fn the_database_refuses_a_fork(backend: Backend) {
@@ -57,34 +74,20 @@ async fn the_database_refuses_a_fork(backend: Backend) {
         .await
         .expect("a write");
     let last = head(&app).await;
-    let forked = audit_event::ActiveModel {
-        occurred_at: Set(last.occurred_at),
-        action: Set("a/fork".into()),
-        outcome: Set("success".into()),
-        prev_hash: Set(last.prev_hash.clone()),
-        hash: Set("f".repeat(64)),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await;
+    let forked = row_after(&last.prev_hash, "a/fork")
+        .0
+        .insert(&app.state.db)
+        .await;
     assert!(
         forked.is_err(),
         "a second row after the same row: {forked:?}"
     );
-    // The twin: after the head, the same row goes in.
-    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
-    let next = elsewhere("a/follower");
-    audit_event::ActiveModel {
-        occurred_at: Set(now),
-        action: Set(next.action.clone()),
-        outcome: Set("success".into()),
-        prev_hash: Set(last.hash.clone()),
-        hash: Set(chain_hash(&last.hash, &now, &next, None)),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .expect("a row after the head");
+    // The twin: after the head, such a row goes in.
+    row_after(&last.hash, "a/follower")
+        .0
+        .insert(&app.state.db)
+        .await
+        .expect("a row after the head");
     let (rows, broken) = audit::verify(&app.state.db).await.expect("verify");
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
 }
@@ -99,20 +102,11 @@ async fn appends_follow_the_real_head_whatever_this_process_last_saw(backend: Ba
 
     // Another instance appends a row of its own, chained correctly, behind this one's back.
     let before = head(&app).await;
-    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
-    let other = elsewhere("another/instance");
-    let hash = chain_hash(&before.hash, &now, &other, None);
-    let theirs = audit_event::ActiveModel {
-        occurred_at: Set(now),
-        action: Set(other.action.clone()),
-        outcome: Set("success".into()),
-        prev_hash: Set(before.hash.clone()),
-        hash: Set(hash.clone()),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .expect("the other instance's row");
+    let theirs = row_after(&before.hash, "another/instance")
+        .0
+        .insert(&app.state.db)
+        .await
+        .expect("the other instance's row");
 
     app.call(&maria, van(boston, "1FTBR1C80MKA00002"))
         .await
@@ -594,20 +588,8 @@ async fn appending_after(
 ) -> (sea_orm::DatabaseTransaction, String) {
     use sea_orm::TransactionTrait;
     let txn = db.begin().await.expect("begin");
-    let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).expect("now");
-    let entry = elsewhere("another/instance");
-    let hash = chain_hash(prev, &now, &entry, None);
-    audit_event::ActiveModel {
-        occurred_at: Set(now),
-        action: Set(entry.action.clone()),
-        outcome: Set("success".into()),
-        prev_hash: Set(prev.to_owned()),
-        hash: Set(hash.clone()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .expect("their row");
+    let (row, hash) = row_after(prev, "another/instance");
+    row.insert(&txn).await.expect("their row");
     (txn, hash)
 }
 
