@@ -3,10 +3,10 @@
 //! server stored must validate when the form comes back).
 #![no_main]
 
-use app::routes::{HOME, LOGIN, login_with_next, safe_return_path};
 use domain::fleet::Priority;
 use domain::impersonation::{self, MAX_MINUTES, REASON_MAX, REASON_MIN};
 use domain::people::Email;
+use domain::routes::{HOME, LOGIN, login_with_next, safe_return_path};
 use domain::validate::{self, MAX_YEAR, MIN_YEAR};
 use libfuzzer_sys::fuzz_target;
 

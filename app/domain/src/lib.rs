@@ -15,5 +15,6 @@ pub mod keyed;
 pub mod links;
 pub mod password;
 pub mod people;
+pub mod routes;
 pub mod support_access;
 pub mod validate;
