@@ -20,6 +20,9 @@ const baseURL = (build: string) => `http://127.0.0.1:${BUILDS[build].port}`;
 
 export default defineConfig({
   testDir: './tests',
+  // One folder per set of builds: `make test` runs the debug and the release suites side by side,
+  // and Playwright empties its output folder when it starts.
+  outputDir: `test-results/${builds.join('-')}`,
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

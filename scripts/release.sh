@@ -24,9 +24,43 @@ fi
 # --split: the pages behind `lazy_page!` (app/src/lib.rs) go into wasm chunks of their own,
 # fetched when such a page is first shown, so the first visit does not download them.
 site="${LEPTOS_SITE_ROOT:-target/site}"
-# A fresh pkg/: hashed names never overwrite, so chunks of earlier builds would pile up.
-rm -rf "$site/pkg"
-cargo leptos build --release --split --precompress
+
+# What the site is built from: every file of the crates the wasm is compiled from (and the
+# server-only ones beside them, which only costs a rebuild), the workspace's manifests and lock,
+# the style and public assets, and the versions of every tool that touches the bundle.
+front_inputs() {
+  {
+    # A file deleted but still tracked has no sum: its absence changes the hash all the same.
+    git ls-files -z -co --exclude-standard -- app frontend style public Cargo.toml Cargo.lock \
+      .cargo scripts/wasm-opt/package-lock.json | sort -z | xargs -0 -r sha256sum 2>/dev/null || true
+    rustc -V
+    cargo leptos --version
+    wasm-bindgen --version
+    wasm-opt --version
+  } | sha256sum | cut -d' ' -f1
+}
+# The site's assets named in the hash file beside the server (cargo-leptos writes both).
+site_complete() {
+  local hashes=target/release/hash.txt ext
+  [ -f "$hashes" ] || return 1
+  for ext in wasm js css; do
+    [ -s "$site/pkg/fleetgate.$(sed -n "s/^$ext: //p" "$hashes").$ext.br" ] || return 1
+  done
+}
+stamp="$site/.built-from"
+inputs=$(front_inputs)
+if [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ] && site_complete; then
+  # wasm-opt (binaryen from npm, which runs in node) takes about three minutes on 2 cores: a
+  # second `make test` with nothing changed reuses the bundle it would produce again.
+  echo "release: $site is built from these sources and tools already; building the server only"
+  cargo leptos build --release --split --precompress --server-only
+else
+  # A fresh pkg/: hashed names never overwrite, so chunks of earlier builds would pile up. The
+  # stamp goes first, so an interrupted build is never taken for a finished one.
+  rm -rf "$site/pkg" "$stamp"
+  cargo leptos build --release --split --precompress
+  echo "$inputs" >"$stamp"
+fi
 
 # Hashed names (`hash-files`): fleetgate.<hash>.wasm and so on, each with its .br and .gz.
 asset() { ls "$site"/pkg/fleetgate.*."$1" 2>/dev/null | grep -v '\.\(br\|gz\)$' | head -1; }

@@ -34,17 +34,31 @@ scripts/fuzz.sh
 step "wasm bundle (debug, target/site)"
 cargo leptos build --frontend-only --split
 
-step "browser tests, debug build (Playwright, Debian chromium)"
-# The server binary `cargo test` just built; nothing is compiled twice. Every test fails on a
-# page error, a console error, an asset that does not load or a page that does not hydrate.
-(cd end2end && FLEETGATE_E2E_BUILDS=debug npx playwright test)
-
 step "release build (server, and wasm through the pinned wasm-opt into target/site-release)"
 # Exactly `make release`, into a site root of its own so the debug bundle stays in target/site.
 LEPTOS_SITE_ROOT=target/site-release scripts/release.sh
 
-step "browser tests, release build (the server and bundle that ship)"
-(cd end2end && FLEETGATE_E2E_BUILDS=release npx playwright test)
+step "browser tests, debug and release builds side by side (Playwright, Debian chromium)"
+# debug: the server binary `cargo test` built, nothing compiled twice; release: the server and
+# bundle that ship. Each suite has its own server, database, port and output folder, and runs its
+# specs one at a time; the two suites run at once because most of a browser test is waiting.
+# Every test fails on a page error, a console error, an asset that does not load or a page that
+# does not hydrate.
+browser_suite() {
+  (cd end2end && FLEETGATE_E2E_BUILDS="$1" npx playwright test) >"target/e2e-$1.log" 2>&1
+}
+browser_suite debug &
+debug_pid=$!
+browser_suite release &
+release_pid=$!
+debug_status=0 release_status=0
+wait "$debug_pid" || debug_status=$?
+wait "$release_pid" || release_status=$?
+for build in debug release; do
+  echo "-- $build build"
+  cat "target/e2e-$build.log"
+done
+[ "$debug_status" = 0 ] && [ "$release_status" = 0 ] || { echo "browser tests failed" >&2; exit 1; }
 
 step "load smoke (release build, wrk, ${LOAD_SECONDS:-3}s per scenario: no 5xx, no lost write)"
 # The release server built above, not built again.
