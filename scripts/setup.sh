@@ -59,7 +59,7 @@ trap 'rm -rf "$tool_build_dir"' EXIT
 install_tool() {
   CARGO_TARGET_DIR="$tool_build_dir" CARGO_PROFILE_RELEASE_LTO=off \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=false \
-    cargo install --quiet "$@"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --quiet "$@"
 }
 
 if [ "$purpose" = test ]; then

@@ -25,11 +25,21 @@ cargo clippy "${SSR[@]}" -p load-baseline --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)"
 cargo clippy -p frontend -p app -p domain --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "unit and integration tests (SQLite and PostgreSQL)"
-cargo test "${SSR[@]}"
-
-step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each)"
-scripts/fuzz.sh
+step "unit and integration tests (SQLite and PostgreSQL), fuzzing beside them"
+# The fuzzers (nightly, their own target directory in fuzz/, one core at a time) run while the
+# tests do: most of an integration test is waiting for a database, and the fuzzers' build and
+# runs fill that core instead of running after the tests. Their output follows the tests'.
+mkdir -p target
+scripts/fuzz.sh >target/fuzz.log 2>&1 &
+fuzz_pid=$!
+tests_status=0
+cargo test "${SSR[@]}" || tests_status=$?
+fuzz_status=0
+wait "$fuzz_pid" || fuzz_status=$?
+step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each), run beside the tests"
+cat target/fuzz.log
+[ "$tests_status" = 0 ] || { echo "unit and integration tests failed" >&2; exit 1; }
+[ "$fuzz_status" = 0 ] || { echo "fuzzing failed" >&2; exit 1; }
 
 step "wasm bundle (debug, target/site)"
 cargo leptos build --frontend-only --split
