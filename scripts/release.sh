@@ -58,16 +58,7 @@ else
   # A fresh pkg/: hashed names never overwrite, so chunks of earlier builds would pile up. The
   # stamp goes first, so an interrupted build is never taken for a finished one.
   rm -rf "$site/pkg" "$stamp"
-  # The server does not need the bundle to compile (it reads hash.txt when it starts), but
-  # cargo-leptos builds one after the other when names are hashed. Side by side, the server's
-  # compile fills the core that the wasm's single-unit link and wasm-opt leave idle: each in a
-  # target directory of its own (target/front, target), so neither waits for the other's lock.
-  cargo leptos build --release --split --precompress --frontend-only &
-  front_pid=$!
-  server_status=0
-  cargo leptos build --release --split --precompress --server-only || server_status=$?
-  wait "$front_pid" || { echo "release: the wasm bundle did not build" >&2; exit 1; }
-  [ "$server_status" = 0 ] || { echo "release: the server did not build" >&2; exit 1; }
+  cargo leptos build --release --split --precompress
   echo "$inputs" >"$stamp"
 fi
 

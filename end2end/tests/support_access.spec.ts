@@ -13,6 +13,8 @@ async function setConsent(page: Page, label: string) {
   await hydrated(page);
   await page.getByLabel(label).check();
   await page.getByRole('button', { name: 'Save' }).click();
+  // The reload must not cancel the save on its way: wait until the page says it landed.
+  await expect(page.getByRole('status').filter({ hasText: 'Support access saved.' })).toBeVisible();
   await page.reload();
   await expect(page.getByLabel(label)).toBeChecked();
 }

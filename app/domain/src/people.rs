@@ -67,7 +67,9 @@ impl Email {
     pub const MAX_LEN: usize = 254;
 
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
-        let s = raw.trim();
+        // Normalised before it is measured: lowercasing can lengthen a string (`Ⱥ` is two
+        // bytes, `ⱥ` three), and what is stored and compared is the lowercase form.
+        let s = raw.trim().to_lowercase();
         if s.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -85,7 +87,7 @@ impl Email {
         if !well_formed {
             return Err(EmailError::Malformed);
         }
-        Ok(Email(s.to_lowercase()))
+        Ok(Email(s))
     }
 
     pub fn as_str(&self) -> &str {
@@ -127,6 +129,21 @@ mod tests {
         }
         let long = format!("{}@acme.test", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+
+    /// Found by the `validators` fuzz target: an address within the limit as typed, over it once
+    /// lowercased (the stored form).
+    #[test]
+    fn the_limit_holds_for_the_lowercase_form_that_is_stored() {
+        // `Ⱥ` (U+023A, 2 bytes) lowercases to `ⱥ` (U+2C65, 3 bytes).
+        let fits = format!("{}@acme.test", "Ⱥ".repeat(81));
+        assert_eq!(fits.len(), 172);
+        assert!(Email::parse(&fits).is_ok());
+        let grows = format!("{}@acme.test", "Ⱥ".repeat(122));
+        assert!(grows.len() <= Email::MAX_LEN);
+        assert_eq!(Email::parse(&grows), Err(EmailError::TooLong));
+        let exact = format!("{}@acme.test", "ⱥ".repeat(81));
+        assert_eq!(Email::parse(&exact).map(|e| e.as_str().len()), Ok(253));
     }
 
     #[test]

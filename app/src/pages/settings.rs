@@ -21,6 +21,19 @@ pub fn SettingsPage() -> impl IntoView {
                 or_alert(data.await, |s| view! { <ConsentForm s set /> })
             })}
         </Suspense>
+        // Said in words, not only by the radio that stays checked: a save that never landed
+        // must not look like one that did.
+        {move || {
+            reads
+                .ok()
+                .map(|_| {
+                    view! {
+                        <p role="status" class="ok">
+                            "Support access saved."
+                        </p>
+                    }
+                })
+        }}
         <ActionError error />
         <crate::pages::support_access::Protections />
         <crate::pages::webhook::WebhookPanel />
