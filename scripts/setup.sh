@@ -50,10 +50,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 # The tools are compiled here, which is most of a cold run's setup. Their own release profiles
-# ask for fat LTO in one codegen unit (cargo-leptos: 23 minutes on 2 cores), which makes a
-# build tool a few per cent faster at the price of a serial link as long as the rest of the
-# build; these overrides keep full optimisation and let both cores work (cargo-leptos: 16
-# minutes). One target directory for every tool shares the crates they have in common.
+# ask for fat LTO in one codegen unit at opt-level 3 (cargo-leptos: 23 minutes on 2 cores),
+# which buys a build tool a little speed at the price of a serial link as long as the rest of
+# the build. These overrides compile them at opt-level 1, in 16 units, without LTO: cargo-leptos
+# in 9 minutes, and what the tools do at run time (splitting the wasm, wasm-bindgen on it) took
+# the same time to within 5 % (docs/BENCHMARKS.md). One target directory for every tool shares
+# the crates they have in common.
 tool_build_dir=$(mktemp -d "${TMPDIR:-/tmp}/fleetgate-tools.XXXXXX")
 trap 'rm -rf "$tool_build_dir"' EXIT
 install_tool() {
@@ -71,18 +73,18 @@ if [ "$purpose" = test ]; then
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q " ${CARGO_LEPTOS_VERSION}\$"; then
-  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 16 minutes on 2 cores)"
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (about 9 minutes on 2 cores)"
   install_tool cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # Formats the `view!` macros that rustfmt leaves alone; `make test` checks it beside `cargo fmt`.
 if ! leptosfmt --version 2>/dev/null | grep -q " ${LEPTOSFMT_VERSION}\$"; then
-  say "installing leptosfmt ${LEPTOSFMT_VERSION} (about 3 minutes)"
+  say "installing leptosfmt ${LEPTOSFMT_VERSION} (under a minute)"
   install_tool leptosfmt --locked --version "$LEPTOSFMT_VERSION"
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${WASM_BINDGEN_VERSION}\$"; then
-  say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (about 6 minutes)"
+  say "installing wasm-bindgen-cli ${WASM_BINDGEN_VERSION} (about 2 minutes)"
   install_tool wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
@@ -98,7 +100,7 @@ fi
 
 if [ "$purpose" = test ]; then
   if ! cargo fuzz --version >/dev/null 2>&1; then
-    say "installing cargo-fuzz (about 1 minute)"
+    say "installing cargo-fuzz (under a minute)"
     install_tool cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
   fi
   wait "$system_pid" || { cat "$system_log" >&2; say "installing the system's part failed"; exit 1; }

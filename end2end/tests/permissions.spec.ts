@@ -64,6 +64,10 @@ test('maria grants work_orders.complete to Boston Depot, then tina completes her
   await hydrated(maria);
   await cell.check();
   await expect(cell).toBeChecked();
+  // The box ticks at once; the reload must wait until the server has taken the grant.
+  await expect(maria.getByRole('status').filter({ hasText: 'Granted' })).toHaveText(
+    'Granted work_orders.complete to Boston Depot.',
+  );
   await maria.reload();
   await expect(maria.getByRole('checkbox', { name: 'work_orders.complete on Boston Depot' })).toBeChecked();
 

@@ -134,6 +134,8 @@ test('support asks for access; Tina approves it on her account page', async ({ p
     await page.getByRole('row', { name: /Tina Nguyen/ }).getByRole('button', { name: 'Ask for access' }).click();
     await page.getByLabel('Reason').fill(REASON);
     await page.getByRole('button', { name: 'Send request' }).click();
+    // The dialog closes once the request is stored; a reload before that would cancel it.
+    await expect(page.getByRole('dialog', { name: /Ask for access/ })).toHaveCount(0);
     const requests = page.getByRole('region', { name: 'Support access requests' });
     await page.reload();
     await expect(requests).toContainText('Waiting for an answer');

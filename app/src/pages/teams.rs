@@ -21,12 +21,30 @@ pub fn TeamsPage() -> impl IntoView {
         |_| permission_matrix(),
     );
     let error = Signal::derive(move || reads.0.error().or_else(|| reads.1.error()));
+    // The change last asked for (a grant?, in words), confirmed in words once its action has
+    // succeeded: a ticked box alone does not say whether the server took it.
+    let asked = RwSignal::new(None::<(bool, String)>);
+    let saved = move || {
+        let (granting, what) = asked.try_get().flatten()?;
+        let done = if granting { reads.0 } else { reads.1 };
+        (!done.pending() && done.ok().is_some()).then_some(what)
+    };
     view! {
         <h1>"Teams"</h1>
         <p class="muted">
             "A permission granted to a team applies to its members on that team and every team below it."
         </p>
         <ActionError error />
+        {move || {
+            saved()
+                .map(|what| {
+                    view! {
+                        <p role="status" class="ok">
+                            {what}
+                        </p>
+                    }
+                })
+        }}
         <Suspense fallback=|| {
             view! { <p class="muted">"Loading teams…"</p> }
         }>
@@ -41,7 +59,7 @@ pub fn TeamsPage() -> impl IntoView {
                                 locked=m.new_team_locked.as_ref().map(|d| d.describe())
                                 why_link=m.new_team_locked.as_ref().map(crate::components::why_of)
                             />
-                            <MatrixTable m grant revoke />
+                            <MatrixTable m grant revoke asked />
                         }
                     },
                 )
@@ -100,6 +118,7 @@ fn MatrixTable(
     m: Matrix,
     grant: ServerAction<GrantPermission>,
     revoke: ServerAction<RevokePermission>,
+    asked: RwSignal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let header = m
         .permissions
@@ -123,7 +142,7 @@ fn MatrixTable(
                 .map(|cell| {
                     view! {
                         <td class="cell">
-                            <Cell cell team=team.clone() grant revoke />
+                            <Cell cell team=team.clone() grant revoke asked />
                         </td>
                     }
                 })
@@ -160,12 +179,14 @@ fn Cell(
     team: domain::authz::TeamRef,
     grant: ServerAction<GrantPermission>,
     revoke: ServerAction<RevokePermission>,
+    asked: RwSignal<Option<(bool, String)>>,
 ) -> impl IntoView {
     let key = cell.permission.key();
     let name = format!("{key} on {}", team.name);
     let why = cell.locked.as_ref().map(|r| r.to_string());
     let why_id = format!("why-{}-{}", team.id, key.replace('.', "-"));
     let team_id = team.id;
+    let team_name = team.name.clone();
     view! {
         <input
             type="checkbox"
@@ -176,7 +197,14 @@ fn Cell(
             aria-describedby=why.as_ref().map(|_| why_id.clone())
             on:change=move |ev| {
                 let permission = key.to_owned();
-                if event_target_checked(&ev) {
+                let granting = event_target_checked(&ev);
+                let what = if granting {
+                    format!("Granted {key} to {team_name}.")
+                } else {
+                    format!("Revoked {key} from {team_name}.")
+                };
+                asked.set(Some((granting, what)));
+                if granting {
                     grant
                         .dispatch(GrantPermission {
                             team: team_id,
