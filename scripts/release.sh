@@ -50,13 +50,14 @@ site_complete() {
 stamp="$site/.built-from"
 inputs=$(front_inputs)
 if [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ] && site_complete; then
-  # wasm-opt (binaryen from npm, which runs in node) takes about three minutes on 2 cores: a
-  # second `make test` with nothing changed reuses the bundle it would produce again.
+  # wasm-bindgen, swc and wasm-opt (binaryen from npm, which runs in node) take over two minutes
+  # on 2 cores: a second `make test` with nothing changed reuses the bundle they would produce.
   echo "release: $site is built from these sources and tools already; building the server only"
   cargo leptos build --release --split --precompress --server-only
 else
   # A fresh pkg/: hashed names never overwrite, so chunks of earlier builds would pile up. The
-  # stamp goes first, so an interrupted build is never taken for a finished one.
+  # stamp is removed first and written last, so an interrupted build is never taken for a
+  # finished one.
   rm -rf "$site/pkg" "$stamp"
   cargo leptos build --release --split --precompress
   echo "$inputs" >"$stamp"

@@ -7,6 +7,25 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 step() { printf '\n\033[1m== %s\033[0m (%s)\n' "$*" "$(date +%T)"; }
 start=$(date +%s)
 
+# A check run beside others: its output goes to target/<name>.log, shown when it is awaited, so
+# that two checks at once do not interleave their lines.
+declare -A pids
+beside() {
+  local name=$1
+  shift
+  mkdir -p target
+  "$@" >"target/$name.log" 2>&1 &
+  pids[$name]=$!
+}
+# Waits for a check started by `beside`, shows its output and returns its status.
+await() {
+  local status=0
+  wait "${pids[$1]}" || status=$?
+  cat "target/$1.log"
+  [ "$status" = 0 ] || echo "$1 failed (status $status)" >&2
+  return "$status"
+}
+
 step "tools"
 scripts/setup.sh test
 
@@ -29,17 +48,12 @@ step "unit and integration tests (SQLite and PostgreSQL), fuzzing beside them"
 # The fuzzers (nightly, their own target directory in fuzz/, one core at a time) run while the
 # tests do: most of an integration test is waiting for a database, and the fuzzers' build and
 # runs fill that core instead of running after the tests. Their output follows the tests'.
-mkdir -p target
-scripts/fuzz.sh >target/fuzz.log 2>&1 &
-fuzz_pid=$!
+beside fuzz scripts/fuzz.sh
 tests_status=0
 cargo test "${SSR[@]}" || tests_status=$?
-fuzz_status=0
-wait "$fuzz_pid" || fuzz_status=$?
 step "fuzzing (token, cookie and input parsers; ${FUZZ_SECONDS:-15}s each), run beside the tests"
-cat target/fuzz.log
+await fuzz
 [ "$tests_status" = 0 ] || { echo "unit and integration tests failed" >&2; exit 1; }
-[ "$fuzz_status" = 0 ] || { echo "fuzzing failed" >&2; exit 1; }
 
 step "wasm bundle (debug, target/site)"
 cargo leptos build --frontend-only --split
@@ -54,21 +68,13 @@ step "browser tests, debug and release builds side by side (Playwright, Debian c
 # specs one at a time; the two suites run at once because most of a browser test is waiting.
 # Every test fails on a page error, a console error, an asset that does not load or a page that
 # does not hydrate.
-browser_suite() {
-  (cd end2end && FLEETGATE_E2E_BUILDS="$1" npx playwright test) >"target/e2e-$1.log" 2>&1
-}
-browser_suite debug &
-debug_pid=$!
-browser_suite release &
-release_pid=$!
-debug_status=0 release_status=0
-wait "$debug_pid" || debug_status=$?
-wait "$release_pid" || release_status=$?
-for build in debug release; do
-  echo "-- $build build"
-  cat "target/e2e-$build.log"
-done
-[ "$debug_status" = 0 ] && [ "$release_status" = 0 ] || { echo "browser tests failed" >&2; exit 1; }
+browser_suite() { cd end2end && FLEETGATE_E2E_BUILDS="$1" npx playwright test; }
+beside e2e-debug browser_suite debug
+beside e2e-release browser_suite release
+browsers_status=0
+await e2e-debug || browsers_status=1
+await e2e-release || browsers_status=1
+[ "$browsers_status" = 0 ] || { echo "browser tests failed" >&2; exit 1; }
 
 step "load smoke (release build, wrk, ${LOAD_SECONDS:-3}s per scenario: no 5xx, no lost write)"
 # The release server built above, not built again.
