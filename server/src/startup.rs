@@ -139,6 +139,7 @@ impl Application {
         backend::password::warm_up();
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let state = AppState::new(backend::state::Services {
+            writes: backend::group_commit::GroupCommit::start(db.clone()),
             db,
             tokens: Arc::new(TokenKeys::from_secret(&secret)?),
             throttle: Arc::new(Throttle::new(

@@ -490,6 +490,14 @@ impl AuditedTxn {
         self.commit().await
     }
 
+    /// Rolls the write back and waits for it, before its turn ends (as dropping it does, but
+    /// awaited: the next write's statements come after it).
+    pub async fn rollback(mut self) {
+        if let Some(txn) = self.txn.take() {
+            rollback(txn).await;
+        }
+    }
+
     /// Records `entry` and commits the whole transaction.
     pub async fn commit_with(self, entry: Entry) -> Result<(), DbErr> {
         self.append(entry).await?;
@@ -566,17 +574,117 @@ impl Drop for AuditedTxn {
 
 /// Appends `events` in order after `head` (this process's guess) under the chain's lock;
 /// returns the last row's hash.
+///
+/// Only the first row needs the head: it is appended as [`Chain::append`] says. Every row after
+/// it follows a row of this very transaction, which no other can follow before it commits (and
+/// then only by reading it as the head), so the rest go in together, [`ROWS_PER_INSERT`] to a
+/// statement: a group of writes (`group_commit`) appends its audit rows in one or two
+/// statements, not one each.
 async fn append_all(
     txn: &DatabaseTransaction,
     events: Vec<Entry>,
     head: Option<String>,
 ) -> Result<Option<String>, DbErr> {
+    let mut events = events.into_iter();
+    let Some(first) = events.next() else {
+        return Ok(head);
+    };
     let mut chain = Chain { txn, locked: false };
-    let mut last = head;
-    for entry in events {
-        last = Some(chain.append(entry, last.as_deref()).await?);
+    let mut prev = chain.append(first, head.as_deref()).await?;
+    let rest: Vec<Entry> = events.collect();
+    for batch in rest.chunks(ROWS_PER_INSERT) {
+        let mut rows = Vec::with_capacity(batch.len());
+        for entry in batch {
+            let occurred_at = now_micros();
+            let hash = chain_hash(&prev, &occurred_at, entry, None);
+            rows.push(Row {
+                entry,
+                occurred_at,
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            });
+        }
+        insert_rows(txn, &rows).await?;
     }
-    Ok(last)
+    Ok(Some(prev))
+}
+
+/// Rows in one `INSERT` at most: 12 values each, well within both databases' limits on bound
+/// parameters (SQLite's 32,766; PostgreSQL's 65,535).
+const ROWS_PER_INSERT: usize = 256;
+
+/// A row of the chain, its hash computed.
+struct Row<'a> {
+    entry: &'a Entry,
+    occurred_at: DateTime<Utc>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The current time at microsecond precision: what both databases store exactly, so the hash
+/// can be re-checked.
+fn now_micros() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Inserts rows that follow each other (and a row of this transaction) as they are.
+async fn insert_rows(txn: &DatabaseTransaction, rows: &[Row<'_>]) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Query;
+
+    let mut insert = Query::insert();
+    insert.into_table(audit_event::Entity).columns(COLUMNS);
+    for row in rows {
+        insert
+            .values(row_values(
+                row.entry,
+                row.occurred_at,
+                &row.prev_hash,
+                &row.hash,
+            ))
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    txn.execute(&insert).await.map(drop)
+}
+
+/// An audit row's columns, in the order of [`row_values`].
+const COLUMNS: [audit_event::Column; 12] = [
+    audit_event::Column::OccurredAt,
+    audit_event::Column::OrganisationId,
+    audit_event::Column::ActorUserId,
+    audit_event::Column::SubjectUserId,
+    audit_event::Column::ImpersonationId,
+    audit_event::Column::Action,
+    audit_event::Column::Resource,
+    audit_event::Column::Outcome,
+    audit_event::Column::Detail,
+    audit_event::Column::Fields,
+    audit_event::Column::PrevHash,
+    audit_event::Column::Hash,
+];
+
+/// The values of a new row, in the order of [`COLUMNS`] (no legacy free-text detail).
+fn row_values(
+    e: &Entry,
+    occurred_at: DateTime<Utc>,
+    prev: &str,
+    hash: &str,
+) -> [sea_orm::sea_query::Expr; 12] {
+    use sea_orm::sea_query::Expr;
+    [
+        Expr::val(occurred_at),
+        Expr::val(e.organisation_id),
+        Expr::val(e.actor_user_id),
+        Expr::val(e.subject_user_id),
+        Expr::val(e.impersonation_id.clone()),
+        Expr::val(e.action.clone()),
+        Expr::val(e.resource.clone()),
+        Expr::val(e.outcome.key()),
+        Expr::val(Option::<String>::None),
+        Expr::val(e.details.to_stored()),
+        Expr::val(prev),
+        Expr::val(hash),
+    ]
 }
 
 /// Rolls a write back, waiting for it; a failure is logged (the connection is then discarded by
@@ -639,10 +747,7 @@ impl Chain<'_> {
     /// commit on the same head: the index makes this one wait for it) costs the advisory lock,
     /// which orders the instances that had to re-read, and a read of the head.
     async fn append(&mut self, entry: Entry, guess: Option<&str>) -> Result<String, DbErr> {
-        // Microsecond precision: what both databases store exactly, so the hash can be
-        // re-checked.
-        let now = Utc::now();
-        let occurred_at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        let occurred_at = now_micros();
         if let Some(prev) = guess {
             let hash = chain_hash(prev, &occurred_at, &entry, None);
             if insert_after(self.txn, &entry, occurred_at, prev, &hash).await? {
@@ -699,20 +804,7 @@ async fn insert_after(
         .limit(1)
         .to_owned();
     let row = Query::select()
-        .exprs([
-            Expr::val(occurred_at),
-            Expr::val(e.organisation_id),
-            Expr::val(e.actor_user_id),
-            Expr::val(e.subject_user_id),
-            Expr::val(e.impersonation_id.clone()),
-            Expr::val(e.action.clone()),
-            Expr::val(e.resource.clone()),
-            Expr::val(e.outcome.key()),
-            Expr::val(Option::<String>::None),
-            Expr::val(e.details.to_stored()),
-            Expr::val(prev),
-            Expr::val(hash),
-        ])
+        .exprs(row_values(e, occurred_at, prev, hash))
         // An empty chain's head is the genesis hash.
         .and_where(
             Expr::from(sea_orm::sea_query::Func::coalesce([
@@ -724,20 +816,7 @@ async fn insert_after(
         .to_owned();
     let insert = Query::insert()
         .into_table(audit_event::Entity)
-        .columns([
-            C::OccurredAt,
-            C::OrganisationId,
-            C::ActorUserId,
-            C::SubjectUserId,
-            C::ImpersonationId,
-            C::Action,
-            C::Resource,
-            C::Outcome,
-            C::Detail,
-            C::Fields,
-            C::PrevHash,
-            C::Hash,
-        ])
+        .columns(COLUMNS)
         .select_from(row)
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .on_conflict(

@@ -4,7 +4,7 @@
 //! Dependency direction inside (each module uses only those above it):
 //! `entity` · `token` · `cookie` · `principal` · `password` · `auth_epoch` (what invalidates
 //! cached sessions, across processes) — the leaves;
-//! `audit` (the tamper-evident log) · `access` (effective permissions, cached per session) ·
+//! `audit` (the tamper-evident log) ← `group_commit` (independent writes committed together) · `access` (effective permissions, cached per session) ·
 //! `throttle` (sign-in attempts);
 //! `impersonation::ending` (the one way an impersonation ends) ← `session` (sign-in rows) ←
 //! `session_cache` (their rows kept while the epoch holds);
@@ -21,6 +21,7 @@ pub mod authentication;
 pub mod cookie;
 pub mod directory;
 pub mod entity;
+pub mod group_commit;
 pub mod impersonation;
 pub mod invitation;
 pub mod link_token;

@@ -34,6 +34,8 @@ impl std::ops::Deref for AppState {
 #[derive(Debug)]
 pub struct Services {
     pub db: DatabaseConnection,
+    /// Where independent writes (fleet records) are committed, many requests' together.
+    pub writes: crate::group_commit::GroupCommit,
     pub tokens: Arc<TokenKeys>,
     pub throttle: Arc<Throttle>,
     /// Effective permissions per session, invalidated by the organisation's authz version.

@@ -67,7 +67,7 @@ pub async fn submit_inspection(
     items: Vec<ChecklistItem>,
     open_work_order: bool,
 ) -> Result<Option<WorkOrderId>, AppError> {
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Guard, Written};
     use backend::repo;
     use domain::authz::Permission;
 
@@ -82,7 +82,6 @@ pub async fn submit_inspection(
         g.require(Permission::WorkOrdersCreate, veh.team_id, resource)
             .await?;
     }
-    let txn = g.begin_independent_write().await?;
     let checklist = repo::inspections::NewInspection {
         organisation_id: veh.organisation_id,
         team_id: veh.team_id,
@@ -91,8 +90,7 @@ pub async fn submit_inspection(
         passed: failed.is_empty(),
         items: serde_json::to_string(&items).map_err(|_| AppError::Internal)?,
     };
-    repo::inspections::insert(&*txn, checklist).await?;
-    let work_order = if open {
+    let work_order = open.then(|| {
         let title = format!(
             "Inspection failed: {}",
             failed
@@ -107,32 +105,30 @@ pub async fn submit_inspection(
             .collect::<Vec<_>>()
             .join("\n");
         let by = g.principal().user_id;
-        let new = repo::work_orders::NewWorkOrder::open_on(
-            &veh,
-            by,
-            title,
-            description,
-            "high".into(),
-            None,
-        );
-        Some(repo::work_orders::insert(&*txn, new).await?)
-    } else {
-        None
-    };
-    g.commit_write(
-        txn,
-        resource,
-        backend::audit::Details::new().with(
-            backend::audit::Field::Status,
-            if failed.is_empty() {
-                "passed"
-            } else {
-                "failed"
-            },
-        ),
-    )
-    .await?;
-    Ok(work_order)
+        repo::work_orders::NewWorkOrder::open_on(&veh, by, title, description, "high".into(), None)
+    });
+    let details = backend::audit::Details::new().with(
+        backend::audit::Field::Status,
+        if failed.is_empty() {
+            "passed"
+        } else {
+            "failed"
+        },
+    );
+    // Both rows in one transaction, or neither.
+    g.write_independent(move |txn| {
+        let (checklist, work_order, details) =
+            (checklist.clone(), work_order.clone(), details.clone());
+        Box::pin(async move {
+            repo::inspections::insert(txn, checklist).await?;
+            let opened = match work_order {
+                Some(new) => Some(repo::work_orders::insert(txn, new).await?),
+                None => None,
+            };
+            Ok(Written::new(opened, resource).with(details))
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

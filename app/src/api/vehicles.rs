@@ -207,7 +207,7 @@ pub async fn create_vehicle(
     plate: String,
     odometer: String,
 ) -> Result<VehicleId, AppError> {
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Guard, Written};
     use crate::error::DuplicateField;
 
     let f = parse_vehicle(&name, &vin, &make, &model, &year, &plate, &odometer)?;
@@ -216,7 +216,6 @@ pub async fn create_vehicle(
         return Err(AppError::invalid("team", "Choose one of your teams."));
     }
     g.authorize(team, Resource::Team(team)).await?;
-    let txn = g.begin_independent_write().await?;
     let new = backend::repo::vehicles::NewVehicle {
         organisation_id: g.principal().organisation_id,
         team_id: team,
@@ -228,17 +227,21 @@ pub async fn create_vehicle(
         plate: f.plate,
         odometer: f.odometer,
     };
-    let v = match backend::repo::vehicles::insert(&*txn, new).await {
-        // The team was deleted since the guard's tree was read: its foreign key says so.
-        Err(e) if backend::repo::is_missing_reference(&e) => {
-            return Err(AppError::invalid("team", server::TEAM_GONE));
-        }
-        inserted => inserted.or_duplicate("vin", server::DUPLICATE_VIN)?,
-    };
-    let id = VehicleId(v.id);
-    g.commit_write(txn, Resource::Vehicle(id), Default::default())
-        .await?;
-    Ok(id)
+    g.write_independent(move |txn| {
+        let new = new.clone();
+        Box::pin(async move {
+            let v = match backend::repo::vehicles::insert(txn, new).await {
+                // The team was deleted since the guard's tree was read: its foreign key says so.
+                Err(e) if backend::repo::is_missing_reference(&e) => {
+                    return Err(AppError::invalid("team", server::TEAM_GONE));
+                }
+                inserted => inserted.or_duplicate("vin", server::DUPLICATE_VIN)?,
+            };
+            let id = VehicleId(v.id);
+            Ok(Written::new(id, Resource::Vehicle(id)))
+        })
+    })
+    .await
 }
 
 impl Declared for EditVehicle {
@@ -258,7 +261,7 @@ pub async fn edit_vehicle(
     plate: String,
     odometer: String,
 ) -> Result<(), AppError> {
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Guard, Written};
     use backend::entity::vehicle;
     use sea_orm::sea_query::Expr;
 
@@ -266,26 +269,22 @@ pub async fn edit_vehicle(
     let g = Guard::enter::<EditVehicle>().await?;
     let v = backend::repo::vehicles::load(&g.state().db, g.principal().organisation_id, id).await?;
     g.authorize(v.team_id, Resource::Vehicle(id)).await?;
-    let txn = g.begin_independent_write().await?;
-    server::VERSIONED
-        .update(
-            &*txn,
-            id,
-            version,
-            vec![
-                (vehicle::Column::Name, Expr::value(f.name)),
-                (vehicle::Column::Vin, Expr::value(f.vin.to_string())),
-                (vehicle::Column::Make, Expr::value(f.make)),
-                (vehicle::Column::Model, Expr::value(f.model)),
-                (vehicle::Column::Year, Expr::value(f.year)),
-                (vehicle::Column::Plate, Expr::value(f.plate)),
-                (vehicle::Column::Odometer, Expr::value(f.odometer)),
-            ],
-        )
-        .await?;
-    g.commit_write(txn, Resource::Vehicle(id), Default::default())
-        .await?;
-    Ok(())
+    g.write_independent(move |txn| {
+        let changes = vec![
+            (vehicle::Column::Name, Expr::value(f.name.clone())),
+            (vehicle::Column::Vin, Expr::value(f.vin.to_string())),
+            (vehicle::Column::Make, Expr::value(f.make.clone())),
+            (vehicle::Column::Model, Expr::value(f.model.clone())),
+            (vehicle::Column::Year, Expr::value(f.year)),
+            (vehicle::Column::Plate, Expr::value(f.plate.clone())),
+            (vehicle::Column::Odometer, Expr::value(f.odometer)),
+        ];
+        Box::pin(async move {
+            server::VERSIONED.update(txn, id, version, changes).await?;
+            Ok(Written::new((), Resource::Vehicle(id)))
+        })
+    })
+    .await
 }
 
 impl Declared for RetireVehicle {
@@ -295,7 +294,7 @@ impl Declared for RetireVehicle {
 /// Retires a vehicle (needs `vehicles.retire`).
 #[server(endpoint = "vehicles/retire")]
 pub async fn retire_vehicle(id: VehicleId, version: i32) -> Result<(), AppError> {
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Guard, Written};
     use backend::entity::vehicle;
     use domain::fleet::VehicleStatus;
     use sea_orm::sea_query::Expr;
@@ -308,23 +307,17 @@ pub async fn retire_vehicle(id: VehicleId, version: i32) -> Result<(), AppError>
             message: "This vehicle is already retired.".into(),
         });
     }
-    let txn = g.begin_independent_write().await?;
-    server::VERSIONED
-        .update(
-            &*txn,
-            id,
-            version,
-            vec![(
+    g.write_independent(move |txn| {
+        Box::pin(async move {
+            let retired = vec![(
                 vehicle::Column::Status,
                 Expr::value(VehicleStatus::Retired.key()),
-            )],
-        )
-        .await?;
-    g.commit_write(
-        txn,
-        Resource::Vehicle(id),
-        backend::audit::Details::new().with(backend::audit::Field::Change, "retired"),
-    )
-    .await?;
-    Ok(())
+            )];
+            server::VERSIONED.update(txn, id, version, retired).await?;
+            Ok(Written::new((), Resource::Vehicle(id)).with(
+                backend::audit::Details::new().with(backend::audit::Field::Change, "retired"),
+            ))
+        })
+    })
+    .await
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use crate::api::guard::{Guard, Resource};
+    use crate::api::guard::{Guard, Resource, Written};
     use crate::api::paging::next_page;
     use crate::api::rows;
     use crate::error::AppError;
@@ -25,6 +25,7 @@ pub(crate) mod server {
     use domain::fleet::{Priority, WorkOrderStatus};
     use domain::ids::{VehicleId, WorkOrderId};
     use sea_orm::Select;
+    use sea_orm::sea_query::Expr;
 
     /// The actions the work-order page offers.
     pub const ACTIONS: [Permission; 3] = [
@@ -159,15 +160,24 @@ pub(crate) mod server {
         }
     }
 
-    /// Commits a write with its audit row and returns the fresh page data.
-    pub async fn done(
+    /// Applies `changes` to the work order if nobody changed it since `version`, with its audit
+    /// row, and returns the fresh page data. `changes` is rebuilt on every run of the write
+    /// (`Guard::write_independent`).
+    pub async fn change(
         g: &Guard,
-        txn: backend::audit::AuditedTxn,
         id: WorkOrderId,
+        version: i32,
         details: backend::audit::Details,
+        changes: impl Fn() -> Vec<(work_order::Column, Expr)> + Send + 'static,
     ) -> Result<WorkOrderDetail, AppError> {
-        g.commit_write(txn, Resource::WorkOrder(id), details)
-            .await?;
+        g.write_independent(move |txn| {
+            let (changes, details) = (changes(), details.clone());
+            Box::pin(async move {
+                VERSIONED.update(txn, id, version, changes).await?;
+                Ok(Written::new((), Resource::WorkOrder(id)).with(details))
+            })
+        })
+        .await?;
         let w = load(g, id).await?;
         self::detail(g, w).await
     }
@@ -263,18 +273,12 @@ pub async fn set_work_order_status(
         .ok_or_else(|| {
             AppError::invalid("status", "Choose open, in progress, on hold or cancelled.")
         })?;
-    let (g, w) = server::open_for_change::<SetWorkOrderStatus>(id).await?;
-    let txn = g.begin_independent_write().await?;
-    server::VERSIONED
-        .update(
-            &*txn,
-            w.id,
-            version,
-            vec![(work_order::Column::Status, Expr::value(new.key()))],
-        )
-        .await?;
+    let (g, _) = server::open_for_change::<SetWorkOrderStatus>(id).await?;
     let details = backend::audit::Details::new().with(backend::audit::Field::Status, new.key());
-    server::done(&g, txn, id, details).await
+    server::change(&g, id, version, details, move || {
+        vec![(work_order::Column::Status, Expr::value(new.key()))]
+    })
+    .await
 }
 
 impl Declared for CompleteWorkOrder {
@@ -291,27 +295,21 @@ pub async fn complete_work_order(
     use domain::fleet::WorkOrderStatus;
     use sea_orm::sea_query::Expr;
 
-    let (g, w) = server::open_for_change::<CompleteWorkOrder>(id).await?;
-    let txn = g.begin_independent_write().await?;
-    server::VERSIONED
-        .update(
-            &*txn,
-            w.id,
-            version,
-            vec![
-                (
-                    work_order::Column::Status,
-                    Expr::value(WorkOrderStatus::Completed.key()),
-                ),
-                (
-                    work_order::Column::CompletedAt,
-                    Expr::value(chrono::Utc::now()),
-                ),
-            ],
-        )
-        .await?;
+    let (g, _) = server::open_for_change::<CompleteWorkOrder>(id).await?;
     let details = backend::audit::Details::new().with(backend::audit::Field::Status, "completed");
-    server::done(&g, txn, id, details).await
+    server::change(&g, id, version, details, || {
+        vec![
+            (
+                work_order::Column::Status,
+                Expr::value(WorkOrderStatus::Completed.key()),
+            ),
+            (
+                work_order::Column::CompletedAt,
+                Expr::value(chrono::Utc::now()),
+            ),
+        ]
+    })
+    .await
 }
 
 impl Declared for AssignWorkOrder {
@@ -340,22 +338,16 @@ pub async fn assign_work_order(
             "Choose someone from this work order's teams.",
         ));
     }
-    let txn = g.begin_independent_write().await?;
-    server::VERSIONED
-        .update(
-            &*txn,
-            w.id,
-            version,
-            vec![(work_order::Column::AssigneeId, Expr::value(assignee))],
-        )
-        .await?;
     let details = backend::audit::Details::new().with(
         backend::audit::Field::Assignee,
         assignee
             .map(|a| Resource::User(a).to_string())
             .unwrap_or_default(),
     );
-    server::done(&g, txn, id, details).await
+    server::change(&g, id, version, details, move || {
+        vec![(work_order::Column::AssigneeId, Expr::value(assignee))]
+    })
+    .await
 }
 
 impl Declared for CreateWorkOrder {
@@ -371,7 +363,7 @@ pub async fn create_work_order(
     priority: String,
     due_on: String,
 ) -> Result<WorkOrderId, AppError> {
-    use crate::api::guard::Guard;
+    use crate::api::guard::{Guard, Written};
 
     let (title, description, priority, due_on) =
         parse_new(&title, &description, &priority, &due_on)?;
@@ -392,18 +384,18 @@ pub async fn create_work_order(
         priority.key().to_owned(),
         due_on,
     );
-    let txn = g.begin_independent_write().await?;
-    let id = backend::repo::work_orders::insert(&*txn, new).await?;
-    g.commit_write(
-        txn,
-        Resource::WorkOrder(id),
-        backend::audit::Details::new().with(
-            backend::audit::Field::Vehicle,
-            Resource::Vehicle(vehicle).to_string(),
-        ),
-    )
-    .await?;
-    Ok(id)
+    let details = backend::audit::Details::new().with(
+        backend::audit::Field::Vehicle,
+        Resource::Vehicle(vehicle).to_string(),
+    );
+    g.write_independent(move |txn| {
+        let (new, details) = (new.clone(), details.clone());
+        Box::pin(async move {
+            let id = backend::repo::work_orders::insert(txn, new).await?;
+            Ok(Written::new(id, Resource::WorkOrder(id)).with(details))
+        })
+    })
+    .await
 }
 
 /// The new-work-order form's fields, checked the same way in the browser and on the server.

@@ -19,6 +19,7 @@ mod authz;
 mod compression;
 mod duplicates;
 mod escalation;
+mod group_commit;
 mod hardening;
 mod health;
 mod impersonation;

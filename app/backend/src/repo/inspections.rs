@@ -19,6 +19,7 @@ pub async fn of_vehicle(
 }
 
 /// A submitted checklist, on a vehicle.
+#[derive(Clone, Debug)]
 pub struct NewInspection {
     pub organisation_id: i32,
     pub team_id: i32,

@@ -84,6 +84,7 @@ pub async fn count_with_status(
 }
 
 /// A new vehicle, its fields already parsed.
+#[derive(Clone, Debug)]
 pub struct NewVehicle {
     pub organisation_id: i32,
     pub team_id: i32,

@@ -89,6 +89,7 @@ pub async fn of_vehicle(
 }
 
 /// A new work order, its fields already parsed.
+#[derive(Clone, Debug)]
 pub struct NewWorkOrder {
     pub organisation_id: i32,
     pub team_id: i32,

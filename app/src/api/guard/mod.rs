@@ -14,6 +14,7 @@ use super::policy::{self, Caller, Declared, Policy, Refusal, Requirement};
 use crate::error::{AppError, AuthFailure};
 pub use backend::audit::Resource;
 use backend::audit::{self, Outcome};
+pub use backend::group_commit::WriteFuture;
 use backend::principal::{Authentication, Principal};
 use backend::state::AppState;
 use domain::authz::{
@@ -446,11 +447,35 @@ impl Guard {
         Ok(audit::begin(&self.state.db).await?)
     }
 
-    /// [`Guard::begin_write`] for a write whose every invariant the database holds (a unique
-    /// constraint, a foreign key, a compare-and-set on a version): it runs beside other writes
-    /// until it appends its audit row ([`audit::Isolation::Independent`]).
-    pub async fn begin_independent_write(&self) -> Result<audit::AuditedTxn, AppError> {
-        Ok(audit::begin_with(&self.state.db, audit::Isolation::Independent).await?)
+    /// A write whose every invariant the database holds (a unique constraint, a foreign key, a
+    /// compare-and-set on a version; [`audit::Isolation::Independent`]), committed with its audit
+    /// row in a group with other requests' (`backend::group_commit`). Answers once that group
+    /// committed. `work` may run more than once — after another write of its group failed — so
+    /// it rebuilds its change from what it captured, and does nothing but its statements.
+    pub async fn write_independent<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: for<'t> Fn(
+                &'t sea_orm::DatabaseTransaction,
+            ) -> WriteFuture<'t, Result<Written<T>, AppError>>
+            + Send
+            + 'static,
+    {
+        let principal = Arc::new(self.principal.clone());
+        let policy = self.policy;
+        self.state
+            .writes
+            .write(move |txn| {
+                let done = work(txn);
+                let principal = principal.clone();
+                Box::pin(async move {
+                    let w = done.await?;
+                    let entry =
+                        entry_of(&principal, &policy, w.resource, Outcome::Success, w.details);
+                    Ok((w.value, vec![entry]))
+                })
+            })
+            .await
     }
 
     /// Commits a write together with its audit row.
@@ -463,6 +488,28 @@ impl Guard {
         Ok(txn
             .commit_with(self.entry(resource, Outcome::Success, details))
             .await?)
+    }
+}
+
+/// What an independent write did ([`Guard::write_independent`]): its answer, the record it
+/// changed and what its audit row says about the change.
+pub struct Written<T> {
+    pub value: T,
+    pub resource: Resource,
+    pub details: audit::Details,
+}
+
+impl<T> Written<T> {
+    pub fn new(value: T, resource: Resource) -> Written<T> {
+        Written {
+            value,
+            resource,
+            details: audit::Details::new(),
+        }
+    }
+
+    pub fn with(self, details: audit::Details) -> Written<T> {
+        Written { details, ..self }
     }
 }
 
