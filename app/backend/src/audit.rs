@@ -364,7 +364,8 @@ pub enum Isolation {
     /// never one that touches teams, memberships or grants, which serial writes re-check inside
     /// their turn (the no-escalation rule), nor anything authenticating a request reads
     /// (sessions, users, organisations, support notices): only a serial write's commit changes
-    /// the authentication epoch (`auth_epoch`).
+    /// the authentication epoch (`auth_epoch`). A request's independent write is committed in a
+    /// group with others' (`group_commit`), whose transaction takes this isolation.
     Independent,
 }
 
