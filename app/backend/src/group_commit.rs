@@ -36,6 +36,20 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 /// A future a write returns, borrowing the group's transaction.
 pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 
+/// A write as [`GroupCommit::write`] takes it: its statements in the group's transaction, then
+/// its answer and the audit events of its change. An `Fn`: it may run more than once.
+pub trait Write<T, E>:
+    for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, Result<(T, Vec<Entry>), E>> + Send + 'static
+{
+}
+
+impl<T, E, F> Write<T, E> for F where
+    F: for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, Result<(T, Vec<Entry>), E>>
+        + Send
+        + 'static
+{
+}
+
 /// At most this many writes in one group: enough for every connection a load test opens, and
 /// a bound on how long one group holds SQLite's writer while reads wait for nothing (WAL).
 const GROUP: usize = 64;
@@ -71,9 +85,7 @@ impl GroupCommit {
     where
         T: Send + 'static,
         E: From<DbErr> + Send + 'static,
-        F: for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, Result<(T, Vec<Entry>), E>>
-            + Send
-            + 'static,
+        F: Write<T, E>,
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
@@ -111,9 +123,7 @@ impl<T, E, F> Job for Pending<T, E, F>
 where
     T: Send + 'static,
     E: From<DbErr> + Send + 'static,
-    F: for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, Result<(T, Vec<Entry>), E>>
-        + Send
-        + 'static,
+    F: Write<T, E>,
 {
     fn run<'t>(&'t mut self, txn: &'t DatabaseTransaction) -> WriteFuture<'t, Option<Vec<Entry>>> {
         Box::pin(async move {

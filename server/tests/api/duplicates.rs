@@ -1,12 +1,10 @@
 //! Concurrent duplicates, over real HTTP on SQLite and PostgreSQL: requests racing for one
 //! unique value get the field's message (or a conflict), never a 500, and exactly one wins.
 
-use crate::support::{Backend, TestApp, van};
+use crate::support::{Backend, TestApp, audited, van, with_vin};
 use app::api::vehicles::{CreateVehicle, EditVehicle, GetVehicle, ListVehicles};
 use app::error::AppError;
-use backend::entity::{audit_event, vehicle};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 on_both_databases!(
     a_duplicate_vin_one_request_at_a_time_is_the_fields_message,
@@ -26,23 +24,6 @@ fn one_wins<T: std::fmt::Debug>(answers: &[Result<T, AppError>]) {
         assert_eq!(err.status(), StatusCode::UNPROCESSABLE_ENTITY, "{err:?}");
         assert_eq!(err.field_message("vin"), Some(MESSAGE), "{err:?}");
     }
-}
-
-async fn with_vin(app: &TestApp, vin: &str) -> u64 {
-    vehicle::Entity::find()
-        .filter(vehicle::Column::Vin.eq(vin))
-        .count(&app.state.db)
-        .await
-        .unwrap()
-}
-
-async fn audited(app: &TestApp, action: &str) -> u64 {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq(action))
-        .filter(audit_event::Column::Outcome.eq("success"))
-        .count(&app.state.db)
-        .await
-        .unwrap()
 }
 
 /// The everyday duplicate, one request at a time: only the unique index refuses it (nothing

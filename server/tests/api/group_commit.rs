@@ -2,14 +2,13 @@
 //! commit together, a write that fails takes nothing else down and answers with what it meets
 //! in a fresh transaction, and no committed change lacks its audit row.
 
-use crate::support::{Backend, TestApp, van};
+use crate::support::{Backend, TestApp, audited, van, with_vin};
 use app::api::vehicles::{CreateVehicle, ListVehicles};
 use backend::audit::{self, Entry, Outcome};
-use backend::entity::{audit_event, vehicle};
 use backend::group_commit::GroupCommit;
 use backend::repo::vehicles::NewVehicle;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{DbErr, EntityTrait};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
@@ -161,22 +160,6 @@ impl HeldGates {
     }
 }
 
-async fn vehicles_with_vin(app: &TestApp, vin: &str) -> u64 {
-    vehicle::Entity::find()
-        .filter(vehicle::Column::Vin.eq(vin))
-        .count(&app.state.db)
-        .await
-        .expect("count")
-}
-
-async fn audit_rows(app: &TestApp, action: &str) -> u64 {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq(action))
-        .count(&app.state.db)
-        .await
-        .expect("count")
-}
-
 async fn chain_intact(app: &TestApp) {
     let (_, broken) = audit::verify(&app.state.db).await.expect("verify");
     assert_eq!(broken, None, "the audit chain breaks at this row");
@@ -221,11 +204,11 @@ async fn a_failed_write_is_answered_alone_and_its_group_still_commits(backend: B
     // Those before the failure twice (rolled back, committed again), the failed one twice
     // (in the group, then first and alone), those after it once.
     assert_eq!(runs, [2, 2, 2, 1, 1]);
-    assert_eq!(vehicles_with_vin(&app, vins[0]).await, 1);
+    assert_eq!(with_vin(&app, vins[0]).await, 1);
     for vin in [vins[1], vins[3], vins[4]] {
-        assert_eq!(vehicles_with_vin(&app, vin).await, 1, "{vin}");
+        assert_eq!(with_vin(&app, vin).await, 1, "{vin}");
     }
-    assert_eq!(audit_rows(&app, "test/group").await, 4);
+    assert_eq!(audited(&app, "test/group").await, 4);
     chain_intact(&app).await;
 }
 
@@ -249,8 +232,8 @@ async fn a_write_that_panics_fails_alone_and_the_next_group_commits(backend: Bac
     let runs = Arc::new(AtomicUsize::new(0));
     let after = create(writes, &f, "1GRP0000000000009", runs).await;
     assert!(after.is_ok(), "{after:?}");
-    assert_eq!(vehicles_with_vin(&app, "1GRP0000000000009").await, 1);
-    assert_eq!(audit_rows(&app, "test/group").await, 1);
+    assert_eq!(with_vin(&app, "1GRP0000000000009").await, 1);
+    assert_eq!(audited(&app, "test/group").await, 1);
     chain_intact(&app).await;
 }
 
@@ -286,9 +269,9 @@ async fn concurrent_creates_with_duplicates_commit_each_vin_once_with_its_audit_
         );
     }
     for vin in &distinct {
-        assert_eq!(vehicles_with_vin(&app, vin).await, 1, "{vin}");
+        assert_eq!(with_vin(&app, vin).await, 1, "{vin}");
     }
-    assert_eq!(audit_rows(&app, "vehicles/create").await, won as u64);
+    assert_eq!(audited(&app, "vehicles/create").await, won as u64);
     // The list shows them: the answers were given after the commit.
     let listed = app
         .call(&maria, ListVehicles { after: None })

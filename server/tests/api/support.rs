@@ -293,3 +293,26 @@ pub fn van(team: i32, vin: &str) -> app::api::vehicles::CreateVehicle {
         odometer: "10".into(),
     }
 }
+
+/// How many vehicles have `vin`.
+pub async fn with_vin(app: &TestApp, vin: &str) -> u64 {
+    use backend::entity::vehicle;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    vehicle::Entity::find()
+        .filter(vehicle::Column::Vin.eq(vin))
+        .count(&app.state.db)
+        .await
+        .expect("count the vehicles")
+}
+
+/// How many successes of `action` the audit log records.
+pub async fn audited(app: &TestApp, action: &str) -> u64 {
+    use backend::entity::audit_event;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .filter(audit_event::Column::Outcome.eq("success"))
+        .count(&app.state.db)
+        .await
+        .expect("count the audit rows")
+}
