@@ -17,9 +17,15 @@
 //!   back, because on PostgreSQL a failed statement spoils its transaction, and a write of
 //!   several statements may have made some of them. The writes before it are committed again
 //!   as a group of their own (they succeeded once on exactly that state), and the failed write
-//!   is run again first in a fresh transaction: whatever it answers there is its own answer,
-//!   never one caused by a write that was then rolled back. So a write must be repeatable —
-//!   [`GroupCommit::write`] takes an `Fn` — and must do nothing outside its transaction.
+//!   is run again first in a fresh transaction (the writes after it follow it there): whatever
+//!   it answers there is its own answer, never one caused by a write that was then rolled
+//!   back. So a write must be repeatable — [`GroupCommit::write`] takes an `Fn` — and must do
+//!   nothing outside its transaction.
+//! - A write that meets a database error must fail with it, never carry on: on PostgreSQL the
+//!   error spoils the transaction for the whole group. (The audit rows appended after the
+//!   writes then fail, so the group is answered with an error rather than a `COMMIT` that
+//!   PostgreSQL turns into a silent rollback; a write without audit events would lack even
+//!   that.)
 //! - Only writes of [`audit::Isolation::Independent`]: a group is one independent write to the
 //!   audit chain, which orders it among every other instance's writes as before.
 //! - A write must not wait for another write (an audit of a denial, another group write): the

@@ -5,10 +5,11 @@
 use crate::support::{Backend, TestApp, audited, van, with_vin};
 use app::api::vehicles::{CreateVehicle, ListVehicles};
 use backend::audit::{self, Entry, Outcome};
+use backend::entity::audit_event;
 use backend::group_commit::GroupCommit;
 use backend::repo::vehicles::NewVehicle;
 use reqwest::StatusCode;
-use sea_orm::{DbErr, EntityTrait};
+use sea_orm::{DbErr, EntityTrait, PaginatorTrait};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
@@ -174,6 +175,10 @@ async fn a_failed_write_is_answered_alone_and_its_group_still_commits(backend: B
     let app = TestApp::spawn(backend).await;
     let f = fleet(&app).await;
     let writes = &app.state.writes;
+    let rows_before = audit_event::Entity::find()
+        .count(&app.state.db)
+        .await
+        .expect("count");
     let gates = hold_the_committer(writes, &app.state.db).await;
     let vins = [
         "1GRP0000000000001",
@@ -209,6 +214,12 @@ async fn a_failed_write_is_answered_alone_and_its_group_still_commits(backend: B
         assert_eq!(with_vin(&app, vin).await, 1, "{vin}");
     }
     assert_eq!(audited(&app, "test/group").await, 4);
+    // Those four rows and no other: nothing of the failed write, whatever its outcome.
+    let rows_after = audit_event::Entity::find()
+        .count(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(rows_after - rows_before, 4);
     chain_intact(&app).await;
 }
 
