@@ -42,17 +42,15 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 /// A future a write returns, borrowing the group's transaction.
 pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 
-/// A write as [`GroupCommit::write`] takes it: its statements in the group's transaction, then
+/// A write's statements in a group's transaction, giving `O` — for [`GroupCommit::write`],
 /// its answer and the audit events of its change. An `Fn`: it may run more than once.
-pub trait Write<T, E>:
-    for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, Result<(T, Vec<Entry>), E>> + Send + 'static
+pub trait Write<O>:
+    for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, O> + Send + 'static
 {
 }
 
-impl<T, E, F> Write<T, E> for F where
-    F: for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, Result<(T, Vec<Entry>), E>>
-        + Send
-        + 'static
+impl<O, F> Write<O> for F where
+    F: for<'t> Fn(&'t DatabaseTransaction) -> WriteFuture<'t, O> + Send + 'static
 {
 }
 
@@ -91,7 +89,7 @@ impl GroupCommit {
     where
         T: Send + 'static,
         E: From<DbErr> + Send + 'static,
-        F: Write<T, E>,
+        F: Write<Result<(T, Vec<Entry>), E>>,
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
@@ -129,7 +127,7 @@ impl<T, E, F> Job for Pending<T, E, F>
 where
     T: Send + 'static,
     E: From<DbErr> + Send + 'static,
-    F: Write<T, E>,
+    F: Write<Result<(T, Vec<Entry>), E>>,
 {
     fn run<'t>(&'t mut self, txn: &'t DatabaseTransaction) -> WriteFuture<'t, Option<Vec<Entry>>> {
         Box::pin(async move {
@@ -175,13 +173,11 @@ async fn committer(db: DatabaseConnection, mut writes: mpsc::Receiver<Box<dyn Jo
             }
         }
         let db = db.clone();
+        // A task of its own, so that a write that panics loses its group's answers (their
+        // requests fail) and nothing else; the slot is freed when the task ends either way.
         tokio::spawn(async move {
-            // A task of its own, so that a write that panics loses its group's answers (their
-            // requests fail) and nothing else.
-            if let Err(e) = tokio::spawn(commit_group(db, group)).await {
-                tracing::error!(error = %e, "a group of writes failed unanswered");
-            }
-            drop(slot);
+            let _slot = slot;
+            commit_group(db, group).await;
         });
     }
 }

@@ -14,7 +14,7 @@ use super::policy::{self, Caller, Declared, Policy, Refusal, Requirement};
 use crate::error::{AppError, AuthFailure};
 pub use backend::audit::Resource;
 use backend::audit::{self, Outcome};
-pub use backend::group_commit::WriteFuture;
+use backend::group_commit::Write;
 use backend::principal::{Authentication, Principal};
 use backend::state::AppState;
 use domain::authz::{
@@ -455,11 +455,7 @@ impl Guard {
     pub async fn write_independent<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: for<'t> Fn(
-                &'t sea_orm::DatabaseTransaction,
-            ) -> WriteFuture<'t, Result<Written<T>, AppError>>
-            + Send
-            + 'static,
+        F: Write<Result<Written<T>, AppError>>,
     {
         let principal = Arc::new(self.principal.clone());
         let policy = self.policy;
