@@ -19,7 +19,9 @@ pub mod routes;
 pub mod csp;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 use pages::account::AccountPage;
@@ -40,8 +42,8 @@ use pages::vehicles::{VehiclePage, VehiclesPage};
 use pages::work_orders::{WorkOrderPage, WorkOrdersPage};
 
 /// The HTML document around the app (server-side rendering).
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
     csp::protect_page();
     view! {
         <!DOCTYPE html>
@@ -50,9 +52,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
-                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options) />
+                <link rel="stylesheet" id="leptos" href=assets::stylesheet_href(&options) />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <assets::AppScripts options />
                 <MetaTags />
             </head>
             <body>
@@ -60,14 +62,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The stylesheet's URL (hashed in its name when the build hashed it; see `assets`).
-fn stylesheet_href(options: &LeptosOptions) -> String {
-    #[cfg(feature = "ssr")]
-    return assets::stylesheet_href(options);
-    #[cfg(not(feature = "ssr"))]
-    format!("/{}/{}.css", options.site_pkg_dir, options.output_name)
 }
 
 /// A page whose code the browser fetches when the page is first shown, not with the app

@@ -53,8 +53,13 @@ test('a page kept out of the first visit fetches its chunk when opened, and work
   await hydrated(page);
   const chunks = await wasmOnTheWire(page);
   // Client-side navigation to a lazy page: its chunk comes now, and the page is interactive.
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Troubleshoot' }).click();
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Vehicles' })).toHaveAttribute('aria-current', 'page');
+  await nav.getByRole('link', { name: 'Troubleshoot' }).click();
   await expect(page.getByRole('heading', { name: 'Troubleshoot access' })).toBeVisible();
+  // The navigation follows the page the router now shows.
+  await expect(nav.getByRole('link', { name: 'Troubleshoot' })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.getByRole('link', { name: 'Vehicles' })).not.toHaveAttribute('aria-current');
   await page.waitForLoadState('networkidle');
   expect(chunks.files().length, 'a chunk was fetched for the page').toBeGreaterThan(0);
   console.log(`opening /troubleshoot: ${chunks.total()} bytes of wasm in ${chunks.files().length} chunk(s)`);

@@ -82,6 +82,20 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// Whether a navigation link to `section` names the page at `path`: the section itself, or,
+/// unless `exact`, a page under it (`/vehicles/3` is under `/vehicles`, `/vehicles-old` is not).
+pub fn is_in_section(path: &str, section: &str, exact: bool) -> bool {
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    path == section
+        || (!exact
+            && path
+                .strip_prefix(section)
+                .is_some_and(|rest| rest.starts_with('/')))
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -113,6 +127,19 @@ mod tests {
         ] {
             assert_eq!(safe_return_path(bad), HOME, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_section_holds_its_pages_and_nothing_that_only_starts_like_it() {
+        assert!(is_in_section("/vehicles", "/vehicles", false));
+        assert!(is_in_section("/vehicles/", "/vehicles", false));
+        assert!(is_in_section("/vehicles/3", "/vehicles", false));
+        assert!(!is_in_section("/vehicles-old", "/vehicles", false));
+        assert!(!is_in_section("/work-orders", "/vehicles", false));
+        assert!(!is_in_section("/vehicles/3", "/vehicles", true));
+        // The dashboard's `/` is exact: every path starts with it.
+        assert!(is_in_section("/", "/", true));
+        assert!(!is_in_section("/vehicles", "/", true));
     }
 
     #[test]
