@@ -23,6 +23,7 @@ mod m0018_support_access;
 mod m0019_webhooks;
 mod m0020_access_troubleshoot;
 mod m0021_audit_chain_unique;
+mod m0022_covered_indexes;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_webhooks::Migration),
             Box::new(m0020_access_troubleshoot::Migration),
             Box::new(m0021_audit_chain_unique::Migration),
+            Box::new(m0022_covered_indexes::Migration),
         ]
     }
 }
@@ -98,12 +100,16 @@ pub(crate) fn fk(
         .to_owned()
 }
 
+/// The name [`index`] gives an index of `table` on `columns`.
+pub(crate) fn index_name(table: &DynIden, columns: &[&str]) -> String {
+    format!("idx_{table}_{}", columns.join("_"))
+}
+
 /// A plain (non-unique) index `idx_<table>_<col…>` for a lookup a request makes.
 pub(crate) fn index(table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
     let table = table.into_iden();
     let mut idx = Index::create();
-    idx.name(format!("idx_{table}_{}", columns.join("_")))
-        .table(table);
+    idx.name(index_name(&table, columns)).table(table);
     for c in columns {
         idx.col(Alias::new(*c));
     }

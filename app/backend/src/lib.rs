@@ -7,7 +7,8 @@
 //! `audit` (the tamper-evident log) ← `group_commit` (independent writes committed together) · `access` (effective permissions, cached per session) ·
 //! `throttle` (sign-in attempts);
 //! `impersonation::ending` (the one way an impersonation ends) ← `session` (sign-in rows) ←
-//! `session_cache` (their rows kept while the epoch holds);
+//! `session_reader` (their reads on PostgreSQL, off the pool) ← `session_cache` (their rows
+//! kept while the epoch holds);
 //! `state` (what a request handler needs) ← `impersonation::store` ← `authentication`;
 //! `directory` (users, teams, grants) and the repositories build on those;
 //! `link_token` (secrets of mailed links) ← `invitation`, `password_reset`; `mail` (the outbox
@@ -34,6 +35,7 @@ pub mod principal;
 pub mod repo;
 pub mod session;
 pub mod session_cache;
+pub mod session_reader;
 pub mod state;
 pub mod support_access;
 pub mod throttle;

@@ -30,6 +30,7 @@ mod mail;
 mod migrations;
 mod password_change;
 mod session_cache;
+mod session_reader;
 mod support_access;
 mod troubleshoot;
 mod webhooks;

@@ -7,10 +7,14 @@ use backend::entity::{organisation, team, team_permission};
 use chrono::Utc;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, QueryFilter, Statement,
 };
 
-on_both_databases!(an_upgrade_gives_troubleshooting_to_the_teams_that_view_as_customers);
+on_both_databases!(
+    an_upgrade_gives_troubleshooting_to_the_teams_that_view_as_customers,
+    no_write_maintains_an_index_another_already_covers,
+);
 
 /// The migrations before the access troubleshooter (m0020).
 const BEFORE_THE_TROUBLESHOOTER: u32 = 19;
@@ -111,5 +115,85 @@ async fn an_upgrade_gives_troubleshooting_to_the_teams_that_view_as_customers(ba
     assert_eq!(
         grants_of(&db, support).await,
         ["users.impersonate", "users.view"]
+    );
+}
+
+/// Every index of the migrated schema: (table, name, unique, columns in order).
+async fn indexes(db: &DatabaseConnection) -> Vec<(String, String, bool, Vec<String>)> {
+    let sql = match db.get_database_backend() {
+        // Each index's key columns in order (expressions, which this schema has none of, would
+        // show as empty names).
+        DbBackend::Postgres => {
+            "SELECT t.relname AS tbl, i.relname AS name, x.indisunique AS uniq, \
+                    array_to_string(array(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY \
+                      AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = t.oid \
+                      AND a.attnum = k.attnum ORDER BY k.n), ',') AS cols \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace ns ON ns.oid = t.relnamespace \
+             WHERE ns.nspname = 'public'"
+        }
+        _ => {
+            "SELECT m.name AS tbl, il.name AS name, il.\"unique\" AS uniq, \
+                    (SELECT group_concat(name, ',') FROM \
+                      (SELECT ii.name FROM pragma_index_info(il.name) ii ORDER BY ii.seqno)) AS cols \
+             FROM sqlite_master m, pragma_index_list(m.name) il WHERE m.type = 'table'"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("the indexes");
+    rows.iter()
+        .map(|r| {
+            let cols: String = r.try_get("", "cols").expect("cols");
+            let unique = r
+                .try_get::<bool>("", "uniq")
+                .or_else(|_| r.try_get::<i32>("", "uniq").map(|u| u != 0))
+                .expect("uniq");
+            (
+                r.try_get("", "tbl").expect("table"),
+                r.try_get("", "name").expect("name"),
+                unique,
+                cols.split(',').map(str::to_owned).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Every write maintains every index of its table: none may be a leading part of another
+/// (that one answers every lookup the shorter one would), unless it enforces uniqueness.
+async fn no_write_maintains_an_index_another_already_covers(backend: Backend) {
+    let test_db = TestDb::create(backend).await;
+    let db = sea_orm::Database::connect(&test_db.url)
+        .await
+        .expect("connect");
+    Migrator::up(&db, None).await.expect("the schema");
+    let all = indexes(&db).await;
+    assert!(
+        all.iter()
+            .any(|(t, _, _, c)| t == "vehicles" && c.len() == 3),
+        "the indexes were read: {all:?}"
+    );
+    let covered: Vec<_> = all
+        .iter()
+        .filter(|(table, _, unique, cols)| {
+            !unique
+                && all.iter().any(|(t, _, _, longer)| {
+                    t == table && longer.len() > cols.len() && longer.starts_with(cols)
+                })
+        })
+        .map(|(t, name, _, _)| format!("{t}.{name}"))
+        .collect();
+    assert!(covered.is_empty(), "covered by a longer index: {covered:?}");
+    // The twin: one migration back, the indexes it dropped are there again, and found.
+    Migrator::down(&db, Some(1)).await.expect("down one");
+    let back = indexes(&db).await;
+    assert!(
+        back.iter()
+            .any(|(_, name, _, _)| name == "idx_vehicles_organisation_id_name")
+            && back
+                .iter()
+                .any(|(_, name, _, _)| name == "idx_users_organisation_id"),
+        "{back:?}"
     );
 }
