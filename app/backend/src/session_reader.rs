@@ -11,13 +11,19 @@
 //! statement completed and every row of it was read, so nothing is pending on it. A read that
 //! does not complete — the request was cancelled mid-statement, the statement failed — drops
 //! its connection, which closes it. A kept connection the server has closed meanwhile (a
-//! restart, a terminated backend) fails its next read, which runs once more on a new one.
+//! restart, a terminated backend) fails its next read, which runs once more on a new one. A
+//! read waits no longer than the pool would for a connection (its acquire timeout), its opening
+//! and its answer included: a database that does not answer gives a 503 as soon as through the
+//! pool, and the connection it held is closed.
 
 use crate::session::{SessionRow, row_sql};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::{self, ConnectOptions};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult, QueryResult, RuntimeErr};
+use sea_orm::{
+    ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, FromQueryResult, QueryResult, RuntimeErr,
+};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// How the connections name themselves to PostgreSQL (`pg_stat_activity.application_name`).
@@ -31,30 +37,43 @@ const CONNECTIONS: usize = 4;
 #[derive(Debug)]
 pub struct SessionReader {
     options: PgConnectOptions,
+    /// The longest a read takes before it fails as the database's fault.
+    wait: Duration,
     idle: Mutex<Vec<PgConnection>>,
     /// One per connection that may exist: a read waits for one rather than open a fifth.
     slots: Arc<Semaphore>,
 }
 
 impl SessionReader {
-    /// A reader for `db`'s server, when it is PostgreSQL (it connects as the pool does, on
-    /// first use).
+    /// A reader for `db`'s server, when it is PostgreSQL: it connects as the pool does (on
+    /// first use) and waits as long as the pool would.
     pub fn of(db: &DatabaseConnection) -> Option<Self> {
         if db.get_database_backend() != DbBackend::Postgres {
             return None;
         }
-        let options = (*db.get_postgres_connection_pool().connect_options())
-            .clone()
-            .application_name(APPLICATION_NAME);
-        Some(Self {
-            options,
+        let pool = db.get_postgres_connection_pool();
+        let options = (*pool.connect_options()).clone();
+        Some(Self::with(options, pool.options().get_acquire_timeout()))
+    }
+
+    /// A reader that connects with `options` and gives up on a read after `wait`.
+    pub fn with(options: PgConnectOptions, wait: Duration) -> Self {
+        Self {
+            options: options.application_name(APPLICATION_NAME),
+            wait,
             idle: Mutex::default(),
             slots: Arc::new(Semaphore::new(CONNECTIONS)),
-        })
+        }
     }
 
     /// The row of session `session_id`, as [`crate::session::read_row`] reads it.
     pub async fn read(&self, session_id: &str) -> Result<Option<SessionRow>, DbErr> {
+        tokio::time::timeout(self.wait, self.read_within(session_id))
+            .await
+            .unwrap_or(Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)))
+    }
+
+    async fn read_within(&self, session_id: &str) -> Result<Option<SessionRow>, DbErr> {
         let _slot = self.slots.acquire().await.map_err(|_| closed())?;
         // A kept connection that fails was most likely closed by the server meanwhile: it is
         // dropped, and the read runs once more on a new one.

@@ -1,7 +1,8 @@
 //! PostgreSQL's session reads over connections of their own (`backend::session_reader`): every
 //! request's one statement in one round trip instead of the pool's two (its ping on release),
 //! and nothing lost for it — a connection the server closed is replaced within the request, a
-//! read cancelled mid-statement leaves nothing behind for the next one.
+//! read cancelled mid-statement leaves nothing behind for the next one, a database that never
+//! answers fails the read as its own fault (503) after the pool's wait.
 
 use crate::support::{Backend, TestApp};
 use app::api::auth::CurrentUser;
@@ -105,4 +106,48 @@ async fn a_read_cancelled_mid_statement_leaves_nothing_for_the_next() {
             .expect("read")
             .is_none()
     );
+}
+
+/// A database that accepts the connection and never answers (hung, or a black-holed proxy):
+/// the read fails as the database's fault after the pool's wait — a 503 — instead of holding
+/// the request for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_never_answers_fails_the_read_after_the_wait() {
+    use sea_orm::sqlx::postgres::PgConnectOptions;
+    use tokio::io::AsyncReadExt;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // Reads what it is sent and answers nothing.
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            held.push(socket);
+        }
+    });
+    let options = PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(port)
+        .username("nobody")
+        .database("nothing");
+    let reader = SessionReader::with(options, std::time::Duration::from_millis(300));
+    // The outer bound only turns a hang into a failure; the read must end well before it.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), reader.read("any"))
+        .await
+        .expect("the read ended instead of hanging");
+    let error = read.expect_err("no answer, no row");
+    assert!(
+        matches!(error, sea_orm::DbErr::ConnectionAcquire(_)),
+        "the database's fault (503): {error:?}"
+    );
+    assert_eq!(
+        app::error::AppError::from(error).status(),
+        503,
+        "a person is told to try again, not that the app broke"
+    );
+    silent.abort();
 }
