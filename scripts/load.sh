@@ -49,6 +49,19 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 # baselines, in the same invocation, add no feature to the server's dependencies.
 cargo build --release -p server --bin server -p load-baseline --bin baseline --bin leptos-baseline
 RELEASE="${CARGO_TARGET_DIR:-target}/release"
+# The site this server's hash.txt names — `make test` builds the release bundle into
+# target/site-release and the debug one into target/site — so the pages measured are the pages
+# shipped (their split bundle's manifest included). Unset when neither has it: wrk fetches no
+# asset, so the figures hold either way.
+if [ -z "${LEPTOS_SITE_ROOT:-}" ]; then
+  js=$(sed -n 's/^js: *//p' "$RELEASE/hash.txt" 2>/dev/null || true)
+  for root in target/site-release target/site; do
+    if [ -n "$js" ] && [ -e "$root/pkg/fleetgate.$js.js" ]; then
+      export LEPTOS_SITE_ROOT=$root
+      break
+    fi
+  done
+fi
 
 DATA=$(mktemp -d)
 export FLEETGATE_DATA_DIR="$DATA" FLEETGATE_ADDR="127.0.0.1:$PORT" FLEETGATE_DEMO=true RUST_LOG=warn
