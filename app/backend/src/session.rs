@@ -79,7 +79,7 @@ pub async fn read_row(
 }
 
 /// The statement [`read_row`] runs, with the session's id as its one parameter: built once per
-/// backend (it is every request's statement; building it was a twentieth of a write's work).
+/// backend: it is every request's statement.
 pub(crate) fn row_sql(backend: sea_orm::DbBackend) -> &'static str {
     use std::sync::OnceLock;
     static SQL: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
