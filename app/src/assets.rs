@@ -58,16 +58,15 @@ fn hashed_name(stem: &str, kind: &str, unhashed: impl FnOnce() -> String) -> Str
 }
 
 /// The stylesheet's URL: `/pkg/<name>.<hash>.css` when hashed, else `/pkg/<name>.css`.
-pub fn stylesheet_href(options: &LeptosOptions) -> String {
-    let name = hashed_name(&options.output_name, "css", || {
-        options.output_name.to_string()
-    });
-    format!("/{}/{name}.css", options.site_pkg_dir)
+pub fn stylesheet_href(options: &LeptosOptions) -> &'static str {
+    &names(options).css
 }
 
-/// What the hydration scripts name: the same for every page of a running server (a process
-/// serves one site).
-struct Scripts {
+/// What every page's head names: the same for every page of a running server (a process
+/// serves one site), so worked out once.
+struct Names {
+    /// `/pkg/<name>.<hash>.css`: the stylesheet.
+    css: String,
     /// `/pkg/<name>.<hash>.js`: the app's JS glue.
     js: String,
     /// `/pkg/<name>.<hash>.wasm`: the app's wasm.
@@ -79,10 +78,17 @@ struct Scripts {
     splits: Option<WasmSplitManifest>,
 }
 
-impl Scripts {
+/// The names of the first `options` asked with (see [`Names`]).
+fn names(options: &LeptosOptions) -> &'static Names {
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    NAMES.get_or_init(|| Names::of(options))
+}
+
+impl Names {
     fn of(options: &LeptosOptions) -> Self {
         let pkg = format!("/{}", options.site_pkg_dir);
         let name = &options.output_name;
+        let css = hashed_name(name, "css", || name.to_string());
         let js = hashed_name(name, "js", || name.to_string());
         // Unhashed, wasm-bindgen's name, unless cargo-leptos named the output when it built us.
         let wasm = hashed_name(name, "wasm", || match option_env!("LEPTOS_OUTPUT_NAME") {
@@ -91,6 +97,7 @@ impl Scripts {
         });
         let (js, wasm) = (format!("{pkg}/{js}.js"), format!("{pkg}/{wasm}.wasm"));
         Self {
+            css: format!("{pkg}/{css}.css"),
             load: format!(
                 "import({js:?}).then(app => app.default({{ module_or_path: {wasm:?} }}).then(() => app.hydrate()));"
             ),
@@ -127,8 +134,7 @@ fn split_manifest(options: &LeptosOptions, pkg: &str) -> Option<WasmSplitManifes
 /// parses the page; the script carries the page's CSP nonce.
 #[component]
 pub fn AppScripts(options: LeptosOptions) -> impl IntoView {
-    static SCRIPTS: OnceLock<Scripts> = OnceLock::new();
-    let scripts = SCRIPTS.get_or_init(|| Scripts::of(&options));
+    let scripts = names(&options);
     if let Some(splits) = &scripts.splits {
         provide_context(splits.clone());
     }
