@@ -114,7 +114,6 @@ lazy_page! {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    mark_hydrated();
     view! {
         <Title text="Fleetgate" />
         <Router>
@@ -165,18 +164,4 @@ fn NotFound() -> impl IntoView {
             <a href=routes::HOME>"Back to Vehicles"</a>
         </main>
     }
-}
-
-/// Marks `<body data-hydrated="true">` once the wasm app runs, so browser tests (and people
-/// debugging) can tell a hydrated page from the server-rendered HTML. Effects never run on the
-/// server.
-fn mark_hydrated() {
-    Effect::new(|_| {
-        if let Some(body) = leptos::web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.body())
-        {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 }

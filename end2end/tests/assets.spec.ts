@@ -68,3 +68,26 @@ test('a page kept out of the first visit fetches its chunk when opened, and work
   await page.getByRole('button', { name: 'Ask' }).click();
   await expect(page.getByRole('region', { name: 'Decision' })).toHaveText(/^Denied/);
 });
+
+test('a page whose chunk arrives late says it hydrated only once it did: the first click counts', async ({
+  page,
+}) => {
+  await signIn(page, 'olga@acme.test');
+  await expect(page).toHaveURL(/\/vehicles$/);
+  // Every page chunk two seconds late, as on a slow link or a busy machine: the frame hydrates
+  // at once, the page's own view only when its chunk is in.
+  let late = 0;
+  await page.route(/\/chunk_[^/]*\.wasm$/, async (route) => {
+    late += 1;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await route.continue();
+  });
+  await page.goto('/settings');
+  await hydrated(page);
+  expect(late, 'the page waited for a chunk').toBeGreaterThan(0);
+  // Clicked the moment the page says it is hydrated: the app saves and says so. Marked too
+  // early, the click would have posted the form without the app and reloaded the page.
+  await page.getByLabel('Allowed').check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Support access saved.' })).toBeVisible();
+});
