@@ -457,6 +457,11 @@ mod postgres_only {
     async fn a_failed_append_takes_the_whole_write_back() {
         super::a_failed_append_takes_the_whole_write_back().await
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_appended_together_that_meet_another_instances_row_all_follow_it() {
+        super::rows_appended_together_that_meet_another_instances_row_all_follow_it().await
+    }
 }
 
 /// Another instance is a process of its own: only what PostgreSQL holds keeps it apart, played
@@ -503,6 +508,57 @@ async fn another_instances_locks_are_respected() {
         .expect("an independent write goes on beside it");
     serial.commit().await.expect("release");
     finishes(next).await.expect("the serial write, after");
+    let (rows, broken) = audit::verify(&db).await.expect("verify");
+    assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
+}
+
+/// A write with several audit rows (a group's, or a change that records several events)
+/// appends them at its commit: the first after the head this process guessed, the rest after
+/// it in one statement. When another instance is appending on the same head, the database
+/// holds the first back until that instance commits and then refuses it — no two rows follow
+/// one — and none of the rest may go in after a row that does not stand: they all follow the
+/// other instance's row, in order, each once, and the chain verifies whole.
+async fn rows_appended_together_that_meet_another_instances_row_all_follow_it() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let boston = app.team_id("Boston Depot").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let db = app.state.db.clone();
+    app.call(&maria, van(boston, "1FTBR1C80MKF00000"))
+        .await
+        .expect("a first write: this process now knows the head");
+
+    let before = head(&app).await;
+    let (theirs, their_hash) = appending_after(&db, &before.hash).await;
+    let actions: Vec<String> = (0..3).map(|n| format!("together/{n}")).collect();
+    let ours = {
+        let (db, actions) = (db.clone(), actions.clone());
+        tokio::spawn(async move {
+            let txn = audit::begin_with(&db, audit::Isolation::Independent).await?;
+            for action in &actions {
+                txn.append(elsewhere(action)).await?;
+            }
+            txn.commit().await
+        })
+    };
+    let ours = still_waiting(ours, "no row beside another instance's on the same head").await;
+    theirs.commit().await.expect("their row commits");
+    finishes(ours).await.expect("ours, after");
+
+    let mut prev = their_hash;
+    for action in &actions {
+        let rows = audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq(action.as_str()))
+            .all(&db)
+            .await
+            .expect("query");
+        assert_eq!(rows.len(), 1, "{action} stands once");
+        assert_eq!(
+            rows[0].prev_hash, prev,
+            "{action} follows the row before it"
+        );
+        prev = rows[0].hash.clone();
+    }
+    assert_eq!(head(&app).await.hash, prev, "the last of them is the head");
     let (rows, broken) = audit::verify(&db).await.expect("verify");
     assert_eq!(broken, None, "the chain verifies whole ({rows} rows)");
 }
