@@ -471,13 +471,7 @@ mod postgres_only {
 /// the head; while it makes a serial write (the serial key) the next serial write waits and an
 /// independent one does not.
 async fn another_instances_locks_are_respected() {
-    let app = TestApp::spawn(Backend::Postgres).await;
-    let boston = app.team_id("Boston Depot").await;
-    let maria = app.sign_in("maria@acme.test").await;
-    let db = app.state.db.clone();
-    app.call(&maria, van(boston, "1FTBR1C80MKD00000"))
-        .await
-        .expect("a first write: this process now knows the head");
+    let (app, maria, boston, db) = knowing_the_head("1FTBR1C80MKD00000").await;
 
     let before = head(&app).await;
     let (theirs, their_hash) = appending_after(&db, &before.hash).await;
@@ -519,13 +513,7 @@ async fn another_instances_locks_are_respected() {
 /// one — and none of the rest may go in after a row that does not stand: they all follow the
 /// other instance's row, in order, each once, and the chain verifies whole.
 async fn rows_appended_together_that_meet_another_instances_row_all_follow_it() {
-    let app = TestApp::spawn(Backend::Postgres).await;
-    let boston = app.team_id("Boston Depot").await;
-    let maria = app.sign_in("maria@acme.test").await;
-    let db = app.state.db.clone();
-    app.call(&maria, van(boston, "1FTBR1C80MKF00000"))
-        .await
-        .expect("a first write: this process now knows the head");
+    let (app, _, _, db) = knowing_the_head("1FTBR1C80MKF00000").await;
 
     let before = head(&app).await;
     let (theirs, their_hash) = appending_after(&db, &before.hash).await;
@@ -567,13 +555,7 @@ async fn rows_appended_together_that_meet_another_instances_row_all_follow_it() 
 /// takes its change and its first event back with it, and the next write chains from the head
 /// that is really there — even though this process guessed otherwise while appending.
 async fn a_failed_append_takes_the_whole_write_back() {
-    let app = TestApp::spawn(Backend::Postgres).await;
-    let boston = app.team_id("Boston Depot").await;
-    let maria = app.sign_in("maria@acme.test").await;
-    let db = app.state.db.clone();
-    app.call(&maria, van(boston, "1FTBR1C80MKE00000"))
-        .await
-        .expect("a first write: this process now knows the head");
+    let (app, maria, boston, db) = knowing_the_head("1FTBR1C80MKE00000").await;
     let before = head(&app).await;
 
     let txn = audit::begin(&db).await.expect("begin");
@@ -633,6 +615,19 @@ async fn finishes<T>(task: Pending<T>) -> T {
         .await
         .expect("not kept waiting")
         .expect("task")
+}
+
+/// A PostgreSQL server whose process knows the chain's head: Maria has just added a van (`vin`)
+/// in Boston. The server, Maria's session, Boston's id and the database.
+async fn knowing_the_head(vin: &str) -> (TestApp, Session, i32, sea_orm::DatabaseConnection) {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let boston = app.team_id("Boston Depot").await;
+    let maria = app.sign_in("maria@acme.test").await;
+    let db = app.state.db.clone();
+    app.call(&maria, van(boston, vin))
+        .await
+        .expect("a first write: this process now knows the head");
+    (app, maria, boston, db)
 }
 
 /// A transaction on a connection of its own that appended a row after `prev`, correctly
