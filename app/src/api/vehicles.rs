@@ -37,11 +37,11 @@ pub(crate) mod server {
             unique: Some(("vin", DUPLICATE_VIN)),
         };
 
-    /// One page of the vehicles in `teams`, by (name, id), after `after`; and the cursor of
-    /// the page after it.
+    /// One page of the vehicles in `teams` (`None`: the whole organisation's), by (name, id),
+    /// after `after`; and the cursor of the page after it.
     pub async fn visible_page(
         g: &Guard,
-        teams: Vec<i32>,
+        teams: Option<Vec<i32>>,
         after: Option<Cursor>,
     ) -> Result<(Vec<vehicle::Model>, Option<String>), AppError> {
         let org = g.principal().organisation_id;
@@ -69,7 +69,7 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter::<ListVehicles>().await?;
     let teams = g.visible_teams().await?;
-    let (rows, next) = server::visible_page(&g, teams, after).await?;
+    let (rows, next) = server::visible_page(&g, g.team_filter(teams), after).await?;
     let tree = &g.tree();
     let create_teams: Vec<_> = tree
         .teams()

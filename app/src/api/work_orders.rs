@@ -219,7 +219,9 @@ pub async fn list_work_orders(
     if let Some(a) = assignee {
         q = q.filter(work_order::Column::AssigneeId.eq(a));
     }
-    q = q.filter(work_order::Column::TeamId.is_in(teams.clone()));
+    if let Some(teams) = g.team_filter(teams.clone()) {
+        q = q.filter(work_order::Column::TeamId.is_in(teams));
+    }
     let (rows, next) = server::page(&g, q, after).await?;
     // The filters' choices: the visible teams, and the people of the teams filtered on — unless
     // there are too many to choose from in a list (then the page asks for a team first).

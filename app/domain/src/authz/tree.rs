@@ -150,6 +150,17 @@ impl TeamTree {
         self.nodes.iter().map(|n| n.id)
     }
 
+    /// Whether `teams` name every team of the tree (whatever else, or however often, they name).
+    pub fn is_covered_by(&self, teams: &[TeamId]) -> bool {
+        let mut named = vec![false; self.nodes.len()];
+        for t in teams {
+            if let Some(&i) = self.index.get(t) {
+                named[i] = true;
+            }
+        }
+        named.into_iter().all(|n| n)
+    }
+
     /// How deep a team sits (the root is 0), for indenting the tree.
     pub fn depth(&self, team: TeamId) -> usize {
         self.ancestors(team).count().saturating_sub(1)
@@ -192,6 +203,29 @@ pub(crate) mod tests {
         assert_eq!(t.depth(3), 2);
         assert_eq!(t.root(), 1);
         assert_eq!(t.ancestors(99).count(), 0);
+    }
+
+    #[test]
+    fn a_tree_is_covered_only_by_every_one_of_its_teams() {
+        let t = acme();
+        let all: Vec<TeamId> = t.teams().collect();
+        assert!(t.is_covered_by(&all));
+        let mut twice_and_more = all.iter().rev().copied().collect::<Vec<_>>();
+        twice_and_more.extend([all[0], 999]);
+        assert!(
+            t.is_covered_by(&twice_and_more),
+            "order, repeats, strangers"
+        );
+        for left_out in &all {
+            let rest: Vec<TeamId> = all.iter().copied().filter(|x| x != left_out).collect();
+            assert!(!t.is_covered_by(&rest), "all but {left_out}");
+            let with_a_stranger: Vec<TeamId> = rest.iter().copied().chain([999]).collect();
+            assert!(
+                !t.is_covered_by(&with_a_stranger),
+                "a stranger is no team of it"
+            );
+        }
+        assert!(!t.is_covered_by(&[]));
     }
 
     #[test]

@@ -311,6 +311,17 @@ impl Guard {
         Ok(teams)
     }
 
+    /// What a list of the visible teams' records is limited to, given `teams` (among the ones
+    /// [`Guard::visible_teams`] named): those teams, or `None` when they are every team of the
+    /// caller's organisation. A list's query is limited to the organisation already, and naming
+    /// a thousand teams in it cost PostgreSQL more to plan than the list's rows cost to read
+    /// (docs/BENCHMARKS.md, sixth stop). Nothing more is shown that way: every team of the tree
+    /// is among them, the root too, and scope flows down from the root to a team created since
+    /// the tree was read.
+    pub fn team_filter(&self, teams: Vec<TeamId>) -> Option<Vec<TeamId>> {
+        (!self.tree().is_covered_by(&teams)).then_some(teams)
+    }
+
     /// The running server's state (database, tokens …).
     pub fn state(&self) -> &AppState {
         &self.state
