@@ -69,7 +69,7 @@ pub async fn list_vehicles(after: Option<String>) -> Result<VehicleList, AppErro
     let after = crate::api::paging::parse_cursor(after.as_deref())?;
     let g = Guard::enter::<ListVehicles>().await?;
     let teams = g.visible_teams().await?;
-    let (rows, next) = server::visible_page(&g, g.team_filter(teams), after).await?;
+    let (rows, next) = server::visible_page(&g, g.team_filter(&teams), after).await?;
     let tree = &g.tree();
     let create_teams: Vec<_> = tree
         .teams()

@@ -219,7 +219,7 @@ pub async fn list_work_orders(
     if let Some(a) = assignee {
         q = q.filter(work_order::Column::AssigneeId.eq(a));
     }
-    if let Some(teams) = g.team_filter(teams.clone()) {
+    if let Some(teams) = g.team_filter(&teams) {
         q = q.filter(work_order::Column::TeamId.is_in(teams));
     }
     let (rows, next) = server::page(&g, q, after).await?;

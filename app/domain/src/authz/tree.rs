@@ -152,6 +152,10 @@ impl TeamTree {
 
     /// Whether `teams` name every team of the tree (whatever else, or however often, they name).
     pub fn is_covered_by(&self, teams: &[TeamId]) -> bool {
+        // Fewer names than teams can never cover them: most callers see a few teams, not all.
+        if teams.len() < self.nodes.len() {
+            return false;
+        }
         let mut named = vec![false; self.nodes.len()];
         for t in teams {
             if let Some(&i) = self.index.get(t) {

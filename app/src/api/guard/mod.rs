@@ -318,8 +318,8 @@ impl Guard {
     /// (docs/BENCHMARKS.md, sixth stop). Nothing more is shown that way: every team of the tree
     /// is among them, the root too, and scope flows down from the root to a team created since
     /// the tree was read.
-    pub fn team_filter(&self, teams: Vec<TeamId>) -> Option<Vec<TeamId>> {
-        (!self.tree().is_covered_by(&teams)).then_some(teams)
+    pub fn team_filter(&self, teams: &[TeamId]) -> Option<Vec<TeamId>> {
+        (!self.tree().is_covered_by(teams)).then(|| teams.to_vec())
     }
 
     /// The running server's state (database, tokens …).
